@@ -1,0 +1,116 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace ctims::app {
+
+// The storage contract owned by the app layer. Adapters (storage/sqlite,
+// later storage/postgres) implement it; app/ and domain/ never change for a
+// new backend. The contract suite in tests/storage runs against every one.
+//
+// Errors are values: no adapter lets an exception cross this interface.
+
+// How one resource is laid out: the table and the fields kept as columns
+// (references, unique keys, hot filters). Everything else lives in `body`.
+struct TableDef {
+  std::string table;                 // trusted: comes from domain specs
+  std::vector<std::string> columns;  // trusted: comes from domain specs
+};
+
+struct StoredRecord {
+  std::string id;
+  std::int64_t version = 0;
+  std::string created_at;  // core::FormatTimestamp
+  std::string updated_at;
+  std::vector<std::optional<std::string>> columns;  // parallel to TableDef::columns
+  std::string body;                                 // JSON object text
+};
+
+// One equality filter on a list. Column filters compare the column; body
+// filters compare a top-level member of the JSON body (kBodyContains: the
+// member is an array that contains `value`).
+struct Filter {
+  enum class Kind { kColumn, kBody, kBodyContains };
+  Kind kind = Kind::kColumn;
+  std::string field;  // trusted: a field name from the domain spec
+  std::string value;  // untrusted: always bound as a parameter
+};
+
+// Keyset pagination in id order: records with id > after_id, at most limit.
+struct ListQuery {
+  std::vector<Filter> filters;
+  std::string after_id;
+  std::size_t limit = 50;
+};
+
+struct HistoryEntry {
+  std::int64_t seq = 0;  // assigned by the store, increasing
+  std::string resource;
+  std::string record_id;
+  std::int64_t version = 0;
+  std::string action;   // "create" | "update" | "delete"
+  std::string actor;
+  std::string at;
+  std::string changes;  // JSON array text (domain::Diff)
+};
+
+// A unit of work. Everything done through one transaction becomes visible
+// atomically at Commit(); destroying it without a successful Commit() rolls
+// back. Not thread-safe: one thread uses a transaction at a time.
+class StoreTransaction {
+ public:
+  virtual ~StoreTransaction() = default;
+
+  // nullopt when no record has that id.
+  virtual core::Result<std::optional<StoredRecord>> Get(const TableDef& table, std::string_view id) = 0;
+  virtual core::Result<bool> Exists(const TableDef& table, std::string_view id) = 0;
+  virtual core::Result<std::vector<StoredRecord>> List(const TableDef& table, const ListQuery& query) = 0;
+
+  // kAlreadyExists (field error on the column) when a unique column clashes;
+  // kInvalidArgument when a reference column names no record.
+  virtual core::Status Insert(const TableDef& table, const StoredRecord& record) = 0;
+  // Replaces the record whose version is `expected_version`. kNotFound when
+  // absent, kConflict when the stored version differs (nothing changes).
+  virtual core::Status Update(const TableDef& table, const StoredRecord& record, std::int64_t expected_version) = 0;
+  // kNotFound, kConflict (stale version, or other records still refer to it).
+  virtual core::Status Delete(const TableDef& table, std::string_view id, std::int64_t expected_version) = 0;
+
+  virtual core::Status AppendHistory(const HistoryEntry& entry) = 0;
+  // Oldest first. Empty when the record never existed.
+  virtual core::Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) = 0;
+
+  // Makes the work durable (acknowledged writes survive a crash).
+  virtual core::Status Commit() = 0;
+};
+
+enum class TxMode { kRead, kWrite };
+
+// A database. Thread-safe: any number of threads may Begin() transactions;
+// write transactions are serialised.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual core::Result<std::unique_ptr<StoreTransaction>> Begin(TxMode mode) = 0;
+
+  // Applies every migration not yet applied, each in its own transaction.
+  // Returns the schema version reached.
+  virtual core::Result<int> Migrate() = 0;
+  // The highest applied migration (0 for an empty database).
+  virtual core::Result<int> SchemaVersion() = 0;
+  // The number of the newest migration this build knows.
+  virtual int LatestSchemaVersion() const = 0;
+  // Runs the backend's own consistency check; OK when the database is sound.
+  virtual core::Status CheckIntegrity() = 0;
+  // Short backend name for /health and logs: "sqlite", "postgresql".
+  virtual std::string BackendName() const = 0;
+};
+
+}  // namespace ctims::app

@@ -1,0 +1,472 @@
+#include "domain/schema.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+namespace ctims::domain {
+namespace {
+
+using nlohmann::json;
+using core::FieldError;
+
+// ---- helpers for cross-field rules --------------------------------------
+
+std::string StringOr(const json& record, const char* key) {
+  auto it = record.find(key);
+  return (it != record.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+bool Has(const json& record, const char* key) {
+  auto it = record.find(key);
+  if (it == record.end() || it->is_null()) return false;
+  if (it->is_string() || it->is_array() || it->is_object()) return !it->empty();
+  return true;
+}
+
+bool SetContains(const json& record, const char* key, const char* code) {
+  auto it = record.find(key);
+  if (it == record.end() || !it->is_array()) return false;
+  for (const auto& v : *it) {
+    if (v.is_string() && v.get<std::string>() == code) return true;
+  }
+  return false;
+}
+
+// "YYYY-MM-DD" strings compare correctly as text once both are valid dates;
+// invalid dates are reported by field validation, so skip them here.
+void DateOrder(const json& record, const char* from, const char* to, std::vector<FieldError>& errors) {
+  const std::string a = StringOr(record, from);
+  const std::string b = StringOr(record, to);
+  if (a.size() == 10 && b.size() == 10 && b < a) {
+    errors.push_back({to, "date_order", std::string(to) + " must not be before " + from});
+  }
+}
+
+void NotInFuture(const json& record, const CheckContext& ctx, const char* key, std::vector<FieldError>& errors) {
+  const std::string d = StringOr(record, key);
+  if (d.size() == 10 && ctx.today.size() == 10 && d > ctx.today) {
+    errors.push_back({key, "not_future", std::string(key) + " must not be in the future"});
+  }
+}
+
+// ---- field groups reused by several resources ----------------------------
+
+FieldSpec MoneyObject(std::string name) {
+  return Object(std::move(name), {Number("amount", 0, 1e15).Required(), Code("currency", "currency").Required(),
+                                  Code("period", "wage_period")});
+}
+
+std::vector<FieldSpec> ControlMethodFields() {
+  static constexpr std::array<const char*, 17> kMethods = {
+      "DebtBondage",          "TakesEarnings",         "RestrictsFinancialAccess", "Threats",
+      "PsychologicalAbuse",   "PhysicalAbuse",         "SexualAbuse",              "FalsePromises",
+      "PsychoactiveSubstances", "RestrictsMovement",   "RestrictsMedicalCare",     "ExcessiveWorkingHours",
+      "UsesChildren",         "ThreatOfLawEnforcement", "WithholdsNecessities",    "WithholdsDocuments",
+      "Other"};
+  std::vector<FieldSpec> out;
+  out.reserve(kMethods.size());
+  for (const char* m : kMethods) out.push_back(Code(m, "yes_no_unknown"));
+  return out;
+}
+
+// ---- the resources --------------------------------------------------------
+
+ResourceSpec Locations() {
+  return {
+      "locations", "locations", "Location",
+      "Administrative places: country, province, district, village (ISO 3166-2 codes where they exist).",
+      {
+          String("loc_Code", 32).Unique().Required().Pattern("[A-Z0-9][A-Z0-9-]*").Describe(
+              "ISO 3166-1/3166-2 code (LA, LA-BK) or a local code (LA-BK-01)."),
+          String("loc_NameLo").Required(),
+          String("loc_NameEn").Required(),
+          Code("loc_Level", "location_level").Required().Column(),
+          Ref("parent_id", "locations").Column(),
+      },
+      nullptr};
+}
+
+ResourceSpec Agencies() {
+  return {"agencies", "agencies", "Agency",
+          "Government bodies, committees and NGOs that use ctims and assist victims.",
+          {
+              String("org_Code", 32).Unique().Required().Pattern("[A-Z0-9][A-Z0-9-]*"),
+              String("org_NameLo").Required(),
+              String("org_NameEn").Required(),
+              Code("org_Type", "org_type").Required().Filterable(),
+              Code("org_Level", "agency_level").Required().Filterable(),
+              Ref("location_id", "locations").Column(),
+              Ref("parent_id", "agencies").Column(),
+              String("org_Phone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
+              String("org_Email", 254).Pattern(R"([^@\s]+@[^@\s]+)"),
+          },
+          nullptr};
+}
+
+ResourceSpec Organisations() {
+  return {"organisations", "organisations", "Organisation",
+          "External organisations: employers, companies, recruitment agencies, embassies, shelters.",
+          {
+              String("org_Name").Required(),
+              String("org_NameLatin"),
+              Code("org_Category", "organisation_category").Required().Filterable(),
+              Code("org_Type", "org_type").Filterable(),
+              Code("org_ShippingCountry", "country").Filterable(),
+              String("org_ShippingState"),
+              String("org_ShippingCity"),
+              String("org_ShippingStreet"),
+              Ref("location_id", "locations").Column(),
+              String("org_Phone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
+              Text("org_Notes", 5000),
+          },
+          nullptr};
+}
+
+ResourceSpec Persons() {
+  return {
+      "persons", "persons", "Person",
+      "A person assisted or screened: names as written in any script, Latin spellings and aliases.",
+      {
+          String("prs_FirstName").Describe("Given name as written, in any script."),
+          String("prs_MiddleName"),
+          String("prs_SecondName").Describe("Family name as written, in any script."),
+          StringList("prs_LatinNames").Describe("Latin spellings of the full name, as found on documents."),
+          StringList("prs_Aliases"),
+          Code("prs_Sex", "sex").Filterable(),
+          Code("prs_Gender", "gender"),
+          Date("prs_Birthdate"),
+          Integer("prs_EstimatedAge", 0, 120).Describe("Age in years when the birth date is unknown."),
+          Date("prs_AgeEstimatedOn").Describe("Date on which prs_EstimatedAge was estimated."),
+          CodeSet("prs_Citizenship", "country", 8).Filterable().Describe(
+              "ISO 3166-1 alpha-2; XS stateless, XX unknown."),
+          Code("prs_PrimaryLanguage", "language"),
+          CodeSet("prs_Languages", "language", 16),
+          Code("prs_MaritalStatus", "marital_status"),
+          Integer("prs_NumberOfChildren", 0, 30),
+          Code("prs_HighestLevelOfEducation", "education_level"),
+          ObjectList("prs_IdentityDocuments",
+                     {Code("doc_Type", "identity_document_type").Required(), String("doc_Number", 64),
+                      Code("doc_IssuingCountry", "country"), Code("doc_Status", "identity_document_status").Required(),
+                      Date("doc_ExpiryDate")},
+                     16),
+          String("prs_MobilePhone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
+          String("prs_Email", 254).Pattern(R"([^@\s]+@[^@\s]+)"),
+          Code("prs_MailingCountry", "country"),
+          String("prs_MailingState"),
+          String("prs_MailingCity"),
+          String("prs_MailingStreet"),
+          Boolean("prs_Deceased"),
+      },
+      [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+        if (!Has(r, "prs_FirstName") && !Has(r, "prs_SecondName") && !Has(r, "prs_LatinNames") &&
+            !Has(r, "prs_Aliases")) {
+          errors.push_back({"prs_FirstName", "one_of_required",
+                            "a person needs at least one of prs_FirstName, prs_SecondName, prs_LatinNames, prs_Aliases"});
+        }
+        NotInFuture(r, ctx, "prs_Birthdate", errors);
+        if (Has(r, "prs_EstimatedAge") && !Has(r, "prs_AgeEstimatedOn")) {
+          errors.push_back({"prs_AgeEstimatedOn", "required_with", "prs_AgeEstimatedOn is required with prs_EstimatedAge"});
+        }
+        if (SetContains(r, "prs_Citizenship", "XX") && r["prs_Citizenship"].size() > 1) {
+          errors.push_back({"prs_Citizenship", "exclusive", "XX (unknown) cannot be combined with other citizenships"});
+        }
+      }};
+}
+
+ResourceSpec Cases() {
+  return {
+      "cases", "cases", "Case",
+      "One person's episode with the system (HTCDS cas_ and vic_ fields).",
+      {
+          Ref("person_id", "persons").Required().Column(),
+          Ref("owner_agency_id", "agencies").Required().Column(),
+          Code("cas_Status", "case_status").Column().Default("Active"),
+          Date("cas_OpenedOn").Default("today"),
+          Date("cas_ClosedOn"),
+          Code("cas_ClosureReason", "closure_reason"),
+          Text("cas_ReasonForCaseClosure", 5000),
+          Code("vic_TraffickingStatus", "trafficking_status").Column(),
+          Code("vic_TraffickingStatusDecisionMakingOrg", "trafficking_status_decision_org"),
+          Code("vic_RelationshipToTrafficker", "relationship_to_trafficker"),
+          Integer("vic_AgeWhenTrafficked", 0, 120),
+          CodeSet("vic_MethodOfRecruitment", "recruitment_method"),
+          CodeSet("vic_RecruitmentWebsitesAndApps", "websites_and_apps"),
+          String("vic_PlaceOfRecruitment"),
+          Ref("recruitment_location_id", "locations"),
+          CodeSet("vic_TypeOfExploitation", "exploitation_type").Filterable(),
+          CodeSet("vic_ForcedLabourIndustry", "forced_labour_industry"),
+          CodeSet("vic_TypeOfSexExploitation", "sex_exploitation_type"),
+          CodeSet("vic_ExploitationWebsitesAndApps", "websites_and_apps"),
+          Ref("exploitation_location_id", "locations"),
+          Date("vic_ExploitationStartDate"),
+          Date("vic_ExploitationEndDate"),
+          Object("vic_MethodsOfControl", ControlMethodFields()),
+          CodeSet("vic_Vulnerabilities", "vulnerability"),
+          Text("cas_Summary").Describe("Exploitation narrative."),
+      },
+      [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+        const std::string status = StringOr(r, "cas_Status");
+        if ((status == "Closed" || status == "ClosedReferred") && !Has(r, "cas_ClosureReason")) {
+          errors.push_back({"cas_ClosureReason", "required_with", "a closed case needs cas_ClosureReason"});
+        }
+        if ((status == "Active" || status == "FollowUp") && Has(r, "cas_ClosedOn")) {
+          errors.push_back({"cas_ClosedOn", "forbidden_with", "an open case has no cas_ClosedOn"});
+        }
+        DateOrder(r, "cas_OpenedOn", "cas_ClosedOn", errors);
+        DateOrder(r, "vic_ExploitationStartDate", "vic_ExploitationEndDate", errors);
+        NotInFuture(r, ctx, "cas_OpenedOn", errors);
+        if (Has(r, "vic_TypeOfSexExploitation") &&
+            !SetContains(r, "vic_TypeOfExploitation", "SexualExploitation")) {
+          errors.push_back({"vic_TypeOfSexExploitation", "required_with",
+                            "vic_TypeOfSexExploitation needs SexualExploitation in vic_TypeOfExploitation"});
+        }
+      }};
+}
+
+ResourceSpec TraffickingEvents() {
+  return {"trafficking-events", "trafficking_events", "Trafficking event",
+          "A step of the route (HTCDS hte_): recruitment, transit or exploitation.",
+          {
+              Ref("case_id", "cases").Required().Column(),
+              Code("hte_Type", "trafficking_event_type").Required().Filterable(),
+              Date("hte_Date"),
+              Code("hte_Country", "country"),
+              String("hte_State"),
+              String("hte_City"),
+              String("hte_Street"),
+              Ref("location_id", "locations"),
+              Number("hte_Latitude", -90, 90),
+              Number("hte_Longitude", -180, 180),
+              Text("hte_Description", 5000),
+          },
+          nullptr};
+}
+
+ResourceSpec EmploymentEpisodes() {
+  return {"employment-episodes", "employment_episodes", "Employment episode",
+          "Work under one employer; a contract sold or transferred to another company is a new episode "
+          "linked to the previous one.",
+          {
+              Ref("case_id", "cases").Required().Column(),
+              Ref("employer_id", "organisations").Column(),
+              Ref("previous_episode_id", "employment-episodes").Column(),
+              Code("emp_TransferType", "employment_transfer_type"),
+              String("emp_JobTitle"),
+              CodeSet("emp_Industry", "forced_labour_industry", 4),
+              Date("emp_ContractStart"),
+              Date("emp_ContractEnd"),
+              MoneyObject("emp_PromisedWage"),
+              MoneyObject("emp_PaidWage"),
+              Number("emp_HoursPerDay", 0, 24),
+              Integer("emp_DaysPerWeek", 0, 7),
+              Text("emp_Conditions", 5000),
+          },
+          [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
+            DateOrder(r, "emp_ContractStart", "emp_ContractEnd", errors);
+            if (Has(r, "emp_TransferType") && !Has(r, "previous_episode_id")) {
+              errors.push_back({"previous_episode_id", "required_with",
+                                "a transferred or sold contract links the previous episode"});
+            }
+          }};
+}
+
+ResourceSpec Claims() {
+  return {"claims", "claims", "Claim or debt",
+          "Fees an employer demands (Covid test, quarantine, work permit, ...) and wages owed to the worker.",
+          {
+              Ref("case_id", "cases").Required().Column(),
+              Ref("employment_episode_id", "employment-episodes"),
+              Ref("claimant_id", "organisations").Describe("The employer or company making the demand."),
+              Code("clm_Kind", "claim_kind").Required().Filterable(),
+              Code("clm_Direction", "claim_direction").Required(),
+              Number("clm_Amount", 0, 1e15),
+              Code("clm_Currency", "currency"),
+              Code("clm_Status", "claim_status").Required().Filterable(),
+              Date("clm_Date"),
+              Text("clm_Notes", 5000),
+          },
+          [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
+            if (Has(r, "clm_Amount") && !Has(r, "clm_Currency")) {
+              errors.push_back({"clm_Currency", "required_with", "an amount needs a currency"});
+            }
+            if (StringOr(r, "clm_Kind") == "UnpaidWages" && StringOr(r, "clm_Direction") == "DemandedFromWorker") {
+              errors.push_back({"clm_Direction", "consistent", "unpaid wages are owed to the worker"});
+            }
+          }};
+}
+
+ResourceSpec ImmigrationStatuses() {
+  return {"immigration-statuses", "immigration_statuses", "Immigration status",
+          "How the person crossed the border, their documents, and whether they wish to return home.",
+          {
+              Ref("case_id", "cases").Required().Column(),
+              Code("imm_BorderCrossing", "border_crossing").Required().Filterable(),
+              String("imm_CrossingPoint"),
+              Date("imm_EntryDate"),
+              Code("imm_DocumentStatus", "immigration_document_status"),
+              Code("imm_MigrantType", "migrant_type"),
+              Code("imm_WishToReturn", "wish_to_return"),
+              Code("imm_ReturnCountry", "country"),
+              String("imm_ReturnPlace"),
+              Date("imm_ReturnWhen"),
+              Text("imm_Notes", 5000),
+          },
+          [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
+            if (StringOr(r, "imm_WishToReturn") != "Yes" && (Has(r, "imm_ReturnPlace") || Has(r, "imm_ReturnWhen"))) {
+              errors.push_back({"imm_WishToReturn", "required_with", "a return place or date needs imm_WishToReturn=Yes"});
+            }
+          }};
+}
+
+ResourceSpec Assistance() {
+  return {"assistance", "assistance", "Assistance",
+          "A service delivered to a person by an agency on a date.",
+          {
+              Ref("case_id", "cases").Required().Column(),
+              Ref("agency_id", "agencies").Required().Column(),
+              Date("ast_Date").Required().Filterable(),
+              Code("ast_ServiceType", "service_type").Required().Filterable(),
+              Code("spl_Type", "support_plan_type").Describe("HTCDS support-plan type this service maps onto."),
+              Number("ast_CostAmount", 0, 1e15),
+              Code("ast_CostCurrency", "currency"),
+              Text("ast_Notes", 5000),
+          },
+          [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+            NotInFuture(r, ctx, "ast_Date", errors);
+            if (Has(r, "ast_CostAmount") && !Has(r, "ast_CostCurrency")) {
+              errors.push_back({"ast_CostCurrency", "required_with", "a cost needs a currency"});
+            }
+          }};
+}
+
+std::vector<ResourceSpec> Build() {
+  return {Locations(), Agencies(), Organisations(), Persons(), Cases(),
+          TraffickingEvents(), EmploymentEpisodes(), Claims(), ImmigrationStatuses(), Assistance()};
+}
+
+}  // namespace
+
+const char* FieldTypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kString: return "string";
+    case FieldType::kText: return "text";
+    case FieldType::kCode: return "code";
+    case FieldType::kCodeSet: return "code_set";
+    case FieldType::kInteger: return "integer";
+    case FieldType::kNumber: return "number";
+    case FieldType::kDate: return "date";
+    case FieldType::kBoolean: return "boolean";
+    case FieldType::kRef: return "ref";
+    case FieldType::kStringList: return "string_list";
+    case FieldType::kObject: return "object";
+    case FieldType::kObjectList: return "object_list";
+  }
+  return "string";
+}
+
+FieldSpec String(std::string name, size_t max_length) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kString;
+  f.max_length = max_length;
+  return f;
+}
+FieldSpec Text(std::string name, size_t max_length) {
+  FieldSpec f = String(std::move(name), max_length);
+  f.type = FieldType::kText;
+  return f;
+}
+FieldSpec Code(std::string name, std::string codelist) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kCode;
+  f.codelist = std::move(codelist);
+  return f;
+}
+FieldSpec CodeSet(std::string name, std::string codelist, size_t max_items) {
+  FieldSpec f = Code(std::move(name), std::move(codelist));
+  f.type = FieldType::kCodeSet;
+  f.max_items = max_items;
+  return f;
+}
+FieldSpec Integer(std::string name, double min, double max) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kInteger;
+  f.min = min;
+  f.max = max;
+  return f;
+}
+FieldSpec Number(std::string name, double min, double max) {
+  FieldSpec f = Integer(std::move(name), min, max);
+  f.type = FieldType::kNumber;
+  return f;
+}
+FieldSpec Date(std::string name) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kDate;
+  return f;
+}
+FieldSpec Boolean(std::string name) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kBoolean;
+  return f;
+}
+FieldSpec Ref(std::string name, std::string resource) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kRef;
+  f.ref = std::move(resource);
+  return f;
+}
+FieldSpec StringList(std::string name, size_t max_length, size_t max_items) {
+  FieldSpec f = String(std::move(name), max_length);
+  f.type = FieldType::kStringList;
+  f.max_items = max_items;
+  return f;
+}
+FieldSpec Object(std::string name, std::vector<FieldSpec> fields) {
+  FieldSpec f;
+  f.name = std::move(name);
+  f.type = FieldType::kObject;
+  f.fields = std::move(fields);
+  return f;
+}
+FieldSpec ObjectList(std::string name, std::vector<FieldSpec> fields, size_t max_items) {
+  FieldSpec f = Object(std::move(name), std::move(fields));
+  f.type = FieldType::kObjectList;
+  f.max_items = max_items;
+  return f;
+}
+
+const FieldSpec* ResourceSpec::FindField(std::string_view field_name) const {
+  for (const auto& f : fields) {
+    if (f.name == field_name) return &f;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ResourceSpec::ColumnNames() const {
+  std::vector<std::string> out;
+  for (const auto& f : fields) {
+    if (f.column) out.push_back(f.name);
+  }
+  return out;
+}
+
+const std::vector<ResourceSpec>& Resources() {
+  static const std::vector<ResourceSpec> kResources = Build();
+  return kResources;
+}
+
+const ResourceSpec* FindResource(std::string_view name) {
+  for (const auto& r : Resources()) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace ctims::domain

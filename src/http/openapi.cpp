@@ -1,0 +1,279 @@
+#include "http/openapi.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ctims::http {
+namespace {
+
+using nlohmann::json;
+
+// Code lists up to this size are inlined as enums; larger ones (countries,
+// languages) are named and served by /api/v1/codelists/{name}.
+constexpr size_t kMaxInlineEnum = 400;
+
+json FieldSchema(const domain::FieldSpec& f, const domain::CodeLists& codelists) {
+  json s;
+  auto code_schema = [&] {
+    json c = {{"type", "string"}, {"x-codelist", f.codelist}};
+    const auto* list = codelists.Find(f.codelist);
+    if (list != nullptr && list->items().size() <= kMaxInlineEnum) {
+      json values = json::array();
+      for (const auto& item : list->items()) values.push_back(item.code);
+      c["enum"] = std::move(values);
+    }
+    return c;
+  };
+  switch (f.type) {
+    case domain::FieldType::kString:
+    case domain::FieldType::kText:
+      s = {{"type", "string"}, {"minLength", 1}};
+      if (f.max_length > 0) s["maxLength"] = f.max_length;
+      if (!f.pattern.empty()) s["pattern"] = "^(?:" + f.pattern + ")$";
+      break;
+    case domain::FieldType::kCode:
+      s = code_schema();
+      break;
+    case domain::FieldType::kCodeSet:
+      s = {{"type", "array"}, {"uniqueItems", true}, {"items", code_schema()}};
+      if (f.max_items > 0) s["maxItems"] = f.max_items;
+      break;
+    case domain::FieldType::kInteger:
+    case domain::FieldType::kNumber:
+      s = {{"type", f.type == domain::FieldType::kInteger ? "integer" : "number"}};
+      if (f.min) s["minimum"] = *f.min;
+      if (f.max) s["maximum"] = *f.max;
+      break;
+    case domain::FieldType::kDate:
+      s = {{"type", "string"}, {"format", "date"}};
+      break;
+    case domain::FieldType::kBoolean:
+      s = {{"type", "boolean"}};
+      break;
+    case domain::FieldType::kRef:
+      s = {{"type", "string"}, {"format", "uuid"}, {"x-references", f.ref}};
+      break;
+    case domain::FieldType::kStringList: {
+      json item = {{"type", "string"}, {"minLength", 1}};
+      if (f.max_length > 0) item["maxLength"] = f.max_length;
+      s = {{"type", "array"}, {"items", std::move(item)}};
+      if (f.max_items > 0) s["maxItems"] = f.max_items;
+      break;
+    }
+    case domain::FieldType::kObject:
+    case domain::FieldType::kObjectList: {
+      json props = json::object();
+      json required = json::array();
+      for (const auto& sub : f.fields) {
+        props[sub.name] = FieldSchema(sub, codelists);
+        if (sub.required) required.push_back(sub.name);
+      }
+      json obj = {{"type", "object"}, {"additionalProperties", false}, {"properties", std::move(props)}};
+      if (!required.empty()) obj["required"] = std::move(required);
+      if (f.type == domain::FieldType::kObject) {
+        s = std::move(obj);
+      } else {
+        s = {{"type", "array"}, {"items", std::move(obj)}};
+        if (f.max_items > 0) s["maxItems"] = f.max_items;
+      }
+      break;
+    }
+  }
+  if (!f.description.empty()) s["description"] = f.description;
+  if (!f.default_value.empty()) s["x-default"] = f.default_value;
+  return s;
+}
+
+std::string SchemaName(const domain::ResourceSpec& r) {
+  std::string out;
+  bool upper = true;
+  for (char c : r.title) {
+    if (c == ' ') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    upper = false;
+  }
+  return out;
+}
+
+json ResourceSchemas(const domain::ResourceSpec& r, const domain::CodeLists& codelists, json& schemas) {
+  json props = json::object();
+  json required = json::array();
+  for (const auto& f : r.fields) {
+    props[f.name] = FieldSchema(f, codelists);
+    if (f.required) required.push_back(f.name);
+  }
+  const std::string name = SchemaName(r);
+  json input = {{"type", "object"}, {"additionalProperties", false}, {"properties", props}};
+  if (!required.empty()) input["required"] = required;
+  if (!r.description.empty()) input["description"] = r.description;
+  schemas[name + "Input"] = input;
+
+  json output = input;
+  output["properties"]["id"] = {{"type", "string"}, {"format", "uuid"}, {"readOnly", true}};
+  output["properties"]["version"] = {{"type", "integer"}, {"minimum", 1}, {"readOnly", true}};
+  output["properties"]["created_at"] = {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}};
+  output["properties"]["updated_at"] = {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}};
+  json out_required = required;
+  for (const char* m : domain::kMetaFields) out_required.push_back(m);
+  output["required"] = out_required;
+  schemas[name] = output;
+
+  json patch = {{"type", "object"}, {"additionalProperties", false},
+                {"description", "RFC 7386 merge patch: null removes a field. Send the version you read."}};
+  json patch_props = props;
+  for (auto& [k, v] : patch_props.items()) v = {{"oneOf", json::array({v, {{"type", "null"}}})}};
+  patch_props["version"] = {{"type", "integer"}, {"minimum", 1}};
+  patch["properties"] = std::move(patch_props);
+  schemas[name + "Patch"] = patch;
+
+  schemas[name + "Page"] = {
+      {"type", "object"},
+      {"required", {"items", "next_cursor"}},
+      {"properties",
+       {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/" + name}}}}},
+        {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}};
+  return name;
+}
+
+json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json JsonContent(const json& schema) { return {{"application/json", {{"schema", schema}}}}; }
+
+json ErrorResponse(const std::string& description) {
+  return {{"description", description}, {"content", JsonContent(Ref("Error"))}};
+}
+
+}  // namespace
+
+json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& codelists,
+                     const std::string& version) {
+  json schemas = json::object();
+  const json str = {{"type", "string"}};
+  json field_error = {{"type", "object"},
+                      {"required", {"path", "rule"}},
+                      {"properties", {{"path", str}, {"rule", str}, {"message", str}}}};
+  json error_obj = {{"type", "object"},
+                    {"required", {"code", "message", "fields"}},
+                    {"properties",
+                     {{"code", str}, {"message", str}, {"fields", {{"type", "array"}, {"items", field_error}}}}}};
+  schemas["Error"] = {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", error_obj}}}};
+
+  json change = {{"type", "object"},
+                 {"properties", {{"path", str}, {"from", json::object()}, {"to", json::object()}}}};
+  json entry = {{"type", "object"},
+                {"properties",
+                 {{"version", {{"type", "integer"}}},
+                  {"action", {{"type", "string"}, {"enum", {"create", "update", "delete"}}}},
+                  {"actor", str},
+                  {"at", {{"type", "string"}, {"format", "date-time"}}},
+                  {"changes", {{"type", "array"}, {"items", change}}}}}};
+  schemas["History"] = {{"type", "object"}, {"properties", {{"items", {{"type", "array"}, {"items", entry}}}}}};
+
+  json code_item = {{"type", "object"},
+                    {"properties",
+                     {{"code", str}, {"labels", {{"type", "object"}, {"additionalProperties", str}}}}}};
+  schemas["CodeList"] = {{"type", "object"},
+                         {"properties",
+                          {{"name", str}, {"source", str}, {"items", {{"type", "array"}, {"items", code_item}}}}}};
+
+  const json id_param = {{"name", "id"}, {"in", "path"}, {"required", true},
+                         {"schema", {{"type", "string"}, {"format", "uuid"}}}};
+  const json if_match = {{"name", "If-Match"}, {"in", "header"}, {"required", false},
+                         {"description", "The version you read, e.g. \"3\" (or send version in the body/query)."},
+                         {"schema", {{"type", "string"}}}};
+  json paths = json::object();
+  std::map<std::string, std::string> schema_of;
+  for (const auto& r : domain::Resources()) schema_of[r.name] = ResourceSchemas(r, codelists, schemas);
+
+  for (const auto& route : routes) {
+    json op;
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto* spec = route.resource.empty() ? nullptr : domain::FindResource(route.resource);
+    const std::string schema = spec != nullptr ? schema_of[spec->name] : "";
+    op["operationId"] = route.operation + schema;
+    op["responses"] = json::object();
+    if (spec != nullptr) op["tags"] = {spec->name};
+    if (route.operation == "health") {
+      op["summary"] = "Liveness and schema version";
+      op["responses"]["200"] = {{"description", "serving"}};
+      op["responses"]["503"] = {{"description", "database not at the expected schema version"}};
+    } else if (route.operation == "openapi") {
+      op["summary"] = "This document";
+      op["responses"]["200"] = {{"description", "OpenAPI 3 document"}};
+    } else if (route.operation == "codelists") {
+      op["summary"] = "Names of all code lists";
+      op["responses"]["200"] = {{"description", "code lists"}};
+    } else if (route.operation == "codelist") {
+      op["summary"] = "One code list with Lao, English and other labels";
+      op["parameters"] = {{{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};
+      op["responses"]["200"] = {{"description", "the list"}, {"content", JsonContent(Ref("CodeList"))}};
+      op["responses"]["404"] = ErrorResponse("no such list");
+    } else if (route.operation == "list") {
+      op["summary"] = "List " + spec->name + " in stable id order";
+      json params = json::array({
+          {{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}}}},
+          {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}},
+           {"description", "next_cursor of the previous page"}},
+      });
+      for (const auto& f : spec->fields) {
+        if (f.filterable) {
+          params.push_back({{"name", f.name}, {"in", "query"}, {"schema", {{"type", "string"}}},
+                            {"description", "equality filter (membership for lists of codes)"}});
+        }
+      }
+      op["parameters"] = std::move(params);
+      op["responses"]["200"] = {{"description", "a page"}, {"content", JsonContent(Ref(schema + "Page"))}};
+      op["responses"]["400"] = ErrorResponse("bad filter, limit or cursor");
+    } else if (route.operation == "create") {
+      op["summary"] = "Create a " + spec->title;
+      op["requestBody"] = {{"required", true}, {"content", JsonContent(Ref(schema + "Input"))}};
+      op["responses"]["201"] = {{"description", "created"}, {"content", JsonContent(Ref(schema))}};
+      op["responses"]["400"] = ErrorResponse("input breaks a rule; nothing was written");
+      op["responses"]["409"] = ErrorResponse("a unique code is taken");
+      op["responses"]["413"] = ErrorResponse("body too large");
+      op["responses"]["415"] = ErrorResponse("body is not application/json");
+    } else if (route.operation == "read") {
+      op["summary"] = "Read a " + spec->title;
+      op["parameters"] = {id_param};
+      op["responses"]["200"] = {{"description", "the record"}, {"content", JsonContent(Ref(schema))}};
+      op["responses"]["404"] = ErrorResponse("no such record");
+    } else if (route.operation == "update") {
+      op["summary"] = "Update a " + spec->title + " (merge patch, optimistic concurrency)";
+      op["parameters"] = {id_param, if_match};
+      op["requestBody"] = {{"required", true}, {"content", JsonContent(Ref(schema + "Patch"))}};
+      op["responses"]["200"] = {{"description", "updated"}, {"content", JsonContent(Ref(schema))}};
+      op["responses"]["400"] = ErrorResponse("input breaks a rule; nothing was written");
+      op["responses"]["404"] = ErrorResponse("no such record");
+      op["responses"]["409"] = ErrorResponse("stale version; nothing was written");
+    } else if (route.operation == "delete") {
+      op["summary"] = "Delete a " + spec->title;
+      op["parameters"] = {id_param, if_match,
+                          {{"name", "version"}, {"in", "query"}, {"schema", {{"type", "integer"}}}}};
+      op["responses"]["204"] = {{"description", "deleted"}};
+      op["responses"]["404"] = ErrorResponse("no such record");
+      op["responses"]["409"] = ErrorResponse("stale version, or other records refer to it");
+    } else if (route.operation == "history") {
+      op["summary"] = "Every create, update and delete of a " + spec->title + ", with field-level changes";
+      op["parameters"] = {id_param};
+      op["responses"]["200"] = {{"description", "oldest first"}, {"content", JsonContent(Ref("History"))}};
+      op["responses"]["404"] = ErrorResponse("no such record");
+    }
+    paths[route.path][method] = std::move(op);
+  }
+
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "ctims API"},
+            {"version", version},
+            {"description",
+             "Case registry of the Counter-Trafficking Information Management System. Field names follow the "
+             "Human Trafficking Case Data Standard (HTCDS 2.0) where it has them."}}},
+          {"servers", {{{"url", "/"}}}},
+          {"paths", std::move(paths)},
+          {"components", {{"schemas", std::move(schemas)}}}};
+}
+
+}  // namespace ctims::http

@@ -1,0 +1,401 @@
+#include "http/server.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/log.hpp"
+#include "domain/schema.hpp"
+#include "http/error_mapping.hpp"
+#include "http/openapi.hpp"
+
+#ifndef CTIMS_VERSION
+#define CTIMS_VERSION "0.0.0"
+#endif
+
+namespace ctims::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxJsonDepth = 32;
+constexpr const char* kJson = "application/json";
+
+void SendJson(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, kJson);
+}
+
+void SendError(httplib::Response& res, const core::Status& status) {
+  SendJson(res, HttpStatusFor(status.code()), ErrorBody(status));
+}
+
+void SendError(httplib::Response& res, int http_status, std::string_view code, std::string_view message,
+               const std::vector<core::FieldError>& fields = {}) {
+  SendJson(res, http_status, ErrorBody(code, message, fields));
+}
+
+// Deep nesting would make the JSON library recurse without bound; no ctims
+// document is deeper than a few levels.
+bool TooDeep(const std::string& body) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// Parses a JSON request body, answering the client itself on failure.
+bool ParseBody(const httplib::Request& req, httplib::Response& res, json& out) {
+  const std::string type = req.get_header_value("Content-Type");
+  if (type.rfind(kJson, 0) != 0) {
+    SendError(res, 415, "unsupported_media_type", "send the body as application/json",
+              {{"Content-Type", "media_type", "expected application/json"}});
+    return false;
+  }
+  if (TooDeep(req.body)) {
+    SendError(res, 400, "invalid_json", "the JSON document is nested too deeply",
+              {{"", "max_depth", "at most " + std::to_string(kMaxJsonDepth) + " levels"}});
+    return false;
+  }
+  out = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (out.is_discarded()) {
+    SendError(res, 400, "invalid_json", "the body is not valid JSON (UTF-8)", {{"", "json", "malformed JSON"}});
+    return false;
+  }
+  return true;
+}
+
+bool ParseVersion(std::string text, std::int64_t& out) {
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = text.substr(1, text.size() - 2);
+  if (text.rfind("W/", 0) == 0) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size() && out > 0;
+}
+
+// The expected version from If-Match or ?version=; answers 400 itself when
+// one is present but malformed.
+bool ExpectedVersion(const httplib::Request& req, httplib::Response& res, std::optional<std::int64_t>& out) {
+  std::int64_t v = 0;
+  if (req.has_header("If-Match")) {
+    if (!ParseVersion(req.get_header_value("If-Match"), v)) {
+      SendError(res, 400, "invalid_argument", "If-Match must be the record's version, e.g. \"3\"",
+                {{"If-Match", "format", "a positive integer version"}});
+      return false;
+    }
+    out = v;
+  }
+  if (req.has_param("version")) {
+    if (!ParseVersion(req.get_param_value("version"), v)) {
+      SendError(res, 400, "invalid_argument", "version must be a positive integer",
+                {{"version", "format", "a positive integer"}});
+      return false;
+    }
+    if (out && *out != v) {
+      SendError(res, 400, "invalid_argument", "If-Match and ?version= differ", {{"version", "mismatch", ""}});
+      return false;
+    }
+    out = v;
+  }
+  return true;
+}
+
+void SetEtag(httplib::Response& res, const json& record) {
+  res.set_header("ETag", "\"" + std::to_string(record.value("version", 0)) + "\"");
+}
+
+}  // namespace
+
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr addr{};
+  if (inet_pton(AF_INET, host.c_str(), &addr) == 1) {
+    return (ntohl(addr.s_addr) >> 24) == 127;
+  }
+  return false;
+}
+
+std::vector<Route> ApiRoutes() {
+  std::vector<Route> routes = {
+      {"GET", "/api/v1/health", R"(/api/v1/health)", "health", ""},
+      {"GET", "/api/v1/openapi.json", R"(/api/v1/openapi\.json)", "openapi", ""},
+      {"GET", "/api/v1/codelists", R"(/api/v1/codelists)", "codelists", ""},
+      {"GET", "/api/v1/codelists/{name}", R"(/api/v1/codelists/([A-Za-z0-9_-]+))", "codelist", ""},
+  };
+  for (const auto& r : domain::Resources()) {
+    const std::string base = "/api/v1/" + r.name;
+    const std::string id = "([0-9a-f-]+)";
+    routes.push_back({"GET", base, base, "list", r.name});
+    routes.push_back({"POST", base, base, "create", r.name});
+    routes.push_back({"GET", base + "/{id}", base + "/" + id, "read", r.name});
+    routes.push_back({"PATCH", base + "/{id}", base + "/" + id, "update", r.name});
+    routes.push_back({"DELETE", base + "/{id}", base + "/" + id, "delete", r.name});
+    routes.push_back({"GET", base + "/{id}/history", base + "/" + id + "/history", "history", r.name});
+  }
+  return routes;
+}
+
+class HttpServer::Impl {
+ public:
+  Impl(app::RecordService& service, app::Store& store, ServerOptions options)
+      : service_(service), store_(store), options_(std::move(options)), routes_(ApiRoutes()) {
+    openapi_ = OpenApiDocument(routes_, service_.codelists(), CTIMS_VERSION).dump();
+    json index = json::array();
+    for (const auto& name : service_.codelists().Names()) {
+      const auto* list = service_.codelists().Find(name);
+      json items = json::array();
+      for (const auto& item : list->items()) items.push_back({{"code", item.code}, {"labels", item.labels}});
+      codelists_[name] = json{{"name", name}, {"source", list->source()}, {"items", std::move(items)}}.dump();
+      index.push_back({{"name", name}, {"source", list->source()}, {"count", list->items().size()}});
+    }
+    codelist_index_ = json{{"items", std::move(index)}}.dump();
+    Configure();
+  }
+
+  core::Status Bind() {
+    if (options_.port == 0) {
+      port_ = server_.bind_to_any_port(options_.host);
+    } else {
+      port_ = server_.bind_to_port(options_.host, options_.port) ? options_.port : -1;
+    }
+    if (port_ <= 0) {
+      return core::Status::Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+    }
+    return core::Status::Ok();
+  }
+  void Run() { server_.listen_after_bind(); }
+  void Stop() { server_.stop(); }
+  int port() const { return port_; }
+
+ private:
+  void Configure() {
+    const std::size_t threads = options_.threads;
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(1000000);
+    server_.set_keep_alive_timeout(10);
+    server_.set_read_timeout(10);
+    server_.set_write_timeout(10);
+    server_.set_payload_max_length(options_.max_body_bytes);
+
+    server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-store");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("Referrer-Policy", "no-referrer");
+      res.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    });
+    // Responses httplib makes itself (413, unmatched routes) get our shape.
+    httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      if (res.status == 413) {
+        SendError(res, 413, "payload_too_large",
+                  "the body is larger than " + std::to_string(options_.max_body_bytes) + " bytes",
+                  {{"", "max_bytes", std::to_string(options_.max_body_bytes)}});
+      } else if (res.status == 404) {
+        RouteNotFound(req, res);
+      } else {
+        SendError(res, res.status, "http_error", "the request could not be served");
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    server_.set_error_handler(std::move(on_error));
+    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown exception";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      core::Log(core::LogLevel::kError, "unhandled exception in a handler: " + what);
+      SendError(res, 500, "internal", "internal error; the event was logged");
+    });
+    if (options_.access_log) {
+      server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        core::Log(core::LogLevel::kInfo, req.method + " " + req.path + " " + std::to_string(res.status));
+      });
+    }
+
+    for (const auto& route : routes_) Register(route);
+    // Anything else under any method: 404 or 405 in our error shape.
+    for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+      Handle(method, ".*", [this](const httplib::Request& req, httplib::Response& res) { RouteNotFound(req, res); });
+    }
+  }
+
+  void Handle(const std::string& method, const std::string& pattern, httplib::Server::Handler handler) {
+    if (method == "GET") server_.Get(pattern, std::move(handler));
+    else if (method == "POST") server_.Post(pattern, std::move(handler));
+    else if (method == "PUT") server_.Put(pattern, std::move(handler));
+    else if (method == "PATCH") server_.Patch(pattern, std::move(handler));
+    else if (method == "DELETE") server_.Delete(pattern, std::move(handler));
+    else if (method == "OPTIONS") server_.Options(pattern, std::move(handler));
+  }
+
+  void RouteNotFound(const httplib::Request& req, httplib::Response& res) {
+    std::set<std::string> allowed;
+    for (const auto& r : routes_) {
+      if (std::regex_match(req.path, std::regex(r.pattern))) allowed.insert(r.method);
+    }
+    if (allowed.empty()) {
+      SendError(res, 404, "route_not_found", "no such endpoint; see /api/v1/openapi.json");
+      return;
+    }
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    res.set_header("Allow", allow);
+    SendError(res, 405, "method_not_allowed", "use one of: " + allow);
+  }
+
+  void Register(const Route& route) {
+    const domain::ResourceSpec* spec = route.resource.empty() ? nullptr : domain::FindResource(route.resource);
+    const std::string& op = route.operation;
+    httplib::Server::Handler h;
+    if (op == "health") {
+      h = [this](const httplib::Request&, httplib::Response& res) { Health(res); };
+    } else if (op == "openapi") {
+      h = [this](const httplib::Request&, httplib::Response& res) { SendJson(res, 200, openapi_); };
+    } else if (op == "codelists") {
+      h = [this](const httplib::Request&, httplib::Response& res) { SendJson(res, 200, codelist_index_); };
+    } else if (op == "codelist") {
+      h = [this](const httplib::Request& req, httplib::Response& res) {
+        auto it = codelists_.find(req.matches[1].str());
+        if (it == codelists_.end()) return SendError(res, 404, "not_found", "no code list with this name");
+        SendJson(res, 200, it->second);
+      };
+    } else if (op == "list") {
+      h = [this, spec](const httplib::Request& req, httplib::Response& res) { List(*spec, req, res); };
+    } else if (op == "create") {
+      h = [this, spec](const httplib::Request& req, httplib::Response& res) { Create(*spec, req, res); };
+    } else if (op == "read") {
+      h = [this, spec](const httplib::Request& req, httplib::Response& res) {
+        auto r = service_.Get(*spec, req.matches[1].str());
+        if (!r.ok()) return Fail(res, r.status());
+        SetEtag(res, *r);
+        SendJson(res, 200, r->dump());
+      };
+    } else if (op == "update") {
+      h = [this, spec](const httplib::Request& req, httplib::Response& res) { Update(*spec, req, res); };
+    } else if (op == "delete") {
+      h = [this, spec](const httplib::Request& req, httplib::Response& res) {
+        std::optional<std::int64_t> version;
+        if (!ExpectedVersion(req, res, version)) return;
+        auto s = service_.Delete(*spec, req.matches[1].str(), version, actor_);
+        if (!s.ok()) return Fail(res, s);
+        res.status = 204;
+      };
+    } else if (op == "history") {
+      h = [this, spec](const httplib::Request& req, httplib::Response& res) {
+        auto r = service_.History(*spec, req.matches[1].str());
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    Handle(route.method, route.pattern, std::move(h));
+  }
+
+  void Fail(httplib::Response& res, const core::Status& status) {
+    if (status.code() == core::StatusCode::kInternal || status.code() == core::StatusCode::kUnavailable) {
+      core::Log(core::LogLevel::kError, status.ToString());
+    }
+    SendError(res, status);
+  }
+
+  void Health(httplib::Response& res) {
+    auto version = store_.SchemaVersion();
+    const bool ok = version.ok() && *version == store_.LatestSchemaVersion();
+    json body = {{"status", ok ? "ok" : "degraded"},
+                 {"version", CTIMS_VERSION},
+                 {"storage", store_.BackendName()},
+                 {"schema_version", version.ok() ? *version : -1},
+                 {"schema_version_expected", store_.LatestSchemaVersion()}};
+    SendJson(res, ok ? 200 : 503, body.dump());
+  }
+
+  void List(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res) {
+    app::ListRequest lr;
+    std::set<std::string> seen;
+    for (const auto& [key, value] : req.params) {
+      if (!seen.insert(key).second) {
+        return SendError(res, 400, "invalid_argument", "a query parameter is repeated", {{key, "duplicate", ""}});
+      }
+      if (key == "limit") {
+        lr.limit = value;
+      } else if (key == "cursor") {
+        lr.cursor = value;
+      } else {
+        lr.filters.emplace_back(key, value);
+      }
+    }
+    auto r = service_.List(spec, lr);
+    if (!r.ok()) return Fail(res, r.status());
+    SendJson(res, 200, r->dump());
+  }
+
+  void Create(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!ParseBody(req, res, body)) return;
+    auto r = service_.Create(spec, body, actor_);
+    if (!r.ok()) return Fail(res, r.status());
+    res.set_header("Location", "/api/v1/" + spec.name + "/" + (*r)["id"].get<std::string>());
+    SetEtag(res, *r);
+    SendJson(res, 201, r->dump());
+  }
+
+  void Update(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!ParseBody(req, res, body)) return;
+    std::optional<std::int64_t> version;
+    if (!ExpectedVersion(req, res, version)) return;
+    auto r = service_.Update(spec, req.matches[1].str(), body, version, actor_);
+    if (!r.ok()) return Fail(res, r.status());
+    SetEtag(res, *r);
+    SendJson(res, 200, r->dump());
+  }
+
+  app::RecordService& service_;
+  app::Store& store_;
+  ServerOptions options_;
+  std::vector<Route> routes_;
+  app::Actor actor_;
+  std::string openapi_;
+  std::string codelist_index_;
+  std::map<std::string, std::string, std::less<>> codelists_;
+  httplib::Server server_;
+  int port_ = -1;
+};
+
+HttpServer::HttpServer(app::RecordService& service, app::Store& store, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, store, std::move(options))) {}
+HttpServer::~HttpServer() = default;
+core::Status HttpServer::Bind() { return impl_->Bind(); }
+void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Stop() { impl_->Stop(); }
+int HttpServer::port() const { return impl_->port(); }
+
+}  // namespace ctims::http

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/record_service.hpp"
+#include "app/record_store.hpp"
+#include "core/status.hpp"
+#include "domain/codelists.hpp"
+
+namespace ctims::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                        // 0: any free port (tests)
+  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
+  std::size_t threads = 128;              // one per open keep-alive connection
+  bool access_log = false;                // one line per request (no query strings)
+};
+
+// One route of the JSON API: its method, the OpenAPI path template, and the
+// regular expression the server matches. The OpenAPI document is generated
+// from this same table, so a route cannot exist without being documented.
+struct Route {
+  std::string method;   // "GET", "POST", "PATCH", "DELETE"
+  std::string path;     // OpenAPI template: "/api/v1/persons/{id}"
+  std::string pattern;  // regex matched against the request path
+  std::string operation;  // "list", "create", "read", "update", "delete", "history", or a fixed name
+  std::string resource;   // resource name for resource routes, else empty
+};
+
+// Every route the server answers, in registration order.
+std::vector<Route> ApiRoutes();
+
+// The JSON API over HTTP/1.1 (cpp-httplib): routes, JSON mapping, limits and
+// the one error shape. Configured for throughput: TCP_NODELAY, long-lived
+// keep-alive connections, and a thread per connection up to `threads`.
+// Holds references to `service` and `store`; they must outlive the server.
+class HttpServer {
+ public:
+  HttpServer(app::RecordService& service, app::Store& store, ServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket. kUnavailable when the address is taken or
+  // invalid. After success, port() is the bound port.
+  core::Status Bind();
+  // Serves until Stop() is called (from any thread). Returns when stopped.
+  void Run();
+  void Stop();
+  int port() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True when `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool IsLoopback(const std::string& host);
+
+}  // namespace ctims::http

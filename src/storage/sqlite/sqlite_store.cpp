@@ -1,0 +1,526 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/embedded_file.hpp"
+
+namespace ctims::storage::sqlite {
+
+std::span<const core::EmbeddedFile> EmbeddedMigrations();  // generated
+
+namespace {
+
+using app::HistoryEntry;
+using app::ListQuery;
+using app::StoredRecord;
+using app::TableDef;
+using core::Result;
+using core::Status;
+
+// Identifiers come from domain specs, never from clients; this guard makes a
+// mistake there fail loudly instead of reaching SQL.
+bool SafeIdentifier(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
+  const int primary = rc & 0xFF;
+  std::string msg = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable("database busy: " + msg);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    // "UNIQUE constraint failed: table.column" names schema objects only.
+    std::string column;
+    if (db != nullptr) {
+      std::string_view m = sqlite3_errmsg(db);
+      auto dot = m.rfind('.');
+      if (dot != std::string_view::npos) column = std::string(m.substr(dot + 1));
+    }
+    return Status::AlreadyExists("a record with this value already exists",
+                                 {{column, "unique", column + " must be unique"}});
+  }
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return Status::Conflict("the change would break a reference between records");
+  }
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
+    return Status::Unavailable("storage failure: " + msg);
+  }
+  return Status::Internal(msg);
+}
+
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  // A prepared statement from this connection's cache, reset and unbound.
+  Result<sqlite3_stmt*> Prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &stmt, nullptr);
+    if (rc != SQLITE_OK) return ErrorFrom(rc, db_, "prepare");
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  Status Exec(const std::string& sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return ErrorFrom(rc, db_, "exec");
+    return Status::Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+// Binds text or NULL.
+void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::string>& value) {
+  if (value) {
+    sqlite3_bind_text(stmt, index, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(stmt, index);
+  }
+}
+void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
+  sqlite3_bind_text(stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int index) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
+  return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
+}
+
+std::string Quoted(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+std::string SelectList(const TableDef& t) {
+  std::string cols = "id, version, created_at, updated_at";
+  for (const auto& c : t.columns) cols += ", " + Quoted(c);
+  return cols + ", body";
+}
+
+StoredRecord ReadRecord(sqlite3_stmt* stmt, const TableDef& t) {
+  StoredRecord r;
+  r.id = ColumnText(stmt, 0);
+  r.version = sqlite3_column_int64(stmt, 1);
+  r.created_at = ColumnText(stmt, 2);
+  r.updated_at = ColumnText(stmt, 3);
+  int i = 4;
+  for (size_t c = 0; c < t.columns.size(); ++c, ++i) {
+    if (sqlite3_column_type(stmt, i) == SQLITE_NULL) {
+      r.columns.emplace_back(std::nullopt);
+    } else {
+      r.columns.emplace_back(ColumnText(stmt, i));
+    }
+  }
+  r.body = ColumnText(stmt, i);
+  return r;
+}
+
+class Pool {
+ public:
+  void Add(std::unique_ptr<Connection> c) { all_.push_back(std::move(c)), free_.push_back(all_.back().get()); }
+
+  Connection* Acquire() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return !free_.empty(); });
+    Connection* c = free_.back();
+    free_.pop_back();
+    return c;
+  }
+  void Release(Connection* c) {
+    {
+      const std::lock_guard lock(mutex_);
+      free_.push_back(c);
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> all_;
+  std::vector<Connection*> free_;
+};
+
+class SqliteTransaction final : public app::StoreTransaction {
+ public:
+  SqliteTransaction(Pool& pool, Connection* conn, std::unique_lock<std::mutex> write_lock)
+      : pool_(pool), conn_(conn), write_lock_(std::move(write_lock)) {}
+
+  ~SqliteTransaction() override {
+    if (!done_) (void)conn_->Exec("ROLLBACK");
+    pool_.Release(conn_);
+  }
+
+  Result<std::optional<StoredRecord>> Get(const TableDef& t, std::string_view id) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    auto stmt = conn_->Prepare("SELECT " + SelectList(t) + " FROM " + t.table + " WHERE id = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, id);
+    const int rc = sqlite3_step(*stmt);
+    if (rc == SQLITE_DONE) return std::optional<StoredRecord>();
+    if (rc != SQLITE_ROW) return ErrorFrom(rc, conn_->db(), "get");
+    std::optional<StoredRecord> out = ReadRecord(*stmt, t);
+    sqlite3_reset(*stmt);
+    return out;
+  }
+
+  Result<bool> Exists(const TableDef& t, std::string_view id) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    auto stmt = conn_->Prepare("SELECT 1 FROM " + t.table + " WHERE id = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, id);
+    const int rc = sqlite3_step(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return ErrorFrom(rc, conn_->db(), "exists");
+  }
+
+  Result<std::vector<StoredRecord>> List(const TableDef& t, const ListQuery& q) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    std::string sql = "SELECT " + SelectList(t) + " FROM " + t.table + " WHERE id > ?";
+    for (const auto& f : q.filters) {
+      if (!SafeIdentifier(f.field)) return Status::Internal("unsafe filter field");
+      switch (f.kind) {
+        case app::Filter::Kind::kColumn:
+          sql += " AND " + Quoted(f.field) + " = ?";
+          break;
+        case app::Filter::Kind::kBody:
+          sql += " AND json_extract(body, '$." + f.field + "') = ?";
+          break;
+        case app::Filter::Kind::kBodyContains:
+          sql += " AND EXISTS (SELECT 1 FROM json_each(body, '$." + f.field + "') WHERE value = ?)";
+          break;
+      }
+    }
+    sql += " ORDER BY id LIMIT ?";
+    auto stmt = conn_->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    BindText(*stmt, i++, q.after_id);
+    for (const auto& f : q.filters) BindText(*stmt, i++, f.value);
+    sqlite3_bind_int64(*stmt, i, static_cast<sqlite3_int64>(q.limit));
+    std::vector<StoredRecord> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) out.push_back(ReadRecord(*stmt, t));
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "list");
+    return out;
+  }
+
+  Status Insert(const TableDef& t, const StoredRecord& r) override {
+    CTIMS_RETURN_IF_ERROR(CheckWritable(t, r));
+    std::string cols = "id, version, created_at, updated_at";
+    std::string params = "?, ?, ?, ?";
+    for (const auto& c : t.columns) {
+      cols += ", " + Quoted(c);
+      params += ", ?";
+    }
+    auto stmt = conn_->Prepare("INSERT INTO " + t.table + " (" + cols + ", body) VALUES (" + params + ", ?)");
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    BindText(*stmt, i++, r.id);
+    sqlite3_bind_int64(*stmt, i++, r.version);
+    BindText(*stmt, i++, r.created_at);
+    BindText(*stmt, i++, r.updated_at);
+    for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
+    BindText(*stmt, i, r.body);
+    const int rc = sqlite3_step(*stmt);
+    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "insert");
+    sqlite3_reset(*stmt);
+    if (s.code() == core::StatusCode::kConflict) {
+      return Status::InvalidArgument("a reference names no record", {{"", "reference", "unknown record"}});
+    }
+    return s;
+  }
+
+  Status Update(const TableDef& t, const StoredRecord& r, std::int64_t expected_version) override {
+    CTIMS_RETURN_IF_ERROR(CheckWritable(t, r));
+    std::string sets = "version = ?, updated_at = ?";
+    for (const auto& c : t.columns) sets += ", " + Quoted(c) + " = ?";
+    auto stmt = conn_->Prepare("UPDATE " + t.table + " SET " + sets + ", body = ? WHERE id = ? AND version = ?");
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    sqlite3_bind_int64(*stmt, i++, r.version);
+    BindText(*stmt, i++, r.updated_at);
+    for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
+    BindText(*stmt, i++, r.body);
+    BindText(*stmt, i++, r.id);
+    sqlite3_bind_int64(*stmt, i, expected_version);
+    const int rc = sqlite3_step(*stmt);
+    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "update");
+    sqlite3_reset(*stmt);
+    CTIMS_RETURN_IF_ERROR(s);
+    if (sqlite3_changes(conn_->db()) == 0) return Missing(t, r.id);
+    return Status::Ok();
+  }
+
+  Status Delete(const TableDef& t, std::string_view id, std::int64_t expected_version) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("DELETE FROM " + t.table + " WHERE id = ? AND version = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, id);
+    sqlite3_bind_int64(*stmt, 2, expected_version);
+    const int rc = sqlite3_step(*stmt);
+    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "delete");
+    sqlite3_reset(*stmt);
+    if (s.code() == core::StatusCode::kConflict) {
+      return Status::Conflict("other records still refer to this one; delete or relink them first");
+    }
+    CTIMS_RETURN_IF_ERROR(s);
+    if (sqlite3_changes(conn_->db()) == 0) return Missing(t, std::string(id));
+    return Status::Ok();
+  }
+
+  Status AppendHistory(const HistoryEntry& e) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "INSERT INTO record_history (resource, record_id, version, action, actor, at, changes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, e.resource);
+    BindText(*stmt, 2, e.record_id);
+    sqlite3_bind_int64(*stmt, 3, e.version);
+    BindText(*stmt, 4, e.action);
+    BindText(*stmt, 5, e.actor);
+    BindText(*stmt, 6, e.at);
+    BindText(*stmt, 7, e.changes);
+    const int rc = sqlite3_step(*stmt);
+    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "history");
+    sqlite3_reset(*stmt);
+    return s;
+  }
+
+  Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) override {
+    auto stmt = conn_->Prepare(
+        "SELECT seq, resource, record_id, version, action, actor, at, changes FROM record_history "
+        "WHERE resource = ? AND record_id = ? ORDER BY seq");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, resource);
+    BindText(*stmt, 2, record_id);
+    std::vector<HistoryEntry> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      out.push_back({sqlite3_column_int64(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2),
+                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5),
+                     ColumnText(*stmt, 6), ColumnText(*stmt, 7)});
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "history");
+    return out;
+  }
+
+  Status Commit() override {
+    if (done_) return Status::Internal("transaction already finished");
+    const int rc = sqlite3_exec(conn_->db(), "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return ErrorFrom(rc, conn_->db(), "commit");  // destructor rolls back
+    done_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  static Status CheckTable(const TableDef& t) {
+    if (!SafeIdentifier(t.table)) return Status::Internal("unsafe table name");
+    for (const auto& c : t.columns) {
+      if (!SafeIdentifier(c)) return Status::Internal("unsafe column name");
+    }
+    return Status::Ok();
+  }
+  Status CheckWritable(const TableDef& t, const StoredRecord& r) const {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    if (r.columns.size() != t.columns.size()) return Status::Internal("column count mismatch");
+    return Status::Ok();
+  }
+  Status Missing(const TableDef& t, const std::string& id) {
+    auto exists = Exists(t, id);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return Status::NotFound("no record with this id");
+    return Status::Conflict("stale version", {{"version", "stale", "the record changed since it was read"}});
+  }
+
+  Pool& pool_;
+  Connection* conn_;
+  std::unique_lock<std::mutex> write_lock_;
+  bool done_ = false;
+};
+
+int MigrationNumber(std::string_view name) {
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+  return (ec == std::errc() && ptr != name.data()) ? n : -1;
+}
+
+class SqliteStore final : public app::Store {
+ public:
+  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+
+  Status Open() {
+    for (int i = 0; i < std::max(1, options_.pool_size); ++i) {
+      sqlite3* db = nullptr;
+      const int rc = sqlite3_open_v2(options_.path.c_str(), &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      auto conn = std::make_unique<Connection>(db);
+      if (rc != SQLITE_OK) return Status::Unavailable("cannot open database: " + std::string(sqlite3_errstr(rc)));
+      sqlite3_extended_result_codes(db, 1);
+      sqlite3_busy_timeout(db, options_.busy_timeout_ms);
+      // WAL lets readers run while one writer commits; FULL makes every
+      // acknowledged commit durable across power loss (WAL + NORMAL could
+      // lose the last commits), which the crash test checks.
+      if (i == 0) CTIMS_RETURN_IF_ERROR(Wrap(conn->Exec("PRAGMA journal_mode=WAL")));
+      CTIMS_RETURN_IF_ERROR(Wrap(conn->Exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")));
+      pool_.Add(std::move(conn));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<app::StoreTransaction>> Begin(app::TxMode mode) override {
+    std::unique_lock<std::mutex> write_lock;
+    if (mode == app::TxMode::kWrite) write_lock = std::unique_lock(write_mutex_);
+    Connection* conn = pool_.Acquire();
+    const char* begin = mode == app::TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
+    const int rc = sqlite3_exec(conn->db(), begin, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = ErrorFrom(rc, conn->db(), "begin");
+      pool_.Release(conn);
+      return s;
+    }
+    return std::unique_ptr<app::StoreTransaction>(
+        std::make_unique<SqliteTransaction>(pool_, conn, std::move(write_lock)));
+  }
+
+  Result<int> Migrate() override {
+    std::vector<core::EmbeddedFile> files(EmbeddedMigrations().begin(), EmbeddedMigrations().end());
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    const std::unique_lock lock(write_mutex_);
+    Connection* conn = pool_.Acquire();
+    struct Releaser {
+      Pool& pool;
+      Connection* conn;
+      ~Releaser() { pool.Release(conn); }
+    } releaser{pool_, conn};
+    CTIMS_RETURN_IF_ERROR(conn->Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL) STRICT"));
+    int reached = 0;
+    for (const auto& f : files) {
+      const int number = MigrationNumber(f.name);
+      if (number <= 0) return Status::Internal("migration file without a number: " + std::string(f.name));
+      CTIMS_RETURN_IF_ERROR(conn->Exec("BEGIN IMMEDIATE"));
+      auto stmt = conn->Prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+      if (!stmt.ok()) return Rollback(conn, stmt.status());
+      sqlite3_bind_int(*stmt, 1, number);
+      const bool applied = sqlite3_step(*stmt) == SQLITE_ROW;
+      sqlite3_reset(*stmt);
+      if (!applied) {
+        Status s = conn->Exec(std::string(f.contents));
+        if (!s.ok()) return Rollback(conn, Status::Internal("migration " + std::string(f.name) + ": " + s.message()));
+        auto ins = conn->Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+        if (!ins.ok()) return Rollback(conn, ins.status());
+        sqlite3_bind_int(*ins, 1, number);
+        BindText(*ins, 2, f.name);
+        BindText(*ins, 3, core::FormatTimestamp(core::SystemClock().Now()));
+        const int rc = sqlite3_step(*ins);
+        sqlite3_reset(*ins);
+        if (rc != SQLITE_DONE) return Rollback(conn, ErrorFrom(rc, conn->db(), "record migration"));
+      }
+      CTIMS_RETURN_IF_ERROR(conn->Exec("COMMIT"));
+      reached = number;
+    }
+    return reached;
+  }
+
+  Result<int> SchemaVersion() override {
+    Connection* conn = pool_.Acquire();
+    int version = 0;
+    sqlite3_stmt* stmt = nullptr;
+    // The table is absent on a fresh database: that is version 0.
+    if (sqlite3_prepare_v2(conn->db(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &stmt,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      version = sqlite3_column_int(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    pool_.Release(conn);
+    return version;
+  }
+
+  int LatestSchemaVersion() const override {
+    int latest = 0;
+    for (const auto& f : EmbeddedMigrations()) latest = std::max(latest, MigrationNumber(f.name));
+    return latest;
+  }
+
+  Status CheckIntegrity() override {
+    Connection* conn = pool_.Acquire();
+    std::string result;
+    bool fk_ok = true;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(conn->db(), "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(stmt) == SQLITE_ROW) result += ColumnText(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    if (sqlite3_prepare_v2(conn->db(), "PRAGMA foreign_key_check", -1, &stmt, nullptr) == SQLITE_OK) {
+      fk_ok = sqlite3_step(stmt) == SQLITE_DONE;
+    }
+    sqlite3_finalize(stmt);
+    pool_.Release(conn);
+    if (result != "ok") return Status::Internal("integrity_check: " + result);
+    if (!fk_ok) return Status::Internal("foreign_key_check found dangling references");
+    return Status::Ok();
+  }
+
+  std::string BackendName() const override { return "sqlite"; }
+
+ private:
+  static Status Wrap(Status s) {
+    if (s.ok()) return s;
+    return Status::Unavailable("cannot configure database: " + s.message());
+  }
+  static Status Rollback(Connection* conn, Status s) {
+    (void)conn->Exec("ROLLBACK");
+    return s;
+  }
+
+  SqliteOptions options_;
+  Pool pool_;
+  std::mutex write_mutex_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<app::Store>> OpenSqliteStore(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>(options);
+  CTIMS_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<app::Store>(std::move(store));
+}
+
+}  // namespace ctims::storage::sqlite

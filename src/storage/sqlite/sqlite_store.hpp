@@ -1,0 +1,27 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/record_store.hpp"
+#include "core/status.hpp"
+
+namespace ctims::storage::sqlite {
+
+struct SqliteOptions {
+  std::string path;              // database file; created if missing
+  int pool_size = 8;             // connections shared by all threads
+  int busy_timeout_ms = 5000;    // wait for another process's write lock
+};
+
+// app::Store on an SQLite file in WAL mode with foreign keys on and
+// synchronous=FULL, so a transaction acknowledged by Commit() survives a
+// crash or power loss. Readers run concurrently; writers are serialised by a
+// process-wide mutex (and SQLite's lock across processes). Thread-safe.
+//
+// Open() fails with kUnavailable when the file cannot be opened or
+// configured (bad path, not a database, read-only directory).
+
+core::Result<std::unique_ptr<app::Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace ctims::storage::sqlite
