@@ -68,8 +68,7 @@ Status RejectMetaFields(const json& body, bool allow_version) {
 
 // Every reference in `record` must name an existing record of its resource.
 // Only references whose value changed from `before` are checked.
-Status CheckReferences(const domain::ResourceSpec& spec, const json& record, const json& before,
-                       StoreTransaction& tx) {
+Status CheckReferences(const domain::ResourceSpec& spec, const json& record, const json& before, StoreTransaction& tx) {
   std::vector<FieldError> errors;
   for (const auto& field : spec.fields) {
     if (field.type != domain::FieldType::kRef) continue;
@@ -119,12 +118,16 @@ bool ParseSize(const std::string& text, std::size_t& out) {
 
 }  // namespace
 
-TableDef TableFor(const domain::ResourceSpec& spec) { return {spec.table, spec.ColumnNames()}; }
+TableDef TableFor(const domain::ResourceSpec& spec) {
+  return {spec.table, spec.ColumnNames()};
+}
 
 RecordService::RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock)
     : store_(store), codelists_(codelists), clock_(clock) {}
 
-domain::CheckContext RecordService::Context() const { return {core::FormatDate(clock_.Now())}; }
+domain::CheckContext RecordService::Context() const {
+  return {core::FormatDate(clock_.Now())};
+}
 
 Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json& body, const Actor& actor) {
   if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});

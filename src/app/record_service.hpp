@@ -47,8 +47,7 @@ class RecordService {
  public:
   RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock);
 
-  core::Result<nlohmann::json> Create(const domain::ResourceSpec& spec, const nlohmann::json& body,
-                                      const Actor& actor);
+  core::Result<nlohmann::json> Create(const domain::ResourceSpec& spec, const nlohmann::json& body, const Actor& actor);
   core::Result<nlohmann::json> Get(const domain::ResourceSpec& spec, const std::string& id);
   // `patch` is an RFC 7386 merge patch. The expected version comes from
   // `expected_version` (If-Match) or the patch's "version" member; one is

@@ -55,7 +55,7 @@ struct HistoryEntry {
   std::string resource;
   std::string record_id;
   std::int64_t version = 0;
-  std::string action;   // "create" | "update" | "delete"
+  std::string action;  // "create" | "update" | "delete"
   std::string actor;
   std::string at;
   std::string changes;  // JSON array text (domain::Diff)
@@ -93,7 +93,8 @@ class StoreTransaction {
 enum class TxMode { kRead, kWrite };
 
 // A database. Thread-safe: any number of threads may Begin() transactions;
-// write transactions are serialised.
+// write transactions are serialised, so a thread that holds a write
+// transaction must finish it before it begins another (or it waits forever).
 class Store {
  public:
   virtual ~Store() = default;

@@ -25,11 +25,10 @@ const Clock& SystemClock() {
 }
 
 std::string FormatTimestamp(TimePoint t) {
-  using namespace std::chrono;
-  const auto ms = time_point_cast<milliseconds>(t);
-  const auto day = floor<days>(ms);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{ms - day};
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(t);
+  const auto day = std::chrono::floor<std::chrono::days>(ms);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{ms - day};
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
@@ -38,7 +37,9 @@ std::string FormatTimestamp(TimePoint t) {
   return buf;
 }
 
-std::string FormatDate(TimePoint t) { return FormatTimestamp(t).substr(0, 10); }
+std::string FormatDate(TimePoint t) {
+  return FormatTimestamp(t).substr(0, 10);
+}
 
 std::optional<int> ParseDateDays(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
@@ -56,6 +57,8 @@ std::optional<int> ParseDateDays(std::string_view text) {
   return static_cast<int>(std::chrono::sys_days(ymd).time_since_epoch().count());
 }
 
-bool IsValidDate(std::string_view text) { return ParseDateDays(text).has_value(); }
+bool IsValidDate(std::string_view text) {
+  return ParseDateDays(text).has_value();
+}
 
 }  // namespace ctims::core

@@ -25,7 +25,9 @@ const char* LevelName(LogLevel level) {
 
 }  // namespace
 
-void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+void SetLogLevel(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
 
 void Log(LogLevel level, std::string_view message) {
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;

@@ -13,15 +13,15 @@ namespace ctims::core {
 // code to one status (http/error_mapping.cpp); nothing else does.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // client input breaks a rule; see field_errors()
-  kNotFound,            // no such record (or not visible to the caller)
-  kConflict,            // stale version, or a state that forbids the change
-  kAlreadyExists,       // a unique key is taken
-  kPayloadTooLarge,     // request body over the configured limit
-  kUnauthenticated,     // no valid session
-  kPermissionDenied,    // authenticated, but not allowed
-  kUnavailable,         // transient: database busy, shutting down
-  kInternal,            // a bug or an environment failure; never client input
+  kInvalidArgument,   // client input breaks a rule; see field_errors()
+  kNotFound,          // no such record (or not visible to the caller)
+  kConflict,          // stale version, or a state that forbids the change
+  kAlreadyExists,     // a unique key is taken
+  kPayloadTooLarge,   // request body over the configured limit
+  kUnauthenticated,   // no valid session
+  kPermissionDenied,  // authenticated, but not allowed
+  kUnavailable,       // transient: database busy, shutting down
+  kInternal,          // a bug or an environment failure; never client input
 };
 
 // Returns a stable snake_case name for `code`, used in JSON error bodies.
@@ -80,7 +80,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(data_).ok() && "Result built from an OK status");
   }
@@ -114,9 +114,9 @@ class Result {
 }  // namespace ctims::core
 
 // Propagates a non-OK Status from an expression returning Status.
-#define CTIMS_RETURN_IF_ERROR(expr)               \
-  do {                                            \
-    ::ctims::core::Status ctims_status_ = (expr); \
+#define CTIMS_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::ctims::core::Status ctims_status_ = (expr);  \
     if (!ctims_status_.ok()) return ctims_status_; \
   } while (false)
 
@@ -124,8 +124,7 @@ class Result {
 #define CTIMS_CONCAT_(a, b) CTIMS_CONCAT_INNER_(a, b)
 
 // Assigns the value of a Result expression to `lhs`, or returns its Status.
-#define CTIMS_ASSIGN_OR_RETURN(lhs, expr)                                   \
-  auto CTIMS_CONCAT_(ctims_result_, __LINE__) = (expr);                     \
-  if (!CTIMS_CONCAT_(ctims_result_, __LINE__).ok())                         \
-    return CTIMS_CONCAT_(ctims_result_, __LINE__).status();                 \
-  lhs = std::move(CTIMS_CONCAT_(ctims_result_, __LINE__)).value()
+#define CTIMS_ASSIGN_OR_RETURN(lhs, expr)                                                                   \
+  auto CTIMS_CONCAT_(ctims_result_, __LINE__) = (expr);                                                     \
+  if (!CTIMS_CONCAT_(ctims_result_, __LINE__).ok()) return CTIMS_CONCAT_(ctims_result_, __LINE__).status(); \
+  lhs = std::move(CTIMS_CONCAT_(ctims_result_, __LINE__)).value()  // NOLINT(bugprone-macro-parentheses)

@@ -7,8 +7,8 @@
 namespace ctims::domain {
 namespace {
 
-using nlohmann::json;
 using core::FieldError;
+using nlohmann::json;
 
 // ---- helpers for cross-field rules --------------------------------------
 
@@ -58,12 +58,23 @@ FieldSpec MoneyObject(std::string name) {
 }
 
 std::vector<FieldSpec> ControlMethodFields() {
-  static constexpr std::array<const char*, 17> kMethods = {
-      "DebtBondage",          "TakesEarnings",         "RestrictsFinancialAccess", "Threats",
-      "PsychologicalAbuse",   "PhysicalAbuse",         "SexualAbuse",              "FalsePromises",
-      "PsychoactiveSubstances", "RestrictsMovement",   "RestrictsMedicalCare",     "ExcessiveWorkingHours",
-      "UsesChildren",         "ThreatOfLawEnforcement", "WithholdsNecessities",    "WithholdsDocuments",
-      "Other"};
+  static constexpr std::array<const char*, 17> kMethods = {"DebtBondage",
+                                                           "TakesEarnings",
+                                                           "RestrictsFinancialAccess",
+                                                           "Threats",
+                                                           "PsychologicalAbuse",
+                                                           "PhysicalAbuse",
+                                                           "SexualAbuse",
+                                                           "FalsePromises",
+                                                           "PsychoactiveSubstances",
+                                                           "RestrictsMovement",
+                                                           "RestrictsMedicalCare",
+                                                           "ExcessiveWorkingHours",
+                                                           "UsesChildren",
+                                                           "ThreatOfLawEnforcement",
+                                                           "WithholdsNecessities",
+                                                           "WithholdsDocuments",
+                                                           "Other"};
   std::vector<FieldSpec> out;
   out.reserve(kMethods.size());
   for (const char* m : kMethods) out.push_back(Code(m, "yes_no_unknown"));
@@ -73,22 +84,28 @@ std::vector<FieldSpec> ControlMethodFields() {
 // ---- the resources --------------------------------------------------------
 
 ResourceSpec Locations() {
-  return {
-      "locations", "locations", "Location",
-      "Administrative places: country, province, district, village (ISO 3166-2 codes where they exist).",
-      {
-          String("loc_Code", 32).Unique().Required().Pattern("[A-Z0-9][A-Z0-9-]*").Describe(
-              "ISO 3166-1/3166-2 code (LA, LA-BK) or a local code (LA-BK-01)."),
-          String("loc_NameLo").Required(),
-          String("loc_NameEn").Required(),
-          Code("loc_Level", "location_level").Required().Column(),
-          Ref("parent_id", "locations").Column(),
-      },
-      nullptr};
+  return {"locations",
+          "locations",
+          "Location",
+          "Administrative places: country, province, district, village (ISO 3166-2 codes where they exist).",
+          {
+              String("loc_Code", 32)
+                  .Unique()
+                  .Required()
+                  .Pattern("[A-Z0-9][A-Z0-9-]*")
+                  .Describe("ISO 3166-1/3166-2 code (LA, LA-BK) or a local code (LA-BK-01)."),
+              String("loc_NameLo").Required(),
+              String("loc_NameEn").Required(),
+              Code("loc_Level", "location_level").Required().Column(),
+              Ref("parent_id", "locations").Column(),
+          },
+          nullptr};
 }
 
 ResourceSpec Agencies() {
-  return {"agencies", "agencies", "Agency",
+  return {"agencies",
+          "agencies",
+          "Agency",
           "Government bodies, committees and NGOs that use ctims and assist victims.",
           {
               String("org_Code", 32).Unique().Required().Pattern("[A-Z0-9][A-Z0-9-]*"),
@@ -105,7 +122,9 @@ ResourceSpec Agencies() {
 }
 
 ResourceSpec Organisations() {
-  return {"organisations", "organisations", "Organisation",
+  return {"organisations",
+          "organisations",
+          "Organisation",
           "External organisations: employers, companies, recruitment agencies, embassies, shelters.",
           {
               String("org_Name").Required(),
@@ -125,7 +144,9 @@ ResourceSpec Organisations() {
 
 ResourceSpec Persons() {
   return {
-      "persons", "persons", "Person",
+      "persons",
+      "persons",
+      "Person",
       "A person assisted or screened: names as written in any script, Latin spellings and aliases.",
       {
           String("prs_FirstName").Describe("Given name as written, in any script."),
@@ -138,8 +159,9 @@ ResourceSpec Persons() {
           Date("prs_Birthdate"),
           Integer("prs_EstimatedAge", 0, 120).Describe("Age in years when the birth date is unknown."),
           Date("prs_AgeEstimatedOn").Describe("Date on which prs_EstimatedAge was estimated."),
-          CodeSet("prs_Citizenship", "country", 8).Filterable().Describe(
-              "ISO 3166-1 alpha-2; XS stateless, XX unknown."),
+          CodeSet("prs_Citizenship", "country", 8)
+              .Filterable()
+              .Describe("ISO 3166-1 alpha-2; XS stateless, XX unknown."),
           Code("prs_PrimaryLanguage", "language"),
           CodeSet("prs_Languages", "language", 16),
           Code("prs_MaritalStatus", "marital_status"),
@@ -161,12 +183,14 @@ ResourceSpec Persons() {
       [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
         if (!Has(r, "prs_FirstName") && !Has(r, "prs_SecondName") && !Has(r, "prs_LatinNames") &&
             !Has(r, "prs_Aliases")) {
-          errors.push_back({"prs_FirstName", "one_of_required",
-                            "a person needs at least one of prs_FirstName, prs_SecondName, prs_LatinNames, prs_Aliases"});
+          errors.push_back(
+              {"prs_FirstName", "one_of_required",
+               "a person needs at least one of prs_FirstName, prs_SecondName, prs_LatinNames, prs_Aliases"});
         }
         NotInFuture(r, ctx, "prs_Birthdate", errors);
         if (Has(r, "prs_EstimatedAge") && !Has(r, "prs_AgeEstimatedOn")) {
-          errors.push_back({"prs_AgeEstimatedOn", "required_with", "prs_AgeEstimatedOn is required with prs_EstimatedAge"});
+          errors.push_back(
+              {"prs_AgeEstimatedOn", "required_with", "prs_AgeEstimatedOn is required with prs_EstimatedAge"});
         }
         if (SetContains(r, "prs_Citizenship", "XX") && r["prs_Citizenship"].size() > 1) {
           errors.push_back({"prs_Citizenship", "exclusive", "XX (unknown) cannot be combined with other citizenships"});
@@ -176,7 +200,9 @@ ResourceSpec Persons() {
 
 ResourceSpec Cases() {
   return {
-      "cases", "cases", "Case",
+      "cases",
+      "cases",
+      "Case",
       "One person's episode with the system (HTCDS cas_ and vic_ fields).",
       {
           Ref("person_id", "persons").Required().Column(),
@@ -216,8 +242,7 @@ ResourceSpec Cases() {
         DateOrder(r, "cas_OpenedOn", "cas_ClosedOn", errors);
         DateOrder(r, "vic_ExploitationStartDate", "vic_ExploitationEndDate", errors);
         NotInFuture(r, ctx, "cas_OpenedOn", errors);
-        if (Has(r, "vic_TypeOfSexExploitation") &&
-            !SetContains(r, "vic_TypeOfExploitation", "SexualExploitation")) {
+        if (Has(r, "vic_TypeOfSexExploitation") && !SetContains(r, "vic_TypeOfExploitation", "SexualExploitation")) {
           errors.push_back({"vic_TypeOfSexExploitation", "required_with",
                             "vic_TypeOfSexExploitation needs SexualExploitation in vic_TypeOfExploitation"});
         }
@@ -225,7 +250,9 @@ ResourceSpec Cases() {
 }
 
 ResourceSpec TraffickingEvents() {
-  return {"trafficking-events", "trafficking_events", "Trafficking event",
+  return {"trafficking-events",
+          "trafficking_events",
+          "Trafficking event",
           "A step of the route (HTCDS hte_): recruitment, transit or exploitation.",
           {
               Ref("case_id", "cases").Required().Column(),
@@ -244,7 +271,9 @@ ResourceSpec TraffickingEvents() {
 }
 
 ResourceSpec EmploymentEpisodes() {
-  return {"employment-episodes", "employment_episodes", "Employment episode",
+  return {"employment-episodes",
+          "employment_episodes",
+          "Employment episode",
           "Work under one employer; a contract sold or transferred to another company is a new episode "
           "linked to the previous one.",
           {
@@ -272,7 +301,9 @@ ResourceSpec EmploymentEpisodes() {
 }
 
 ResourceSpec Claims() {
-  return {"claims", "claims", "Claim or debt",
+  return {"claims",
+          "claims",
+          "Claim or debt",
           "Fees an employer demands (Covid test, quarantine, work permit, ...) and wages owed to the worker.",
           {
               Ref("case_id", "cases").Required().Column(),
@@ -297,30 +328,35 @@ ResourceSpec Claims() {
 }
 
 ResourceSpec ImmigrationStatuses() {
-  return {"immigration-statuses", "immigration_statuses", "Immigration status",
-          "How the person crossed the border, their documents, and whether they wish to return home.",
-          {
-              Ref("case_id", "cases").Required().Column(),
-              Code("imm_BorderCrossing", "border_crossing").Required().Filterable(),
-              String("imm_CrossingPoint"),
-              Date("imm_EntryDate"),
-              Code("imm_DocumentStatus", "immigration_document_status"),
-              Code("imm_MigrantType", "migrant_type"),
-              Code("imm_WishToReturn", "wish_to_return"),
-              Code("imm_ReturnCountry", "country"),
-              String("imm_ReturnPlace"),
-              Date("imm_ReturnWhen"),
-              Text("imm_Notes", 5000),
-          },
-          [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
-            if (StringOr(r, "imm_WishToReturn") != "Yes" && (Has(r, "imm_ReturnPlace") || Has(r, "imm_ReturnWhen"))) {
-              errors.push_back({"imm_WishToReturn", "required_with", "a return place or date needs imm_WishToReturn=Yes"});
-            }
-          }};
+  return {
+      "immigration-statuses",
+      "immigration_statuses",
+      "Immigration status",
+      "How the person crossed the border, their documents, and whether they wish to return home.",
+      {
+          Ref("case_id", "cases").Required().Column(),
+          Code("imm_BorderCrossing", "border_crossing").Required().Filterable(),
+          String("imm_CrossingPoint"),
+          Date("imm_EntryDate"),
+          Code("imm_DocumentStatus", "immigration_document_status"),
+          Code("imm_MigrantType", "migrant_type"),
+          Code("imm_WishToReturn", "wish_to_return"),
+          Code("imm_ReturnCountry", "country"),
+          String("imm_ReturnPlace"),
+          Date("imm_ReturnWhen"),
+          Text("imm_Notes", 5000),
+      },
+      [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
+        if (StringOr(r, "imm_WishToReturn") != "Yes" && (Has(r, "imm_ReturnPlace") || Has(r, "imm_ReturnWhen"))) {
+          errors.push_back({"imm_WishToReturn", "required_with", "a return place or date needs imm_WishToReturn=Yes"});
+        }
+      }};
 }
 
 ResourceSpec Assistance() {
-  return {"assistance", "assistance", "Assistance",
+  return {"assistance",
+          "assistance",
+          "Assistance",
           "A service delivered to a person by an agency on a date.",
           {
               Ref("case_id", "cases").Required().Column(),
@@ -341,8 +377,8 @@ ResourceSpec Assistance() {
 }
 
 std::vector<ResourceSpec> Build() {
-  return {Locations(), Agencies(), Organisations(), Persons(), Cases(),
-          TraffickingEvents(), EmploymentEpisodes(), Claims(), ImmigrationStatuses(), Assistance()};
+  return {Locations(),          Agencies(), Organisations(),       Persons(),   Cases(), TraffickingEvents(),
+          EmploymentEpisodes(), Claims(),   ImmigrationStatuses(), Assistance()};
 }
 
 }  // namespace

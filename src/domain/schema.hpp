@@ -16,13 +16,13 @@ namespace ctims::domain {
 // strings for kString/kText/kCode/kDate/kRef, arrays of strings for kCodeSet
 // and kStringList, numbers, booleans, objects and arrays of objects.
 enum class FieldType {
-  kString,      // one line of text, max_length code points
-  kText,        // free text (narratives, notes)
-  kCode,        // one code from `codelist`
-  kCodeSet,     // distinct codes from `codelist`
+  kString,   // one line of text, max_length code points
+  kText,     // free text (narratives, notes)
+  kCode,     // one code from `codelist`
+  kCodeSet,  // distinct codes from `codelist`
   kInteger,
   kNumber,
-  kDate,        // "YYYY-MM-DD", a real calendar date
+  kDate,  // "YYYY-MM-DD", a real calendar date
   kBoolean,
   kRef,         // id of a record of resource `ref`
   kStringList,  // list of one-line strings
@@ -39,27 +39,55 @@ struct FieldSpec {
   FieldType type = FieldType::kString;
   std::string description;
   bool required = false;
-  std::string codelist;          // kCode, kCodeSet
-  std::string ref;               // kRef: target resource name
-  size_t max_length = 0;         // kString, kText, kStringList items (code points)
-  size_t max_items = 0;          // kCodeSet, kStringList, kObjectList
-  std::optional<double> min;     // kInteger, kNumber
+  std::string codelist;       // kCode, kCodeSet
+  std::string ref;            // kRef: target resource name
+  size_t max_length = 0;      // kString, kText, kStringList items (code points)
+  size_t max_items = 0;       // kCodeSet, kStringList, kObjectList
+  std::optional<double> min;  // kInteger, kNumber
   std::optional<double> max;
-  std::string pattern;           // kString: ECMAScript regex for the whole value
-  std::string default_value;     // kCode, kDate ("today"): filled in on create
-  bool column = false;           // stored as its own indexed column
-  bool unique = false;           // column value unique in the resource
-  bool filterable = false;       // usable as `?name=value` on list
-  std::vector<FieldSpec> fields; // kObject, kObjectList
+  std::string pattern;            // kString: ECMAScript regex for the whole value
+  std::string default_value;      // kCode, kDate ("today"): filled in on create
+  bool column = false;            // stored as its own indexed column
+  bool unique = false;            // column value unique in the resource
+  bool filterable = false;        // usable as `?name=value` on list
+  std::vector<FieldSpec> fields;  // kObject, kObjectList
 
-  FieldSpec Required() && { required = true; return std::move(*this); }
-  FieldSpec Column() && { column = true; filterable = true; return std::move(*this); }
-  FieldSpec Unique() && { unique = true; column = true; filterable = true; return std::move(*this); }
-  FieldSpec Filterable() && { filterable = true; return std::move(*this); }
-  FieldSpec Default(std::string v) && { default_value = std::move(v); return std::move(*this); }
-  FieldSpec Pattern(std::string p) && { pattern = std::move(p); return std::move(*this); }
-  FieldSpec Range(double lo, double hi) && { min = lo; max = hi; return std::move(*this); }
-  FieldSpec Describe(std::string d) && { description = std::move(d); return std::move(*this); }
+  FieldSpec Required() && {
+    required = true;
+    return std::move(*this);
+  }
+  FieldSpec Column() && {
+    column = true;
+    filterable = true;
+    return std::move(*this);
+  }
+  FieldSpec Unique() && {
+    unique = true;
+    column = true;
+    filterable = true;
+    return std::move(*this);
+  }
+  FieldSpec Filterable() && {
+    filterable = true;
+    return std::move(*this);
+  }
+  FieldSpec Default(std::string v) && {
+    default_value = std::move(v);
+    return std::move(*this);
+  }
+  FieldSpec Pattern(std::string p) && {
+    pattern = std::move(p);
+    return std::move(*this);
+  }
+  FieldSpec Range(double lo, double hi) && {
+    min = lo;
+    max = hi;
+    return std::move(*this);
+  }
+  FieldSpec Describe(std::string d) && {
+    description = std::move(d);
+    return std::move(*this);
+  }
 };
 
 FieldSpec String(std::string name, size_t max_length = 200);
@@ -90,7 +118,7 @@ struct ResourceSpec {
   std::string title;        // "Trafficking event"
   std::string description;  // for the OpenAPI document
   std::vector<FieldSpec> fields;
-  RecordCheck check;        // may be empty
+  RecordCheck check;  // may be empty
 
   const FieldSpec* FindField(std::string_view field_name) const;
   // Names of fields stored as columns, in declaration order.

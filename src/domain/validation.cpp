@@ -12,8 +12,8 @@
 namespace ctims::domain {
 namespace {
 
-using nlohmann::json;
 using core::FieldError;
+using nlohmann::json;
 
 // Number of Unicode code points in valid UTF-8 (the JSON parser has already
 // rejected invalid UTF-8).
@@ -109,12 +109,9 @@ class Validator {
 
   void Value(const FieldSpec& f, const json& v, const std::string& path) {
     switch (f.type) {
-      case FieldType::kString:
-        return OneString(f, v, path, false);
-      case FieldType::kText:
-        return OneString(f, v, path, true);
-      case FieldType::kCode:
-        return OneCode(f, v, path);
+      case FieldType::kString: return OneString(f, v, path, false);
+      case FieldType::kText: return OneString(f, v, path, true);
+      case FieldType::kCode: return OneCode(f, v, path);
       case FieldType::kCodeSet: {
         if (!v.is_array()) return Add(path, "type", "expected an array of codes");
         if (f.max_items > 0 && v.size() > f.max_items) return Add(path, "max_items", "too many items");

@@ -30,9 +30,7 @@ json FieldSchema(const domain::FieldSpec& f, const domain::CodeLists& codelists)
       if (f.max_length > 0) s["maxLength"] = f.max_length;
       if (!f.pattern.empty()) s["pattern"] = "^(?:" + f.pattern + ")$";
       break;
-    case domain::FieldType::kCode:
-      s = code_schema();
-      break;
+    case domain::FieldType::kCode: s = code_schema(); break;
     case domain::FieldType::kCodeSet:
       s = {{"type", "array"}, {"uniqueItems", true}, {"items", code_schema()}};
       if (f.max_items > 0) s["maxItems"] = f.max_items;
@@ -43,15 +41,9 @@ json FieldSchema(const domain::FieldSpec& f, const domain::CodeLists& codelists)
       if (f.min) s["minimum"] = *f.min;
       if (f.max) s["maximum"] = *f.max;
       break;
-    case domain::FieldType::kDate:
-      s = {{"type", "string"}, {"format", "date"}};
-      break;
-    case domain::FieldType::kBoolean:
-      s = {{"type", "boolean"}};
-      break;
-    case domain::FieldType::kRef:
-      s = {{"type", "string"}, {"format", "uuid"}, {"x-references", f.ref}};
-      break;
+    case domain::FieldType::kDate: s = {{"type", "string"}, {"format", "date"}}; break;
+    case domain::FieldType::kBoolean: s = {{"type", "boolean"}}; break;
+    case domain::FieldType::kRef: s = {{"type", "string"}, {"format", "uuid"}, {"x-references", f.ref}}; break;
     case domain::FieldType::kStringList: {
       json item = {{"type", "string"}, {"minLength", 1}};
       if (f.max_length > 0) item["maxLength"] = f.max_length;
@@ -120,7 +112,8 @@ json ResourceSchemas(const domain::ResourceSpec& r, const domain::CodeLists& cod
   output["required"] = out_required;
   schemas[name] = output;
 
-  json patch = {{"type", "object"}, {"additionalProperties", false},
+  json patch = {{"type", "object"},
+                {"additionalProperties", false},
                 {"description", "RFC 7386 merge patch: null removes a field. Send the version you read."}};
   json patch_props = props;
   for (auto& [k, v] : patch_props.items()) v = {{"oneOf", json::array({v, {{"type", "null"}}})}};
@@ -128,18 +121,21 @@ json ResourceSchemas(const domain::ResourceSpec& r, const domain::CodeLists& cod
   patch["properties"] = std::move(patch_props);
   schemas[name + "Patch"] = patch;
 
-  schemas[name + "Page"] = {
-      {"type", "object"},
-      {"required", {"items", "next_cursor"}},
-      {"properties",
-       {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/" + name}}}}},
-        {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}};
+  schemas[name + "Page"] = {{"type", "object"},
+                            {"required", {"items", "next_cursor"}},
+                            {"properties",
+                             {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/" + name}}}}},
+                              {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}};
   return name;
 }
 
-json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+json Ref(const std::string& name) {
+  return {{"$ref", "#/components/schemas/" + name}};
+}
 
-json JsonContent(const json& schema) { return {{"application/json", {{"schema", schema}}}}; }
+json JsonContent(const json& schema) {
+  return {{"application/json", {{"schema", schema}}}};
+}
 
 json ErrorResponse(const std::string& description) {
   return {{"description", description}, {"content", JsonContent(Ref("Error"))}};
@@ -147,21 +143,19 @@ json ErrorResponse(const std::string& description) {
 
 }  // namespace
 
-json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& codelists,
-                     const std::string& version) {
+json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& codelists, const std::string& version) {
   json schemas = json::object();
   const json str = {{"type", "string"}};
   json field_error = {{"type", "object"},
                       {"required", {"path", "rule"}},
                       {"properties", {{"path", str}, {"rule", str}, {"message", str}}}};
-  json error_obj = {{"type", "object"},
-                    {"required", {"code", "message", "fields"}},
-                    {"properties",
-                     {{"code", str}, {"message", str}, {"fields", {{"type", "array"}, {"items", field_error}}}}}};
+  json error_obj = {
+      {"type", "object"},
+      {"required", {"code", "message", "fields"}},
+      {"properties", {{"code", str}, {"message", str}, {"fields", {{"type", "array"}, {"items", field_error}}}}}};
   schemas["Error"] = {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", error_obj}}}};
 
-  json change = {{"type", "object"},
-                 {"properties", {{"path", str}, {"from", json::object()}, {"to", json::object()}}}};
+  json change = {{"type", "object"}, {"properties", {{"path", str}, {"from", json::object()}, {"to", json::object()}}}};
   json entry = {{"type", "object"},
                 {"properties",
                  {{"version", {{"type", "integer"}}},
@@ -172,15 +166,16 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
   schemas["History"] = {{"type", "object"}, {"properties", {{"items", {{"type", "array"}, {"items", entry}}}}}};
 
   json code_item = {{"type", "object"},
-                    {"properties",
-                     {{"code", str}, {"labels", {{"type", "object"}, {"additionalProperties", str}}}}}};
-  schemas["CodeList"] = {{"type", "object"},
-                         {"properties",
-                          {{"name", str}, {"source", str}, {"items", {{"type", "array"}, {"items", code_item}}}}}};
+                    {"properties", {{"code", str}, {"labels", {{"type", "object"}, {"additionalProperties", str}}}}}};
+  schemas["CodeList"] = {
+      {"type", "object"},
+      {"properties", {{"name", str}, {"source", str}, {"items", {{"type", "array"}, {"items", code_item}}}}}};
 
-  const json id_param = {{"name", "id"}, {"in", "path"}, {"required", true},
-                         {"schema", {{"type", "string"}, {"format", "uuid"}}}};
-  const json if_match = {{"name", "If-Match"}, {"in", "header"}, {"required", false},
+  const json id_param = {
+      {"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}, {"format", "uuid"}}}};
+  const json if_match = {{"name", "If-Match"},
+                         {"in", "header"},
+                         {"required", false},
                          {"description", "The version you read, e.g. \"3\" (or send version in the body/query)."},
                          {"schema", {{"type", "string"}}}};
   json paths = json::object();
@@ -215,12 +210,16 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["summary"] = "List " + spec->name + " in stable id order";
       json params = json::array({
           {{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}}}},
-          {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}},
+          {{"name", "cursor"},
+           {"in", "query"},
+           {"schema", {{"type", "string"}}},
            {"description", "next_cursor of the previous page"}},
       });
       for (const auto& f : spec->fields) {
         if (f.filterable) {
-          params.push_back({{"name", f.name}, {"in", "query"}, {"schema", {{"type", "string"}}},
+          params.push_back({{"name", f.name},
+                            {"in", "query"},
+                            {"schema", {{"type", "string"}}},
                             {"description", "equality filter (membership for lists of codes)"}});
         }
       }
@@ -250,8 +249,8 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["responses"]["409"] = ErrorResponse("stale version; nothing was written");
     } else if (route.operation == "delete") {
       op["summary"] = "Delete a " + spec->title;
-      op["parameters"] = {id_param, if_match,
-                          {{"name", "version"}, {"in", "query"}, {"schema", {{"type", "integer"}}}}};
+      op["parameters"] = {
+          id_param, if_match, {{"name", "version"}, {"in", "query"}, {"schema", {{"type", "integer"}}}}};
       op["responses"]["204"] = {{"description", "deleted"}};
       op["responses"]["404"] = ErrorResponse("no such record");
       op["responses"]["409"] = ErrorResponse("stale version, or other records refer to it");

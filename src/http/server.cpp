@@ -224,7 +224,7 @@ class HttpServer::Impl {
       return httplib::Server::HandlerResponse::Handled;
     };
     server_.set_error_handler(std::move(on_error));
-    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
       std::string what = "unknown exception";
       try {
         if (ep) std::rethrow_exception(ep);
@@ -249,12 +249,18 @@ class HttpServer::Impl {
   }
 
   void Handle(const std::string& method, const std::string& pattern, httplib::Server::Handler handler) {
-    if (method == "GET") server_.Get(pattern, std::move(handler));
-    else if (method == "POST") server_.Post(pattern, std::move(handler));
-    else if (method == "PUT") server_.Put(pattern, std::move(handler));
-    else if (method == "PATCH") server_.Patch(pattern, std::move(handler));
-    else if (method == "DELETE") server_.Delete(pattern, std::move(handler));
-    else if (method == "OPTIONS") server_.Options(pattern, std::move(handler));
+    if (method == "GET")
+      server_.Get(pattern, std::move(handler));
+    else if (method == "POST")
+      server_.Post(pattern, std::move(handler));
+    else if (method == "PUT")
+      server_.Put(pattern, std::move(handler));
+    else if (method == "PATCH")
+      server_.Patch(pattern, std::move(handler));
+    else if (method == "DELETE")
+      server_.Delete(pattern, std::move(handler));
+    else if (method == "OPTIONS")
+      server_.Options(pattern, std::move(handler));
   }
 
   void RouteNotFound(const httplib::Request& req, httplib::Response& res) {
@@ -393,9 +399,17 @@ class HttpServer::Impl {
 HttpServer::HttpServer(app::RecordService& service, app::Store& store, ServerOptions options)
     : impl_(std::make_unique<Impl>(service, store, std::move(options))) {}
 HttpServer::~HttpServer() = default;
-core::Status HttpServer::Bind() { return impl_->Bind(); }
-void HttpServer::Run() { impl_->Run(); }
-void HttpServer::Stop() { impl_->Stop(); }
-int HttpServer::port() const { return impl_->port(); }
+core::Status HttpServer::Bind() {
+  return impl_->Bind();
+}
+void HttpServer::Run() {
+  impl_->Run();
+}
+void HttpServer::Stop() {
+  impl_->Stop();
+}
+int HttpServer::port() const {
+  return impl_->port();
+}
 
 }  // namespace ctims::http

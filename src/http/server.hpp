@@ -14,19 +14,19 @@ namespace ctims::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;                        // 0: any free port (tests)
-  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
-  std::size_t threads = 128;              // one per open keep-alive connection
-  bool access_log = false;                // one line per request (no query strings)
+  int port = 8080;                       // 0: any free port (tests)
+  std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
+  std::size_t threads = 128;             // one per open keep-alive connection
+  bool access_log = false;               // one line per request (no query strings)
 };
 
 // One route of the JSON API: its method, the OpenAPI path template, and the
 // regular expression the server matches. The OpenAPI document is generated
 // from this same table, so a route cannot exist without being documented.
 struct Route {
-  std::string method;   // "GET", "POST", "PATCH", "DELETE"
-  std::string path;     // OpenAPI template: "/api/v1/persons/{id}"
-  std::string pattern;  // regex matched against the request path
+  std::string method;     // "GET", "POST", "PATCH", "DELETE"
+  std::string path;       // OpenAPI template: "/api/v1/persons/{id}"
+  std::string pattern;    // regex matched against the request path
   std::string operation;  // "list", "create", "read", "update", "delete", "history", or a fixed name
   std::string resource;   // resource name for resource routes, else empty
 };

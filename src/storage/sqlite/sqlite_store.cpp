@@ -79,8 +79,8 @@ class Connection {
       return it->second;
     }
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt, nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return ErrorFrom(rc, db_, "prepare");
     cache_.emplace(sql, stmt);
     return stmt;
@@ -116,7 +116,9 @@ std::string ColumnText(sqlite3_stmt* stmt, int index) {
   return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
 }
 
-std::string Quoted(const std::string& identifier) { return "\"" + identifier + "\""; }
+std::string Quoted(const std::string& identifier) {
+  return "\"" + identifier + "\"";
+}
 
 std::string SelectList(const TableDef& t) {
   std::string cols = "id, version, created_at, updated_at";
@@ -209,12 +211,8 @@ class SqliteTransaction final : public app::StoreTransaction {
     for (const auto& f : q.filters) {
       if (!SafeIdentifier(f.field)) return Status::Internal("unsafe filter field");
       switch (f.kind) {
-        case app::Filter::Kind::kColumn:
-          sql += " AND " + Quoted(f.field) + " = ?";
-          break;
-        case app::Filter::Kind::kBody:
-          sql += " AND json_extract(body, '$." + f.field + "') = ?";
-          break;
+        case app::Filter::Kind::kColumn: sql += " AND " + Quoted(f.field) + " = ?"; break;
+        case app::Filter::Kind::kBody: sql += " AND json_extract(body, '$." + f.field + "') = ?"; break;
         case app::Filter::Kind::kBodyContains:
           sql += " AND EXISTS (SELECT 1 FROM json_each(body, '$." + f.field + "') WHERE value = ?)";
           break;
@@ -253,7 +251,8 @@ class SqliteTransaction final : public app::StoreTransaction {
     for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
     BindText(*stmt, i, r.body);
     const int rc = sqlite3_step(*stmt);
-    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "insert");
+    Status s =
+        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "insert");
     sqlite3_reset(*stmt);
     if (s.code() == core::StatusCode::kConflict) {
       return Status::InvalidArgument("a reference names no record", {{"", "reference", "unknown record"}});
@@ -275,7 +274,8 @@ class SqliteTransaction final : public app::StoreTransaction {
     BindText(*stmt, i++, r.id);
     sqlite3_bind_int64(*stmt, i, expected_version);
     const int rc = sqlite3_step(*stmt);
-    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "update");
+    Status s =
+        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "update");
     sqlite3_reset(*stmt);
     CTIMS_RETURN_IF_ERROR(s);
     if (sqlite3_changes(conn_->db()) == 0) return Missing(t, r.id);
@@ -290,7 +290,8 @@ class SqliteTransaction final : public app::StoreTransaction {
     BindText(*stmt, 1, id);
     sqlite3_bind_int64(*stmt, 2, expected_version);
     const int rc = sqlite3_step(*stmt);
-    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "delete");
+    Status s =
+        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "delete");
     sqlite3_reset(*stmt);
     if (s.code() == core::StatusCode::kConflict) {
       return Status::Conflict("other records still refer to this one; delete or relink them first");
@@ -314,7 +315,8 @@ class SqliteTransaction final : public app::StoreTransaction {
     BindText(*stmt, 6, e.at);
     BindText(*stmt, 7, e.changes);
     const int rc = sqlite3_step(*stmt);
-    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "history");
+    Status s =
+        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "history");
     sqlite3_reset(*stmt);
     return s;
   }
@@ -330,8 +332,8 @@ class SqliteTransaction final : public app::StoreTransaction {
     int rc = 0;
     while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
       out.push_back({sqlite3_column_int64(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2),
-                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5),
-                     ColumnText(*stmt, 6), ColumnText(*stmt, 7)});
+                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5), ColumnText(*stmt, 6),
+                     ColumnText(*stmt, 7)});
     }
     sqlite3_reset(*stmt);
     if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "history");
@@ -427,9 +429,9 @@ class SqliteStore final : public app::Store {
       Connection* conn;
       ~Releaser() { pool.Release(conn); }
     } releaser{pool_, conn};
-    CTIMS_RETURN_IF_ERROR(conn->Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-        "applied_at TEXT NOT NULL) STRICT"));
+    CTIMS_RETURN_IF_ERROR(
+        conn->Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                   "applied_at TEXT NOT NULL) STRICT"));
     int reached = 0;
     for (const auto& f : files) {
       const int number = MigrationNumber(f.name);
@@ -463,8 +465,8 @@ class SqliteStore final : public app::Store {
     int version = 0;
     sqlite3_stmt* stmt = nullptr;
     // The table is absent on a fresh database: that is version 0.
-    if (sqlite3_prepare_v2(conn->db(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &stmt,
-                           nullptr) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(conn->db(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &stmt, nullptr) ==
+            SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW) {
       version = sqlite3_column_int(stmt, 0);
     }

@@ -9,9 +9,9 @@
 namespace ctims::storage::sqlite {
 
 struct SqliteOptions {
-  std::string path;              // database file; created if missing
-  int pool_size = 8;             // connections shared by all threads
-  int busy_timeout_ms = 5000;    // wait for another process's write lock
+  std::string path;            // database file; created if missing
+  int pool_size = 8;           // connections shared by all threads
+  int busy_timeout_ms = 5000;  // wait for another process's write lock
 };
 
 // app::Store on an SQLite file in WAL mode with foreign keys on and

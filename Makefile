@@ -1,0 +1,46 @@
+# The two set-up commands on a fresh Debian 12 machine:
+#   make demo   install, build, serve the demo on 127.0.0.1:8080 (SQLite under var/)
+#   make test   install, build, lint, and pass every suite (plain and ASan+UBSan)
+.PHONY: all deps build demo test test-release test-asan lint format check-layers bench clean
+
+DEMO_DB ?= var/demo.db
+LISTEN ?= 127.0.0.1:8080
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+
+demo: build
+	build/release/ctims seed --db $(DEMO_DB)
+	build/release/ctims serve --db $(DEMO_DB) --listen $(LISTEN)
+
+test: deps lint test-release test-asan
+	@echo "make test: all suites passed (release and ASan+UBSan)"
+
+test-release: build
+	ctest --preset release
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan
+	ctest --preset asan
+
+lint: deps check-layers
+	scripts/lint
+
+format:
+	scripts/lint --fix
+
+check-layers:
+	@scripts/check-layers
+
+bench: build
+	cmake --build --preset release --target bench-case-read
+
+clean:
+	rm -rf build
