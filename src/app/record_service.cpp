@@ -133,10 +133,12 @@ Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json&
   if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
   CTIMS_RETURN_IF_ERROR(RejectMetaFields(body, /*allow_version=*/false));
   json record = body;
-  domain::DropNulls(record);
   const auto context = Context();
   domain::ApplyDefaults(spec, record, context);
+  // Validated with its nulls, so that an unknown field is reported even when
+  // its value is null; nulls are dropped before storing.
   CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, record, codelists_, context));
+  domain::DropNulls(record);
 
   const TableDef table = TableFor(spec);
   StoredRecord stored = ToStored(spec, table, record);
@@ -183,9 +185,9 @@ Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::
   CTIMS_ASSIGN_OR_RETURN(json before, Fields(table, *current));
   json after = before;
   domain::MergePatch(after, changes);
-  domain::DropNulls(after);
   const auto context = Context();
   CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, after, codelists_, context));
+  domain::DropNulls(after);
   json diff = domain::Diff(before, after);
   if (diff.empty()) return WithMeta(std::move(after), *current);
   CTIMS_RETURN_IF_ERROR(CheckReferences(spec, after, before, *tx));

@@ -96,8 +96,11 @@ class RecordServiceTest : public ::testing::Test {
   const domain::ResourceSpec& Spec(const char* name) { return *domain::FindResource(name); }
   json MakeAgency(const char* code) {
     auto r = service_.Create(Spec("agencies"),
-                             {{"org_Code", code}, {"org_NameLo", "ກົມ"}, {"org_NameEn", "Dept"},
-                              {"org_Type", "LawEnforcement"}, {"org_Level", "provincial"}},
+                             {{"org_Code", code},
+                              {"org_NameLo", "ກົມ"},
+                              {"org_NameEn", "Dept"},
+                              {"org_Type", "LawEnforcement"},
+                              {"org_Level", "provincial"}},
                              actor_);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return *r;
@@ -120,7 +123,7 @@ TEST_F(RecordServiceTest, CreateAppliesDefaultsAndSplitsColumns) {
   EXPECT_EQ((*c)["cas_OpenedOn"], "2022-09-01");
   EXPECT_EQ((*c)["version"], 1);
   const auto& stored = store_.data_.tables["cases"].at((*c)["id"].get<std::string>());
-  ASSERT_EQ(stored.columns.size(), 4u);
+  ASSERT_EQ(stored.columns.size(), 6u);
   EXPECT_EQ(stored.columns[0], (*person)["id"].get<std::string>());
   EXPECT_EQ(stored.columns[2], "Active");
   EXPECT_EQ(json::parse(stored.body).count("person_id"), 0u);  // columns are not duplicated in the body

@@ -45,12 +45,11 @@ TEST(CodeListsTest, HtcdsListsKeepTheStandardsCodes) {
 }
 
 TEST(CodeListsTest, ParseRejectsBrokenFiles) {
-  const core::EmbeddedFile missing_lo[] = {
-      {"a.json", R"({"name":"a","items":[{"code":"X","labels":{"en":"X"}}]})"}};
+  const core::EmbeddedFile missing_lo[] = {{"a.json", R"({"name":"a","items":[{"code":"X","labels":{"en":"X"}}]})"}};
   EXPECT_FALSE(CodeLists::Parse(missing_lo).ok());
-  const core::EmbeddedFile duplicate[] = {
-      {"b.json", R"({"name":"b","items":[{"code":"X","labels":{"en":"X","lo":"X"}},)"
-                 R"({"code":"X","labels":{"en":"Y","lo":"Y"}}]})"}};
+  const core::EmbeddedFile duplicate[] = {{"b.json",
+                                           R"({"name":"b","items":[{"code":"X","labels":{"en":"X","lo":"X"}},)"
+                                           R"({"code":"X","labels":{"en":"Y","lo":"Y"}}]})"}};
   EXPECT_FALSE(CodeLists::Parse(duplicate).ok());
   const core::EmbeddedFile not_json[] = {{"c.json", "{"}};
   EXPECT_FALSE(CodeLists::Parse(not_json).ok());

@@ -97,7 +97,7 @@ ResourceSpec Locations() {
               String("loc_NameLo").Required(),
               String("loc_NameEn").Required(),
               Code("loc_Level", "location_level").Required().Column(),
-              Ref("parent_id", "locations").Column(),
+              Ref("parent_id", "locations"),
           },
           nullptr};
 }
@@ -113,8 +113,8 @@ ResourceSpec Agencies() {
               String("org_NameEn").Required(),
               Code("org_Type", "org_type").Required().Filterable(),
               Code("org_Level", "agency_level").Required().Filterable(),
-              Ref("location_id", "locations").Column(),
-              Ref("parent_id", "agencies").Column(),
+              Ref("location_id", "locations"),
+              Ref("parent_id", "agencies"),
               String("org_Phone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
               String("org_Email", 254).Pattern(R"([^@\s]+@[^@\s]+)"),
           },
@@ -135,7 +135,7 @@ ResourceSpec Organisations() {
               String("org_ShippingState"),
               String("org_ShippingCity"),
               String("org_ShippingStreet"),
-              Ref("location_id", "locations").Column(),
+              Ref("location_id", "locations"),
               String("org_Phone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
               Text("org_Notes", 5000),
           },
@@ -205,8 +205,8 @@ ResourceSpec Cases() {
       "Case",
       "One person's episode with the system (HTCDS cas_ and vic_ fields).",
       {
-          Ref("person_id", "persons").Required().Column(),
-          Ref("owner_agency_id", "agencies").Required().Column(),
+          Ref("person_id", "persons").Required(),
+          Ref("owner_agency_id", "agencies").Required(),
           Code("cas_Status", "case_status").Column().Default("Active"),
           Date("cas_OpenedOn").Default("today"),
           Date("cas_ClosedOn"),
@@ -255,7 +255,7 @@ ResourceSpec TraffickingEvents() {
           "Trafficking event",
           "A step of the route (HTCDS hte_): recruitment, transit or exploitation.",
           {
-              Ref("case_id", "cases").Required().Column(),
+              Ref("case_id", "cases").Required(),
               Code("hte_Type", "trafficking_event_type").Required().Filterable(),
               Date("hte_Date"),
               Code("hte_Country", "country"),
@@ -277,9 +277,9 @@ ResourceSpec EmploymentEpisodes() {
           "Work under one employer; a contract sold or transferred to another company is a new episode "
           "linked to the previous one.",
           {
-              Ref("case_id", "cases").Required().Column(),
-              Ref("employer_id", "organisations").Column(),
-              Ref("previous_episode_id", "employment-episodes").Column(),
+              Ref("case_id", "cases").Required(),
+              Ref("employer_id", "organisations"),
+              Ref("previous_episode_id", "employment-episodes"),
               Code("emp_TransferType", "employment_transfer_type"),
               String("emp_JobTitle"),
               CodeSet("emp_Industry", "forced_labour_industry", 4),
@@ -306,7 +306,7 @@ ResourceSpec Claims() {
           "Claim or debt",
           "Fees an employer demands (Covid test, quarantine, work permit, ...) and wages owed to the worker.",
           {
-              Ref("case_id", "cases").Required().Column(),
+              Ref("case_id", "cases").Required(),
               Ref("employment_episode_id", "employment-episodes"),
               Ref("claimant_id", "organisations").Describe("The employer or company making the demand."),
               Code("clm_Kind", "claim_kind").Required().Filterable(),
@@ -334,7 +334,7 @@ ResourceSpec ImmigrationStatuses() {
       "Immigration status",
       "How the person crossed the border, their documents, and whether they wish to return home.",
       {
-          Ref("case_id", "cases").Required().Column(),
+          Ref("case_id", "cases").Required(),
           Code("imm_BorderCrossing", "border_crossing").Required().Filterable(),
           String("imm_CrossingPoint"),
           Date("imm_EntryDate"),
@@ -359,8 +359,8 @@ ResourceSpec Assistance() {
           "Assistance",
           "A service delivered to a person by an agency on a date.",
           {
-              Ref("case_id", "cases").Required().Column(),
-              Ref("agency_id", "agencies").Required().Column(),
+              Ref("case_id", "cases").Required(),
+              Ref("agency_id", "agencies").Required(),
               Date("ast_Date").Required().Filterable(),
               Code("ast_ServiceType", "service_type").Required().Filterable(),
               Code("spl_Type", "support_plan_type").Describe("HTCDS support-plan type this service maps onto."),
@@ -456,6 +456,10 @@ FieldSpec Ref(std::string name, std::string resource) {
   f.name = std::move(name);
   f.type = FieldType::kRef;
   f.ref = std::move(resource);
+  // Every reference is a column with a foreign key, so storage itself
+  // refuses a dangling reference and a delete of a record still referred to.
+  f.column = true;
+  f.filterable = true;
   return f;
 }
 FieldSpec StringList(std::string name, size_t max_length, size_t max_items) {

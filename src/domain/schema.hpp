@@ -98,6 +98,7 @@ FieldSpec Integer(std::string name, double min, double max);
 FieldSpec Number(std::string name, double min, double max);
 FieldSpec Date(std::string name);
 FieldSpec Boolean(std::string name);
+// A reference to a record of `resource`; always stored as a column.
 FieldSpec Ref(std::string name, std::string resource);
 FieldSpec StringList(std::string name, size_t max_length = 200, size_t max_items = 32);
 FieldSpec Object(std::string name, std::vector<FieldSpec> fields);

@@ -18,6 +18,9 @@ void CheckFields(const std::vector<FieldSpec>& fields, const std::string& where)
     }
     if (f.type == FieldType::kRef) {
       EXPECT_NE(FindResource(f.ref), nullptr) << where << "." << f.name << " refers to " << f.ref;
+      // References are columns (foreign keys), never buried in a body.
+      EXPECT_TRUE(f.column) << where << "." << f.name;
+      EXPECT_EQ(where.find('.'), std::string::npos) << "nested reference " << where << "." << f.name;
     }
     if (f.column) {
       // Columns hold text: references, codes and short keys.
@@ -78,7 +81,8 @@ TEST(SchemaTest, UsesHtcdsNamesForCoreFields) {
 
 TEST(SchemaTest, ColumnNamesFollowDeclarationOrder) {
   EXPECT_EQ(FindResource("cases")->ColumnNames(),
-            (std::vector<std::string>{"person_id", "owner_agency_id", "cas_Status", "vic_TraffickingStatus"}));
+            (std::vector<std::string>{"person_id", "owner_agency_id", "cas_Status", "vic_TraffickingStatus",
+                                      "recruitment_location_id", "exploitation_location_id"}));
   EXPECT_TRUE(FindResource("persons")->ColumnNames().empty());
 }
 

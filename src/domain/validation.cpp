@@ -195,7 +195,7 @@ std::vector<FieldError> Validate(const ResourceSpec& spec, const json& record, c
 
 void ApplyDefaults(const ResourceSpec& spec, json& record, const CheckContext& context) {
   for (const auto& f : spec.fields) {
-    if (f.default_value.empty() || record.contains(f.name)) continue;
+    if (f.default_value.empty() || (record.contains(f.name) && !record[f.name].is_null())) continue;
     record[f.name] = (f.type == FieldType::kDate && f.default_value == "today") ? context.today : f.default_value;
   }
 }

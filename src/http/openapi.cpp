@@ -252,6 +252,7 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["parameters"] = {
           id_param, if_match, {{"name", "version"}, {"in", "query"}, {"schema", {{"type", "integer"}}}}};
       op["responses"]["204"] = {{"description", "deleted"}};
+      op["responses"]["400"] = ErrorResponse("no version given, or a malformed one");
       op["responses"]["404"] = ErrorResponse("no such record");
       op["responses"]["409"] = ErrorResponse("stale version, or other records refer to it");
     } else if (route.operation == "history") {

@@ -70,20 +70,55 @@ bool TooDeep(const std::string& body) {
   return false;
 }
 
-// Parses a JSON request body, answering the client itself on failure.
-bool ParseBody(const httplib::Request& req, httplib::Response& res, json& out) {
-  const std::string type = req.get_header_value("Content-Type");
-  if (type.rfind(kJson, 0) != 0) {
-    SendError(res, 415, "unsupported_media_type", "send the body as application/json",
-              {{"Content-Type", "media_type", "expected application/json"}});
+// True for application/json (and, for PATCH, application/merge-patch+json),
+// compared case-insensitively with parameters such as charset ignored.
+bool IsJsonMediaType(std::string type, bool allow_merge_patch) {
+  const auto semi = type.find(';');
+  if (semi != std::string::npos) type.resize(semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == kJson || (allow_merge_patch && type == "application/merge-patch+json");
+}
+
+// Bodies beyond the limit are read and thrown away, up to this many times the
+// limit, so that a client still sending gets its 413 instead of a reset
+// connection; past that the connection is closed.
+constexpr std::size_t kDrainFactor = 16;
+
+// Reads the request body through `reader` into `out`, keeping at most
+// `limit` bytes: cpp-httplib enforces its payload limit only on bodies with a
+// Content-Length, and closes the connection under a client still writing.
+// Answers 413 (or 400 for a broken body) itself and returns false then.
+bool ReadBody(const httplib::ContentReader& reader, std::size_t limit, httplib::Response& res, std::string& out) {
+  std::size_t total = 0;
+  const bool complete = reader([&](const char* data, std::size_t length) {
+    total += length;
+    if (total <= limit) out.append(data, length);
+    return total <= limit * kDrainFactor;
+  });
+  if (total > limit) {
+    out.clear();
+    if (!complete) res.set_header("Connection", "close");
+    SendError(res, 413, "payload_too_large", "the body is larger than " + std::to_string(limit) + " bytes",
+              {{"", "max_bytes", std::to_string(limit)}});
     return false;
   }
-  if (TooDeep(req.body)) {
+  if (!complete) {
+    res.set_header("Connection", "close");
+    SendError(res, 400, "invalid_body", "the request body could not be read completely", {{"", "incomplete", ""}});
+    return false;
+  }
+  return true;
+}
+
+// Parses a JSON request body, answering the client itself on failure.
+bool ParseBody(const std::string& body, httplib::Response& res, json& out) {
+  if (TooDeep(body)) {
     SendError(res, 400, "invalid_json", "the JSON document is nested too deeply",
               {{"", "max_depth", "at most " + std::to_string(kMaxJsonDepth) + " levels"}});
     return false;
   }
-  out = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  out = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (out.is_discarded()) {
     SendError(res, 400, "invalid_json", "the body is not valid JSON (UTF-8)", {{"", "json", "malformed JSON"}});
     return false;
@@ -149,7 +184,7 @@ std::vector<Route> ApiRoutes() {
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
-    const std::string id = "([0-9a-f-]+)";
+    const std::string id = "([^/]+)";  // any segment: a malformed id is a missing record
     routes.push_back({"GET", base, base, "list", r.name});
     routes.push_back({"POST", base, base, "create", r.name});
     routes.push_back({"GET", base + "/{id}", base + "/" + id, "read", r.name});
@@ -201,8 +236,24 @@ class HttpServer::Impl {
     server_.set_keep_alive_timeout(10);
     server_.set_read_timeout(10);
     server_.set_write_timeout(10);
-    server_.set_payload_max_length(options_.max_body_bytes);
+    // ReadBody() enforces max_body_bytes; cpp-httplib only stops bodies so
+    // large that draining them is not worth it.
+    server_.set_payload_max_length(options_.max_body_bytes * kDrainFactor);
 
+    // Every body we accept is JSON. Checked before the body is read, so a
+    // wrong type costs the server nothing.
+    server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (req.method != "POST" && req.method != "PATCH" && req.method != "PUT") {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      if (IsJsonMediaType(req.get_header_value("Content-Type"), req.method == "PATCH")) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.set_header("Connection", "close");
+      SendError(res, 415, "unsupported_media_type", "send the body as application/json",
+                {{"Content-Type", "media_type", "expected application/json"}});
+      return httplib::Server::HandlerResponse::Handled;
+    });
     server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
       res.set_header("Cache-Control", "no-store");
       res.set_header("X-Content-Type-Options", "nosniff");
@@ -296,8 +347,25 @@ class HttpServer::Impl {
       };
     } else if (op == "list") {
       h = [this, spec](const httplib::Request& req, httplib::Response& res) { List(*spec, req, res); };
-    } else if (op == "create") {
-      h = [this, spec](const httplib::Request& req, httplib::Response& res) { Create(*spec, req, res); };
+    } else if (op == "create" || op == "update") {
+      const bool create = op == "create";
+      httplib::Server::HandlerWithContentReader with_body = [this, spec, create](const httplib::Request& req,
+                                                                                 httplib::Response& res,
+                                                                                 const httplib::ContentReader& reader) {
+        std::string body;
+        if (!ReadBody(reader, options_.max_body_bytes, res, body)) return;
+        if (create) {
+          Create(*spec, body, res);
+        } else {
+          Update(*spec, req, body, res);
+        }
+      };
+      if (create) {
+        server_.Post(route.pattern, std::move(with_body));
+      } else {
+        server_.Patch(route.pattern, std::move(with_body));
+      }
+      return;
     } else if (op == "read") {
       h = [this, spec](const httplib::Request& req, httplib::Response& res) {
         auto r = service_.Get(*spec, req.matches[1].str());
@@ -305,8 +373,6 @@ class HttpServer::Impl {
         SetEtag(res, *r);
         SendJson(res, 200, r->dump());
       };
-    } else if (op == "update") {
-      h = [this, spec](const httplib::Request& req, httplib::Response& res) { Update(*spec, req, res); };
     } else if (op == "delete") {
       h = [this, spec](const httplib::Request& req, httplib::Response& res) {
         std::optional<std::int64_t> version;
@@ -363,9 +429,9 @@ class HttpServer::Impl {
     SendJson(res, 200, r->dump());
   }
 
-  void Create(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res) {
+  void Create(const domain::ResourceSpec& spec, const std::string& raw, httplib::Response& res) {
     json body;
-    if (!ParseBody(req, res, body)) return;
+    if (!ParseBody(raw, res, body)) return;
     auto r = service_.Create(spec, body, actor_);
     if (!r.ok()) return Fail(res, r.status());
     res.set_header("Location", "/api/v1/" + spec.name + "/" + (*r)["id"].get<std::string>());
@@ -373,9 +439,10 @@ class HttpServer::Impl {
     SendJson(res, 201, r->dump());
   }
 
-  void Update(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res) {
+  void Update(const domain::ResourceSpec& spec, const httplib::Request& req, const std::string& raw,
+              httplib::Response& res) {
     json body;
-    if (!ParseBody(req, res, body)) return;
+    if (!ParseBody(raw, res, body)) return;
     std::optional<std::int64_t> version;
     if (!ExpectedVersion(req, res, version)) return;
     auto r = service_.Update(spec, req.matches[1].str(), body, version, actor_);

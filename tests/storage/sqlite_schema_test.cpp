@@ -28,7 +28,8 @@ TEST(SqliteSchemaTest, EveryDomainColumnExists) {
     std::set<std::string> columns;
     sqlite3_stmt* stmt = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, ("PRAGMA table_info(" + r.table + ")").c_str(), -1, &stmt, nullptr), SQLITE_OK);
-    while (sqlite3_step(stmt) == SQLITE_ROW) columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
     sqlite3_finalize(stmt);
     EXPECT_FALSE(columns.empty()) << "no table " << r.table;
     for (const char* fixed : {"id", "version", "created_at", "updated_at", "body"}) {

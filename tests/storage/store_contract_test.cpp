@@ -101,7 +101,8 @@ TEST_P(StoreContractTest, RoundTripsColumnsAndBody) {
   auto cases = Table("cases");
   auto person = Put(persons, Record(persons, {}, R"({"prs_FirstName":"ສົມພອນ"})"));
   auto agency = Put(agencies, Record(agencies, {"BK-PPD", std::nullopt, std::nullopt}));
-  auto c = Put(cases, Record(cases, {person.id, agency.id, "Active", std::nullopt}, R"({"cas_OpenedOn":"2022-01-02"})"));
+  auto c =
+      Put(cases, Record(cases, {person.id, agency.id, "Active", std::nullopt}, R"({"cas_OpenedOn":"2022-01-02"})"));
   auto back = Read(cases, c.id);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->columns, c.columns);
@@ -198,8 +199,8 @@ TEST_P(StoreContractTest, ListsInIdOrderWithFiltersAndPages) {
   auto locations = Table("locations");
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) {
-    std::string body = std::string(R"({"prs_Sex":")") + (i % 3 == 0 ? "Female" : "Male") +
-                       R"(","prs_Citizenship":[")" + (i % 2 == 0 ? "NA" : "LA") + R"(","TH"]})";
+    std::string body = std::string(R"({"prs_Sex":")") + (i % 3 == 0 ? "Female" : "Male") + R"(","prs_Citizenship":[")" +
+                       (i % 2 == 0 ? "NA" : "LA") + R"(","TH"]})";
     ids.push_back(Put(persons, Record(persons, {}, body)).id);
   }
   std::sort(ids.begin(), ids.end());
@@ -250,8 +251,9 @@ TEST_P(StoreContractTest, HistoryIsAppendOnlyInOrder) {
   auto tx = store_->Begin(TxMode::kWrite);
   const std::string id = core::NewId();
   for (int v = 1; v <= 3; ++v) {
-    ASSERT_TRUE((*tx)->AppendHistory({0, "persons", id, v, v == 1 ? "create" : "update", "u", "t",
-                                      R"([{"path":"a","from":null,"to":1}])"})
+    ASSERT_TRUE((*tx)
+                    ->AppendHistory({0, "persons", id, v, v == 1 ? "create" : "update", "u", "t",
+                                     R"([{"path":"a","from":null,"to":1}])"})
                     .ok());
   }
   ASSERT_TRUE((*tx)->AppendHistory({0, "cases", id, 1, "create", "u", "t", "[]"}).ok());

@@ -1,6 +1,7 @@
 -- The case registry: reference data, persons, cases and what hangs off a case.
--- Column layout mirrors domain::ResourceSpec: fields marked column() have a
--- column here; the rest of a record lives in `body` (a JSON object).
+-- Column layout mirrors domain::ResourceSpec: every reference and every field
+-- marked Column()/Unique() has a column here (references with a foreign key);
+-- the rest of a record lives in `body` (a JSON object).
 -- tests/storage checks that every column the domain declares exists.
 
 CREATE TABLE locations (
@@ -55,12 +56,16 @@ CREATE TABLE cases (
   owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
   cas_Status TEXT,
   vic_TraffickingStatus TEXT,
+  recruitment_location_id TEXT REFERENCES locations(id),
+  exploitation_location_id TEXT REFERENCES locations(id),
   body TEXT NOT NULL CHECK (json_valid(body))
 ) STRICT;
 CREATE INDEX cases_person ON cases(person_id);
 CREATE INDEX cases_owner ON cases(owner_agency_id);
 CREATE INDEX cases_status ON cases(cas_Status);
 CREATE INDEX cases_trafficking_status ON cases(vic_TraffickingStatus);
+CREATE INDEX cases_recruitment_location ON cases(recruitment_location_id);
+CREATE INDEX cases_exploitation_location ON cases(exploitation_location_id);
 
 CREATE TABLE trafficking_events (
   id TEXT PRIMARY KEY,
@@ -68,9 +73,11 @@ CREATE TABLE trafficking_events (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   case_id TEXT NOT NULL REFERENCES cases(id),
+  location_id TEXT REFERENCES locations(id),
   body TEXT NOT NULL CHECK (json_valid(body))
 ) STRICT;
 CREATE INDEX trafficking_events_case ON trafficking_events(case_id);
+CREATE INDEX trafficking_events_location ON trafficking_events(location_id);
 
 CREATE TABLE employment_episodes (
   id TEXT PRIMARY KEY,
@@ -92,9 +99,13 @@ CREATE TABLE claims (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   case_id TEXT NOT NULL REFERENCES cases(id),
+  employment_episode_id TEXT REFERENCES employment_episodes(id),
+  claimant_id TEXT REFERENCES organisations(id),
   body TEXT NOT NULL CHECK (json_valid(body))
 ) STRICT;
 CREATE INDEX claims_case ON claims(case_id);
+CREATE INDEX claims_employment_episode ON claims(employment_episode_id);
+CREATE INDEX claims_claimant ON claims(claimant_id);
 
 CREATE TABLE immigration_statuses (
   id TEXT PRIMARY KEY,

@@ -1,0 +1,477 @@
+#pragma once
+
+// Fixture of the api suite: a real ctims HTTP server running in-process on a
+// real SQLite file in a fresh temporary directory, seeded with the Lao
+// reference data, and helpers to talk to it over real HTTP.
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "app/record_service.hpp"
+#include "app/reference_data.hpp"
+#include "core/clock.hpp"
+#include "domain/codelists.hpp"
+#include "http/server.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace ctims::api_test {
+
+using nlohmann::json;
+
+// "Now" for every test: 2025-06-15 09:30 UTC. Dates after kToday are in the
+// future for the not_future rules.
+inline core::TimePoint TestNow() {
+  using namespace std::chrono;
+  return sys_days{year{2025} / June / 15} + hours{9} + minutes{30};
+}
+inline constexpr const char* kToday = "2025-06-15";
+inline constexpr const char* kTomorrow = "2025-06-16";
+inline constexpr const char* kJson = "application/json";
+
+// One HTTP answer, copied out of httplib.
+struct Reply {
+  int status = -1;
+  std::string body;
+  httplib::Headers headers;
+
+  json Json() const { return json::parse(body, nullptr, /*allow_exceptions=*/false); }
+  bool HasHeader(const std::string& name) const { return headers.find(name) != headers.end(); }
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// Printed by gtest on failure, so a failed assertion shows the answer.
+inline void PrintTo(const Reply& r, std::ostream* os) {
+  *os << r.status << " " << r.body.substr(0, 2000);
+}
+
+inline std::string Describe(const Reply& r) {
+  return std::to_string(r.status) + " " + r.body.substr(0, 2000);
+}
+
+// Percent-encodes a query parameter value.
+inline std::string Encode(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0x0F]);
+    }
+  }
+  return out;
+}
+
+// A raw request over a fresh connection. status -1 on a transport error.
+inline Reply Send(int port, const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& content_type = "", const httplib::Headers& headers = {}) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_connection_timeout(5, 0);
+  cli.set_read_timeout(30, 0);
+  cli.set_write_timeout(30, 0);
+  httplib::Request req;
+  req.method = method;
+  req.path = path;
+  req.headers = headers;
+  req.body = body;
+  if (!content_type.empty()) req.set_header("Content-Type", content_type);
+  auto res = cli.send(req);
+  if (!res) return Reply{-1, "transport error: " + httplib::to_string(res.error()), {}};
+  return Reply{res->status, res->body, res->headers};
+}
+
+// The server and everything under it. Throws std::runtime_error when any
+// step of the start-up fails (gtest reports it as a failure of SetUp).
+class TestServer {
+ public:
+  explicit TestServer(core::TimePoint now = TestNow()) : clock_(now) {
+    static std::atomic<int> counter{0};
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ctims-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+
+    auto store = storage::sqlite::OpenSqliteStore({.path = (dir_ / "api.db").string()});
+    if (!store.ok()) throw std::runtime_error("open store: " + store.status().ToString());
+    store_ = std::move(store).value();
+    auto migrated = store_->Migrate();
+    if (!migrated.ok()) throw std::runtime_error("migrate: " + migrated.status().ToString());
+
+    service_ = std::make_unique<app::RecordService>(*store_, domain::CodeLists::Builtin(), clock_);
+    auto seeded = app::LoadReferenceData(*service_, app::Actor{"seed"});
+    if (!seeded.ok()) throw std::runtime_error("seed: " + seeded.status().ToString());
+
+    http::ServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 32;
+    server_ = std::make_unique<http::HttpServer>(*service_, *store_, options);
+    if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
+    thread_ = std::thread([this] { server_->Run(); });
+    // Stop() only takes effect once the accept loop runs: wait for it.
+    for (int i = 0; i < 500; ++i) {
+      if (Send(port(), "GET", "/api/v1/health").status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Shutdown();
+    throw std::runtime_error("the server did not answer /api/v1/health");
+  }
+
+  ~TestServer() { Shutdown(); }
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  int port() const { return server_->port(); }
+  core::ManualClock& clock() { return clock_; }
+  app::Store& store() { return *store_; }
+  app::RecordService& service() { return *service_; }
+
+ private:
+  void Shutdown() {
+    if (thread_.joinable()) {
+      server_->Stop();
+      thread_.join();
+    }
+    server_.reset();
+    service_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::filesystem::path dir_;
+  core::ManualClock clock_;
+  std::unique_ptr<app::Store> store_;
+  std::unique_ptr<app::RecordService> service_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::thread thread_;
+};
+
+// Ids of one record of every resource, linked together like a real case.
+struct World {
+  std::string location;      // LA-BK-01 (seeded)
+  std::string agency;        // BK-DMC-TPH (seeded)
+  std::string organisation;  // an employer in Thailand
+  std::string person;
+  std::string case_id;
+  std::string event;
+  std::string episode;
+  std::string episode2;  // contract expired and sold on: previous_episode_id = episode
+  std::string claim;
+  std::string immigration;
+  std::string assistance;
+
+  // Resource name -> id of its record.
+  std::vector<std::pair<std::string, std::string>> ByResource() const {
+    return {{"locations", location},
+            {"agencies", agency},
+            {"organisations", organisation},
+            {"persons", person},
+            {"cases", case_id},
+            {"trafficking-events", event},
+            {"employment-episodes", episode},
+            {"claims", claim},
+            {"immigration-statuses", immigration},
+            {"assistance", assistance}};
+  }
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_ = std::make_unique<TestServer>(); }
+  void TearDown() override { server_.reset(); }
+
+  int port() const { return server_->port(); }
+  TestServer& server() { return *server_; }
+
+  // ---- raw HTTP ---------------------------------------------------------
+  Reply Get(const std::string& path, const httplib::Headers& headers = {}) {
+    return Send(port(), "GET", path, "", "", headers);
+  }
+  Reply Post(const std::string& path, const json& body, const httplib::Headers& headers = {}) {
+    return Send(port(), "POST", path, body.dump(), kJson, headers);
+  }
+  Reply PostRaw(const std::string& path, const std::string& body, const std::string& content_type = kJson) {
+    return Send(port(), "POST", path, body, content_type);
+  }
+  Reply Patch(const std::string& path, const json& body, const httplib::Headers& headers = {}) {
+    return Send(port(), "PATCH", path, body.dump(), kJson, headers);
+  }
+  Reply PatchRaw(const std::string& path, const std::string& body, const std::string& content_type = kJson) {
+    return Send(port(), "PATCH", path, body, content_type);
+  }
+  Reply Delete(const std::string& path, const httplib::Headers& headers = {}) {
+    return Send(port(), "DELETE", path, "", "", headers);
+  }
+
+  static std::string Url(const std::string& resource, const std::string& id = "") {
+    return "/api/v1/" + resource + (id.empty() ? "" : "/" + id);
+  }
+
+  // ---- records ----------------------------------------------------------
+  // POSTs `body` and returns the created record; fails the test otherwise.
+  json Create(const std::string& resource, const json& body) {
+    Reply r = Post(Url(resource), body);
+    EXPECT_EQ(r.status, 201) << resource << ": " << Describe(r);
+    json out = r.Json();
+    if (r.status != 201 || !out.is_object() || !out.contains("id")) {
+      ADD_FAILURE() << "create " << resource << " failed: " << Describe(r);
+      return json::object({{"id", "00000000-0000-7000-8000-000000000000"}, {"version", 0}});
+    }
+    return out;
+  }
+  std::string CreateId(const std::string& resource, const json& body) {
+    return Create(resource, body)["id"].get<std::string>();
+  }
+
+  json Read(const std::string& resource, const std::string& id) {
+    Reply r = Get(Url(resource, id));
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    return r.Json();
+  }
+
+  // Every record of `resource` matching `query` ("a=b&c=d"), following
+  // cursors.
+  std::vector<json> ListAll(const std::string& resource, const std::string& query = "") {
+    std::vector<json> out;
+    std::string cursor;
+    for (int page = 0; page < 1000; ++page) {
+      std::string path = Url(resource) + "?limit=500";
+      if (!query.empty()) path += "&" + query;
+      if (!cursor.empty()) path += "&cursor=" + cursor;
+      Reply r = Get(path);
+      EXPECT_EQ(r.status, 200) << path << ": " << Describe(r);
+      json j = r.Json();
+      if (r.status != 200 || !j.is_object()) return out;
+      for (auto& item : j["items"]) out.push_back(item);
+      if (j["next_cursor"].is_null()) return out;
+      cursor = j["next_cursor"].get<std::string>();
+    }
+    ADD_FAILURE() << "list of " << resource << " never ended";
+    return out;
+  }
+  size_t Count(const std::string& resource, const std::string& query = "") { return ListAll(resource, query).size(); }
+
+  // The history entries of a record ([] when it has none).
+  json History(const std::string& resource, const std::string& id) {
+    Reply r = Get(Url(resource, id) + "/history");
+    if (r.status == 404) return json::array();
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    json j = r.Json();
+    return j.is_object() ? j["items"] : json::array();
+  }
+
+  // The id of the seeded agency with org_Code `code`, found through the API.
+  std::string AgencyId(const std::string& code) { return IdByCode("agencies", "org_Code", code); }
+  std::string LocationId(const std::string& code) { return IdByCode("locations", "loc_Code", code); }
+
+  std::string IdByCode(const std::string& resource, const std::string& field, const std::string& code) {
+    Reply r = Get(Url(resource) + "?" + field + "=" + Encode(code));
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    json j = r.Json();
+    if (!j.is_object() || j["items"].size() != 1) {
+      ADD_FAILURE() << "expected exactly one " << resource << " with " << field << "=" << code << ": " << Describe(r);
+      return "";
+    }
+    return j["items"][0]["id"].get<std::string>();
+  }
+
+  // ---- sample bodies ----------------------------------------------------
+  static json PersonBody() {
+    return {
+        {"prs_FirstName", "ມະນີວອນ"},
+        {"prs_SecondName", "ສີສຸວັນ"},
+        {"prs_LatinNames", {"Manivone Sisouvanh", "Manivon Sisouvan", "MANIVONE SISOUVANH"}},
+        {"prs_Aliases", {"Noy", "ນ້ອຍ"}},
+        {"prs_Sex", "Female"},
+        {"prs_Gender", "Feminine"},
+        {"prs_Birthdate", "2001-03-14"},
+        {"prs_Citizenship", {"LA", "NA"}},
+        {"prs_PrimaryLanguage", "lo"},
+        {"prs_Languages", {"lo", "th", "en"}},
+        {"prs_MaritalStatus", "Single"},
+        {"prs_NumberOfChildren", 0},
+        {"prs_HighestLevelOfEducation", nullptr},
+        {"prs_IdentityDocuments",
+         {{{"doc_Type", "Passport"},
+           {"doc_Number", "P1234567"},
+           {"doc_IssuingCountry", "LA"},
+           {"doc_Status", "WithheldByEmployer"},
+           {"doc_ExpiryDate", "2027-01-31"}},
+          {{"doc_Type", "NationalIdCard"}, {"doc_Number", "01-234567"}, {"doc_Status", "HeldByPerson"}},
+          {{"doc_Type", "BorderPass"}, {"doc_IssuingCountry", "LA"}, {"doc_Status", "Lost"}}}},
+        {"prs_MobilePhone", "+8562055512345"},
+        {"prs_MailingCountry", "LA"},
+        {"prs_MailingState", "ບໍ່ແກ້ວ"},
+        {"prs_MailingCity", "ຕົ້ນເຜິ້ງ"},
+        {"prs_Deceased", false},
+    };
+  }
+  // A minimal valid person.
+  static json SmallPerson(const std::string& name) { return {{"prs_FirstName", name}}; }
+
+  json CaseBody(const std::string& person_id, const std::string& agency_id) {
+    return {
+        {"person_id", person_id},
+        {"owner_agency_id", agency_id},
+        {"cas_OpenedOn", "2025-06-01"},
+        {"vic_TraffickingStatus", "PossibleVictimOfTrafficking"},
+        {"vic_TraffickingStatusDecisionMakingOrg", nullptr},
+        {"vic_AgeWhenTrafficked", 22},
+        {"vic_MethodOfRecruitment", {"ThroughOnlineSocialNetworks"}},
+        {"vic_TypeOfExploitation", {"ForcedLabour"}},
+        {"vic_ForcedLabourIndustry", {"C_Manufacturing"}},
+        {"vic_MethodsOfControl", {{"DebtBondage", "No"}, {"WithholdsDocuments", "Yes"}, {"Threats", "Unknown"}}},
+        {"vic_Vulnerabilities", {"Poverty", "Migration"}},
+        {"vic_ExploitationStartDate", "2023-01-10"},
+        {"vic_ExploitationEndDate", "2025-05-20"},
+        {"cas_Summary", "ຖືກຊັກຊວນຜ່ານ Facebook.\nRecruited on Facebook; passport held by the factory.\tThai: ค่าจ้าง"},
+    };
+  }
+
+  // Creates one record of every resource, linked into one case.
+  World MakeWorld() {
+    World w;
+    w.location = LocationId("LA-BK-01");
+    w.agency = AgencyId("BK-DMC-TPH");
+    w.organisation = CreateId("organisations", {{"org_Name", "ບໍລິສັດ ຕົວຢ່າງ"},
+                                                {"org_NameLatin", "Sample Garment Co., Ltd."},
+                                                {"org_Category", "Employer"},
+                                                {"org_Type", "CorporateBusiness"},
+                                                {"org_ShippingCountry", "TH"},
+                                                {"org_ShippingCity", "Samut Prakan"},
+                                                {"org_Phone", "+66812345678"}});
+    w.person = CreateId("persons", PersonBody());
+    w.case_id = CreateId("cases", CaseBody(w.person, w.agency));
+    w.event = CreateId("trafficking-events", {{"case_id", w.case_id},
+                                              {"hte_Type", "Recruitment"},
+                                              {"hte_Date", "2023-01-02"},
+                                              {"hte_Country", "LA"},
+                                              {"location_id", w.location},
+                                              {"hte_Latitude", 20.27},
+                                              {"hte_Longitude", 100.41},
+                                              {"hte_Description", "Met the broker at the market."}});
+    w.episode = CreateId("employment-episodes",
+                         {{"case_id", w.case_id},
+                          {"employer_id", w.organisation},
+                          {"emp_JobTitle", "Sewing machine operator"},
+                          {"emp_Industry", {"C_Manufacturing"}},
+                          {"emp_ContractStart", "2023-01-10"},
+                          {"emp_ContractEnd", "2024-01-09"},
+                          {"emp_PromisedWage", {{"amount", 9000}, {"currency", "THB"}, {"period", "Month"}}},
+                          {"emp_PaidWage", {{"amount", 2500.5}, {"currency", "THB"}, {"period", "Month"}}},
+                          {"emp_HoursPerDay", 12.5},
+                          {"emp_DaysPerWeek", 7}});
+    w.episode2 = CreateId("employment-episodes", {{"case_id", w.case_id},
+                                                  {"previous_episode_id", w.episode},
+                                                  {"emp_TransferType", "ContractExpiredSold"},
+                                                  {"emp_ContractStart", "2024-01-10"}});
+    w.claim = CreateId("claims", {{"case_id", w.case_id},
+                                  {"employment_episode_id", w.episode},
+                                  {"claimant_id", w.organisation},
+                                  {"clm_Kind", "CovidTest"},
+                                  {"clm_Direction", "DemandedFromWorker"},
+                                  {"clm_Amount", 3000},
+                                  {"clm_Currency", "THB"},
+                                  {"clm_Status", "Demanded"},
+                                  {"clm_Date", "2023-01-12"}});
+    w.immigration = CreateId("immigration-statuses", {{"case_id", w.case_id},
+                                                      {"imm_BorderCrossing", "PassportNotStamped"},
+                                                      {"imm_CrossingPoint", "Huay Xai - Chiang Khong"},
+                                                      {"imm_EntryDate", "2023-01-05"},
+                                                      {"imm_DocumentStatus", "DocumentsWithheld"},
+                                                      {"imm_MigrantType", "Labour"},
+                                                      {"imm_WishToReturn", "Yes"},
+                                                      {"imm_ReturnCountry", "LA"},
+                                                      {"imm_ReturnPlace", "ຕົ້ນເຜິ້ງ"},
+                                                      {"imm_ReturnWhen", "2025-07-01"}});
+    w.assistance = CreateId("assistance", {{"case_id", w.case_id},
+                                           {"agency_id", w.agency},
+                                           {"ast_Date", kToday},
+                                           {"ast_ServiceType", "Shelter"},
+                                           {"spl_Type", "SocialCare"},
+                                           {"ast_CostAmount", 150000},
+                                           {"ast_CostCurrency", "LAK"}});
+    return w;
+  }
+
+  // ---- error shape --------------------------------------------------------
+  // True (with a gtest failure otherwise) when `r` has the one error shape:
+  // {"error":{"code":string,"message":string,"fields":[{"path","rule",...}]}}.
+  static ::testing::AssertionResult HasErrorShape(const Reply& r) {
+    json j = r.Json();
+    if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) {
+      return ::testing::AssertionFailure() << "no error object: " << Describe(r);
+    }
+    const json& e = j["error"];
+    if (!e.contains("code") || !e["code"].is_string() || e["code"].get<std::string>().empty()) {
+      return ::testing::AssertionFailure() << "error.code missing: " << Describe(r);
+    }
+    if (!e.contains("message") || !e["message"].is_string()) {
+      return ::testing::AssertionFailure() << "error.message missing: " << Describe(r);
+    }
+    if (!e.contains("fields") || !e["fields"].is_array()) {
+      return ::testing::AssertionFailure() << "error.fields missing: " << Describe(r);
+    }
+    for (const auto& f : e["fields"]) {
+      if (!f.is_object() || !f.contains("path") || !f["path"].is_string() || !f.contains("rule") ||
+          !f["rule"].is_string()) {
+        return ::testing::AssertionFailure() << "bad field error " << f.dump() << " in " << Describe(r);
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // `r` is an error with HTTP `status`, error code `code` and, in its fields,
+  // exactly the one entry {path, rule}.
+  static ::testing::AssertionResult IsError(const Reply& r, int status, const std::string& code,
+                                            const std::string& path, const std::string& rule) {
+    if (r.status != status) return ::testing::AssertionFailure() << "want " << status << ", got " << Describe(r);
+    auto shape = HasErrorShape(r);
+    if (!shape) return shape;
+    const json e = r.Json()["error"];
+    if (e["code"] != code) return ::testing::AssertionFailure() << "want code " << code << ", got " << Describe(r);
+    if (e["fields"].size() != 1 || e["fields"][0]["path"] != path || e["fields"][0]["rule"] != rule) {
+      return ::testing::AssertionFailure() << "want exactly one field error {path: \"" << path << "\", rule: \"" << rule
+                                           << "\"}, got " << Describe(r);
+    }
+    return ::testing::AssertionSuccess();
+  }
+  // 400 invalid_argument with one field error.
+  static ::testing::AssertionResult IsFieldError(const Reply& r, const std::string& path, const std::string& rule) {
+    return IsError(r, 400, "invalid_argument", path, rule);
+  }
+  // `r` has an error field {path, rule} among others.
+  static ::testing::AssertionResult HasFieldError(const Reply& r, const std::string& path, const std::string& rule) {
+    auto shape = HasErrorShape(r);
+    if (!shape) return shape;
+    const json body = r.Json();
+    for (const auto& f : body["error"]["fields"]) {
+      if (f["path"] == path && f["rule"] == rule) return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "no field error {" << path << ", " << rule << "} in " << Describe(r);
+  }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+}  // namespace ctims::api_test
