@@ -318,7 +318,10 @@ void RunWorker(int port, int worker, int iteration, std::uint64_t seed, const st
 
   static const char* const kLaoNames[] = {"ສົມພອນ", "ບຸນມີ", "ແກ້ວ", "ນາງ ຄຳ", "ວັນນະ", "ມະນີ"};
   static const char* const kLaoFamily[] = {"ພົມມະຈັນ", "ສີສຸວັນ", "ແສງທອງ", "ວົງສາ"};
-  std::optional<std::size_t> just_created;  // index into ledger.persons, created in this run
+  // Index into ledger.persons of the person created in this run, or kNone.
+  // (Not std::optional: GCC 12 -O2 reports a false maybe-uninitialized.)
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t just_created = kNone;
   int n = 0;
 
   while (!stop.load()) {
@@ -367,10 +370,10 @@ void RunWorker(int port, int worker, int iteration, std::uint64_t seed, const st
       p.version += 1;
       p.fields = std::move(expected);
       ++ledger.acked_updates;
-    } else if (dice < 40 && just_created && !agencies.empty()) {
+    } else if (dice < 40 && just_created != kNone && !agencies.empty()) {
       // A case for the person just created (a reference that must hold).
-      const PersonLedger& p = ledger.persons[*just_created];
-      just_created.reset();
+      const PersonLedger& p = ledger.persons[just_created];
+      just_created = kNone;
       json c = {{"person_id", p.id},
                 {"owner_agency_id", agencies[rng() % agencies.size()]},
                 {"cas_Summary", "case-" + marker},
@@ -400,7 +403,7 @@ void RunWorker(int port, int worker, int iteration, std::uint64_t seed, const st
       auto r = client.Post("/api/v1/persons", person.dump(), "application/json");
       if (!r) {
         ++ledger.unknown;
-        just_created.reset();
+        just_created = kNone;
         if (!stop.load()) std::this_thread::sleep_for(milliseconds(5));
         continue;
       }
