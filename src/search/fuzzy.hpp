@@ -1,0 +1,70 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ctims::search {
+
+// The sound key of one Latin word (lower-case ASCII a-z/0-9, as produced by
+// LatinKeys). Spelling variants of the region's names map to one key:
+//   consonants  ph/p/f -> p, th -> t, kh -> k, gh -> g, dh -> d, bh -> b,
+//               ch/j/zh/tch/chh -> j, ck/c/q -> k, x/sh -> s, v/w -> w,
+//               Burmese hp/ht/hs/hk -> p/t/s/k, gn/nh before a vowel -> ny
+//   vowels      ou/oo/uu -> u, ee/ii -> i, ae -> e (Saeng/Seng), a doubled
+//               letter -> one letter (aa -> a, nn -> n)
+//   word end    h dropped (vanh -> van), y -> i, w after a vowel -> o
+//               (kaew -> keo), rn -> n (thaworn -> thawon), silent e after
+//               a consonant dropped (phone -> pon)
+// "Somphone", "Somphon" -> "sompon"; "Chaidi", "Jaidee" -> "jaidi".
+// "o" and "u" stay apart (Lao and Thai distinguish them), so "oo" keys as
+// "u": in names of the region it spells /u/ (Boonmee, Soonthorn).
+// Thread-safe.
+std::string PhoneticKey(std::string_view latin_word);
+
+// Blocking keys of a name in any script: for every Latin spelling of the
+// name (LatinKeys), the PhoneticKey of every word, of all words joined in
+// written and in reverse order ("Maung Maung", "Maung-Maung" and
+// "Maungmaung" all give "maungmaung"; "Zhang Wei" and "Wei Zhang" share
+// every key), and a consonant skeleton per word, prefixed by '~'
+// ("~smpn"), when it has at least three letters. Sorted and distinct.
+// Two spellings of one name share at least one key; a shared key is a reason
+// to score a pair, not a match by itself. Thread-safe.
+std::vector<std::string> FuzzyKeys(std::string_view name);
+
+// The Jaro-Winkler similarity of two byte strings, in [0, 1] (prefix scale
+// 0.1, prefix of at most 4). Strings are compared on their first 128 bytes.
+double JaroWinkler(std::string_view a, std::string_view b);
+
+// How alike two names are, and why.
+struct NameMatch {
+  // In [0, 1]. 1 for the same spelling; at least ~0.85 for two spellings of
+  // one name in different scripts or conventions; clearly different names
+  // score below 0.6.
+  double score = 0;
+  // Which spellings were compared and how their words matched, e.g.
+  //   "ສົມພອນ ພົມມະຈັກ" read as "somphone phommachack" (ctims Lao rules) vs
+  //   "somphon phommachak" (ICU Latin-ASCII): somphone=somphon (sound key
+  //   sompon), phommachack=phommachak (sound key pomajak); 6 shared fuzzy
+  //   keys; score 1.00
+  // It quotes the (normalised) names: it is personal data, for the case
+  // worker's screen, never for logs.
+  std::string reason;
+};
+
+// Compares two names in any scripts. For every pair of their Latin
+// spellings, the words' sound keys are aligned one to one, best pairs first
+// and in any order, and their Jaro-Winkler similarities, squared (unrelated
+// words still reach 0.5-0.6), are averaged weighted by length, an unmatched
+// word counting half its length against; when the word counts differ, all
+// words joined are compared too (scaled by the square root of the length
+// ratio, so a given name alone is not taken for the full name). The best
+// pair's similarity is raised towards 1 by half the Dice overlap of the two
+// names' FuzzyKeys, or multiplied by 0.85 when they share no key.
+// Thread-safe.
+NameMatch MatchNames(std::string_view a, std::string_view b);
+
+// MatchNames(a, b).score.
+double NameSimilarity(std::string_view a, std::string_view b);
+
+}  // namespace ctims::search
