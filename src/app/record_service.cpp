@@ -155,11 +155,52 @@ Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json&
   return WithMeta(std::move(record), stored);
 }
 
-Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::string& id) {
-  if (!core::IsCanonicalId(id)) return Status::NotFound("no " + spec.title + " with this id");
+Result<std::optional<StoredRecord>> RecordService::ReadOne(const TableDef& table, const std::string& id) {
+  if (!core::IsCanonicalId(id)) return std::optional<StoredRecord>();
+  // One statement: no snapshot needed, and the pooled connection goes back
+  // before the response is built.
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
+  return tx->Get(table, id);
+}
+
+Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceSpec& spec, const std::string& id) {
   const TableDef table = TableFor(spec);
-  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
-  CTIMS_ASSIGN_OR_RETURN(auto stored, tx->Get(table, id));
+  CTIMS_ASSIGN_OR_RETURN(auto stored, ReadOne(table, id));
+  if (!stored) return Status::NotFound("no " + spec.title + " with this id");
+  const std::string& body = stored->body;
+  if (body.size() < 2 || body.front() != '{' || body.back() != '}') {
+    return Status::Internal("stored record body is not a JSON object");
+  }
+  std::string out;
+  out.reserve(body.size() + 160 + 48 * table.columns.size());
+  out += "{\"id\":\"";
+  out += stored->id;  // canonical UUID: nothing to escape
+  out += "\",\"version\":";
+  out += std::to_string(stored->version);
+  out += ",\"created_at\":\"";
+  out += stored->created_at;  // our own timestamp format: nothing to escape
+  out += "\",\"updated_at\":\"";
+  out += stored->updated_at;
+  out += '"';
+  for (std::size_t i = 0; i < table.columns.size() && i < stored->columns.size(); ++i) {
+    if (!stored->columns[i]) continue;
+    out += ",\"";
+    out += table.columns[i];  // field names from the spec: nothing to escape
+    out += "\":";
+    out += json(*stored->columns[i]).dump();
+  }
+  if (body.size() > 2) {
+    out += ',';
+    out.append(body, 1, body.size() - 1);  // members and the closing brace
+  } else {
+    out += '}';
+  }
+  return RecordText{std::move(out), stored->version};
+}
+
+Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::string& id) {
+  const TableDef table = TableFor(spec);
+  CTIMS_ASSIGN_OR_RETURN(auto stored, ReadOne(table, id));
   if (!stored) return Status::NotFound("no " + spec.title + " with this id");
   CTIMS_ASSIGN_OR_RETURN(json record, Fields(table, *stored));
   return WithMeta(std::move(record), *stored);
@@ -281,8 +322,9 @@ Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListReq
   const TableDef table = TableFor(spec);
   const std::size_t page = query.limit;
   query.limit = page + 1;  // one more tells whether a next page exists
-  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
   CTIMS_ASSIGN_OR_RETURN(auto rows, tx->List(table, query));
+  tx.reset();
   json out = {{"items", json::array()}, {"next_cursor", nullptr}};
   for (std::size_t i = 0; i < rows.size() && i < page; ++i) {
     CTIMS_ASSIGN_OR_RETURN(json record, Fields(table, rows[i]));
@@ -294,8 +336,9 @@ Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListReq
 
 Result<json> RecordService::History(const domain::ResourceSpec& spec, const std::string& id) {
   if (!core::IsCanonicalId(id)) return Status::NotFound("no " + spec.title + " with this id");
-  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
   CTIMS_ASSIGN_OR_RETURN(auto entries, tx->History(spec.name, id));
+  tx.reset();
   if (entries.empty()) return Status::NotFound("no " + spec.title + " with this id");
   json items = json::array();
   for (const auto& e : entries) {

@@ -49,6 +49,14 @@ class RecordService {
 
   core::Result<nlohmann::json> Create(const domain::ResourceSpec& spec, const nlohmann::json& body, const Actor& actor);
   core::Result<nlohmann::json> Get(const domain::ResourceSpec& spec, const std::string& id);
+  // The same record as Get(), already serialised: the stored body with the
+  // metadata and column fields spliced in, without parsing it (the read
+  // path of the API). Members are not in alphabetical order.
+  struct RecordText {
+    std::string json;
+    std::int64_t version = 0;
+  };
+  core::Result<RecordText> GetText(const domain::ResourceSpec& spec, const std::string& id);
   // `patch` is an RFC 7386 merge patch. The expected version comes from
   // `expected_version` (If-Match) or the patch's "version" member; one is
   // required. An update that changes nothing returns the record unchanged.
@@ -66,6 +74,7 @@ class RecordService {
 
  private:
   domain::CheckContext Context() const;
+  core::Result<std::optional<StoredRecord>> ReadOne(const TableDef& table, const std::string& id);
 
   Store& store_;
   const domain::CodeLists& codelists_;

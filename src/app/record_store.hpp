@@ -90,7 +90,11 @@ class StoreTransaction {
   virtual core::Status Commit() = 0;
 };
 
-enum class TxMode { kRead, kWrite };
+// kRead: a consistent snapshot across every statement of the transaction.
+// kReadOne: for work of a single statement; each statement sees the latest
+// committed data and no transaction is held open (cheapest). kWrite: one
+// writer at a time.
+enum class TxMode { kRead, kReadOne, kWrite };
 
 // A database. Thread-safe: any number of threads may Begin() transactions;
 // write transactions are serialised, so a thread that holds a write

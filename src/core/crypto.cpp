@@ -201,8 +201,8 @@ Result<std::string> HashPassword(std::string_view password) {
   if (!SodiumReady()) return Status::Internal("libsodium failed to initialise");
   if (password.size() > crypto_pwhash_PASSWD_MAX) return Status::InvalidArgument("password too long");
   std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), kPasswordOpsLimit, kPasswordMemLimit,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out.data(), password.empty() ? "" : password.data(), password.size(), kPasswordOpsLimit,
+                            kPasswordMemLimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Status::Internal("password hashing failed (out of memory)");
   }
   return std::string(out.data());
@@ -214,7 +214,7 @@ bool VerifyPassword(std::string_view hash, std::string_view password) {
   // embedded NUL would make it verify only a prefix of what we stored.
   if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES || hash.find('\0') != std::string_view::npos) return false;
   const std::string terminated(hash);
-  return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+  return crypto_pwhash_str_verify(terminated.c_str(), password.empty() ? "" : password.data(), password.size()) == 0;
 }
 
 bool PasswordNeedsRehash(std::string_view hash) {

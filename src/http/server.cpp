@@ -4,12 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <map>
-#include <regex>
 #include <set>
+#include <unordered_map>
 
 #include "core/log.hpp"
 #include "domain/schema.hpp"
@@ -164,6 +167,83 @@ void SetEtag(httplib::Response& res, const json& record) {
   res.set_header("ETag", "\"" + std::to_string(record.value("version", 0)) + "\"");
 }
 
+// Splits "/api/v1/cases/x" into {"api", "v1", "cases", "x"}. An empty
+// segment (double or trailing slash) makes the path match no route.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  path.remove_prefix(1);
+  while (true) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+// Matches request paths against the route table's templates segment by
+// segment ("{...}" matches any one segment): no regular expressions on the
+// hot path, and the table the OpenAPI document is made from is the only
+// source of truth.
+class Router {
+ public:
+  explicit Router(const std::vector<Route>& routes) : routes_(routes) {
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      const auto segs = Segments(routes_[i].path);
+      index_[Key(routes_[i].method, segs)].push_back(i);
+    }
+  }
+
+  // Index of the route for `method` and `path`, with its "{...}" segments
+  // in `params`; -1 when none matches.
+  int Find(const std::string& method, std::string_view path, std::vector<std::string>& params) const {
+    const auto segs = Segments(path);
+    auto it = index_.find(Key(method, segs));
+    if (it == index_.end()) return -1;
+    for (std::size_t i : it->second) {
+      if (Match(routes_[i].path, segs, params)) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // Methods that have a route for `path` (for 405 and Allow).
+  std::set<std::string> MethodsFor(std::string_view path) const {
+    std::set<std::string> out;
+    const auto segs = Segments(path);
+    std::vector<std::string> params;
+    for (const auto& r : routes_) {
+      if (Match(r.path, segs, params)) out.insert(r.method);
+    }
+    return out;
+  }
+
+ private:
+  static std::string Key(const std::string& method, const std::vector<std::string_view>& segs) {
+    std::string key = method + "|" + std::to_string(segs.size());
+    if (segs.size() > 2) key.append("|").append(segs[2]);
+    return key;
+  }
+  static bool Match(const std::string& templ, const std::vector<std::string_view>& segs,
+                    std::vector<std::string>& params) {
+    const auto t = Segments(templ);
+    if (t.size() != segs.size()) return false;
+    params.clear();
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (segs[i].empty()) return false;
+      if (t[i].size() > 1 && t[i].front() == '{') {
+        params.emplace_back(segs[i]);
+      } else if (t[i] != segs[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const std::vector<Route>& routes_;
+  std::unordered_map<std::string, std::vector<std::size_t>> index_;
+};
+
 }  // namespace
 
 bool IsLoopback(const std::string& host) {
@@ -177,20 +257,19 @@ bool IsLoopback(const std::string& host) {
 
 std::vector<Route> ApiRoutes() {
   std::vector<Route> routes = {
-      {"GET", "/api/v1/health", R"(/api/v1/health)", "health", ""},
-      {"GET", "/api/v1/openapi.json", R"(/api/v1/openapi\.json)", "openapi", ""},
-      {"GET", "/api/v1/codelists", R"(/api/v1/codelists)", "codelists", ""},
-      {"GET", "/api/v1/codelists/{name}", R"(/api/v1/codelists/([A-Za-z0-9_-]+))", "codelist", ""},
+      {"GET", "/api/v1/health", "health", ""},
+      {"GET", "/api/v1/openapi.json", "openapi", ""},
+      {"GET", "/api/v1/codelists", "codelists", ""},
+      {"GET", "/api/v1/codelists/{name}", "codelist", ""},
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
-    const std::string id = "([^/]+)";  // any segment: a malformed id is a missing record
-    routes.push_back({"GET", base, base, "list", r.name});
-    routes.push_back({"POST", base, base, "create", r.name});
-    routes.push_back({"GET", base + "/{id}", base + "/" + id, "read", r.name});
-    routes.push_back({"PATCH", base + "/{id}", base + "/" + id, "update", r.name});
-    routes.push_back({"DELETE", base + "/{id}", base + "/" + id, "delete", r.name});
-    routes.push_back({"GET", base + "/{id}/history", base + "/" + id + "/history", "history", r.name});
+    routes.push_back({"GET", base, "list", r.name});
+    routes.push_back({"POST", base, "create", r.name});
+    routes.push_back({"GET", base + "/{id}", "read", r.name});
+    routes.push_back({"PATCH", base + "/{id}", "update", r.name});
+    routes.push_back({"DELETE", base + "/{id}", "delete", r.name});
+    routes.push_back({"GET", base + "/{id}/history", "history", r.name});
   }
   return routes;
 }
@@ -213,6 +292,14 @@ class HttpServer::Impl {
   }
 
   core::Status Bind() {
+    // cpp-httplib's default socket options add SO_REUSEPORT, which lets a
+    // second server bind the same port and silently split the traffic
+    // between two databases; keep only SO_REUSEADDR and remember the socket.
+    server_.set_socket_options([this](socket_t fd) {
+      const int yes = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_fd_ = fd;
+    });
     if (options_.port == 0) {
       port_ = server_.bind_to_any_port(options_.host);
     } else {
@@ -221,6 +308,10 @@ class HttpServer::Impl {
     if (port_ <= 0) {
       return core::Status::Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
     }
+    // Debian's compiled cpp-httplib listens with a backlog of 5: 64 clients
+    // connecting at once overflow it and wait for TCP retransmits (1-3 s).
+    // Linux lets a second listen() raise the backlog of a listening socket.
+    if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
     return core::Status::Ok();
   }
   void Run() { server_.listen_after_bind(); }
@@ -292,33 +383,55 @@ class HttpServer::Impl {
       });
     }
 
-    for (const auto& route : routes_) Register(route);
-    // Anything else under any method: 404 or 405 in our error shape.
-    for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
-      Handle(method, ".*", [this](const httplib::Request& req, httplib::Response& res) { RouteNotFound(req, res); });
+    for (const auto& route : routes_) handlers_.push_back(MakeHandler(route));
+    // One handler per method; Dispatch() finds the route. Bodies are read
+    // only by the routes that take one (ReadBody), so a request that ends
+    // in an error before its body was read closes its connection.
+    for (const char* method : {"GET", "DELETE", "OPTIONS"}) {
+      httplib::Server::Handler h = [this](const httplib::Request& req, httplib::Response& res) {
+        Dispatch(req, res, nullptr);
+      };
+      if (std::string_view(method) == "GET") {
+        server_.Get(".*", std::move(h));
+      } else if (std::string_view(method) == "DELETE") {
+        server_.Delete(".*", std::move(h));
+      } else {
+        server_.Options(".*", std::move(h));
+      }
+    }
+    for (const char* method : {"POST", "PATCH", "PUT"}) {
+      httplib::Server::HandlerWithContentReader h = [this](const httplib::Request& req, httplib::Response& res,
+                                                           const httplib::ContentReader& reader) {
+        Dispatch(req, res, &reader);
+      };
+      if (std::string_view(method) == "POST") {
+        server_.Post(".*", std::move(h));
+      } else if (std::string_view(method) == "PATCH") {
+        server_.Patch(".*", std::move(h));
+      } else {
+        server_.Put(".*", std::move(h));
+      }
     }
   }
 
-  void Handle(const std::string& method, const std::string& pattern, httplib::Server::Handler handler) {
-    if (method == "GET")
-      server_.Get(pattern, std::move(handler));
-    else if (method == "POST")
-      server_.Post(pattern, std::move(handler));
-    else if (method == "PUT")
-      server_.Put(pattern, std::move(handler));
-    else if (method == "PATCH")
-      server_.Patch(pattern, std::move(handler));
-    else if (method == "DELETE")
-      server_.Delete(pattern, std::move(handler));
-    else if (method == "OPTIONS")
-      server_.Options(pattern, std::move(handler));
+  // What one route does: the request, the route's "{...}" values, and the
+  // body reader (null for methods without a body).
+  using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&, const std::vector<std::string>&,
+                                          const httplib::ContentReader*)>;
+
+  void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+    std::vector<std::string> params;
+    const int index = router_.Find(req.method, req.path, params);
+    if (index < 0) {
+      RouteNotFound(req, res);
+      if (reader != nullptr) res.set_header("Connection", "close");  // its body was never read
+      return;
+    }
+    handlers_[static_cast<std::size_t>(index)](req, res, params, reader);
   }
 
   void RouteNotFound(const httplib::Request& req, httplib::Response& res) {
-    std::set<std::string> allowed;
-    for (const auto& r : routes_) {
-      if (std::regex_match(req.path, std::regex(r.pattern))) allowed.insert(r.method);
-    }
+    const std::set<std::string> allowed = router_.MethodsFor(req.path);
     if (allowed.empty()) {
       SendError(res, 404, "route_not_found", "no such endpoint; see /api/v1/openapi.json");
       return;
@@ -329,66 +442,74 @@ class HttpServer::Impl {
     SendError(res, 405, "method_not_allowed", "use one of: " + allow);
   }
 
-  void Register(const Route& route) {
+  RouteHandler MakeHandler(const Route& route) {
     const domain::ResourceSpec* spec = route.resource.empty() ? nullptr : domain::FindResource(route.resource);
     const std::string& op = route.operation;
-    httplib::Server::Handler h;
+    using Params = std::vector<std::string>;
+    using Reader = const httplib::ContentReader*;
     if (op == "health") {
-      h = [this](const httplib::Request&, httplib::Response& res) { Health(res); };
-    } else if (op == "openapi") {
-      h = [this](const httplib::Request&, httplib::Response& res) { SendJson(res, 200, openapi_); };
-    } else if (op == "codelists") {
-      h = [this](const httplib::Request&, httplib::Response& res) { SendJson(res, 200, codelist_index_); };
-    } else if (op == "codelist") {
-      h = [this](const httplib::Request& req, httplib::Response& res) {
-        auto it = codelists_.find(req.matches[1].str());
+      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader) { Health(res); };
+    }
+    if (op == "openapi") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader) {
+        SendJson(res, 200, openapi_);
+      };
+    }
+    if (op == "codelists") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader) {
+        SendJson(res, 200, codelist_index_);
+      };
+    }
+    if (op == "codelist") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader) {
+        auto it = codelists_.find(p[0]);
         if (it == codelists_.end()) return SendError(res, 404, "not_found", "no code list with this name");
         SendJson(res, 200, it->second);
       };
-    } else if (op == "list") {
-      h = [this, spec](const httplib::Request& req, httplib::Response& res) { List(*spec, req, res); };
-    } else if (op == "create" || op == "update") {
+    }
+    if (op == "list") {
+      return [this, spec](const httplib::Request& req, httplib::Response& res, const Params&, Reader) {
+        List(*spec, req, res);
+      };
+    }
+    if (op == "create" || op == "update") {
       const bool create = op == "create";
-      httplib::Server::HandlerWithContentReader with_body = [this, spec, create](const httplib::Request& req,
-                                                                                 httplib::Response& res,
-                                                                                 const httplib::ContentReader& reader) {
+      return [this, spec, create](const httplib::Request& req, httplib::Response& res, const Params& p, Reader reader) {
         std::string body;
-        if (!ReadBody(reader, options_.max_body_bytes, res, body)) return;
+        if (reader == nullptr || !ReadBody(*reader, options_.max_body_bytes, res, body)) return;
         if (create) {
           Create(*spec, body, res);
         } else {
-          Update(*spec, req, body, res);
+          Update(*spec, req, p[0], body, res);
         }
       };
-      if (create) {
-        server_.Post(route.pattern, std::move(with_body));
-      } else {
-        server_.Patch(route.pattern, std::move(with_body));
-      }
-      return;
-    } else if (op == "read") {
-      h = [this, spec](const httplib::Request& req, httplib::Response& res) {
-        auto r = service_.Get(*spec, req.matches[1].str());
+    }
+    if (op == "read") {
+      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader) {
+        auto r = service_.GetText(*spec, p[0]);
         if (!r.ok()) return Fail(res, r.status());
-        SetEtag(res, *r);
-        SendJson(res, 200, r->dump());
+        res.set_header("ETag", "\"" + std::to_string(r->version) + "\"");
+        SendJson(res, 200, r->json);
       };
-    } else if (op == "delete") {
-      h = [this, spec](const httplib::Request& req, httplib::Response& res) {
+    }
+    if (op == "delete") {
+      return [this, spec](const httplib::Request& req, httplib::Response& res, const Params& p, Reader) {
         std::optional<std::int64_t> version;
         if (!ExpectedVersion(req, res, version)) return;
-        auto s = service_.Delete(*spec, req.matches[1].str(), version, actor_);
+        auto s = service_.Delete(*spec, p[0], version, actor_);
         if (!s.ok()) return Fail(res, s);
         res.status = 204;
       };
-    } else if (op == "history") {
-      h = [this, spec](const httplib::Request& req, httplib::Response& res) {
-        auto r = service_.History(*spec, req.matches[1].str());
+    }
+    if (op == "history") {
+      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader) {
+        auto r = service_.History(*spec, p[0]);
         if (!r.ok()) return Fail(res, r.status());
         SendJson(res, 200, r->dump());
       };
     }
-    Handle(route.method, route.pattern, std::move(h));
+    core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
+    std::abort();
   }
 
   void Fail(httplib::Response& res, const core::Status& status) {
@@ -439,13 +560,13 @@ class HttpServer::Impl {
     SendJson(res, 201, r->dump());
   }
 
-  void Update(const domain::ResourceSpec& spec, const httplib::Request& req, const std::string& raw,
-              httplib::Response& res) {
+  void Update(const domain::ResourceSpec& spec, const httplib::Request& req, const std::string& id,
+              const std::string& raw, httplib::Response& res) {
     json body;
     if (!ParseBody(raw, res, body)) return;
     std::optional<std::int64_t> version;
     if (!ExpectedVersion(req, res, version)) return;
-    auto r = service_.Update(spec, req.matches[1].str(), body, version, actor_);
+    auto r = service_.Update(spec, id, body, version, actor_);
     if (!r.ok()) return Fail(res, r.status());
     SetEtag(res, *r);
     SendJson(res, 200, r->dump());
@@ -455,12 +576,15 @@ class HttpServer::Impl {
   app::Store& store_;
   ServerOptions options_;
   std::vector<Route> routes_;
+  Router router_{routes_};
+  std::vector<RouteHandler> handlers_;  // parallel to routes_
   app::Actor actor_;
   std::string openapi_;
   std::string codelist_index_;
   std::map<std::string, std::string, std::less<>> codelists_;
   httplib::Server server_;
   int port_ = -1;
+  socket_t listen_fd_ = -1;
 };
 
 HttpServer::HttpServer(app::RecordService& service, app::Store& store, ServerOptions options)

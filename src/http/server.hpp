@@ -20,13 +20,12 @@ struct ServerOptions {
   bool access_log = false;               // one line per request (no query strings)
 };
 
-// One route of the JSON API: its method, the OpenAPI path template, and the
-// regular expression the server matches. The OpenAPI document is generated
-// from this same table, so a route cannot exist without being documented.
+// One route of the JSON API: its method and path template. The server routes
+// by this table and the OpenAPI document is generated from it, so a route
+// cannot exist without being documented.
 struct Route {
   std::string method;     // "GET", "POST", "PATCH", "DELETE"
-  std::string path;       // OpenAPI template: "/api/v1/persons/{id}"
-  std::string pattern;    // regex matched against the request path
+  std::string path;       // OpenAPI template, matched segment by segment: "/api/v1/persons/{id}"
   std::string operation;  // "list", "create", "read", "update", "delete", "history", or a fixed name
   std::string resource;   // resource name for resource routes, else empty
 };

@@ -12,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/embedded_file.hpp"
+#include "storage/sqlite/sqlite_identity.hpp"
 
 namespace ctims::storage::sqlite {
 
@@ -58,20 +59,20 @@ Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
   return Status::Internal(msg);
 }
 
-class Connection {
+class Connection final : public StatementCache {
  public:
   explicit Connection(sqlite3* db) : db_(db) {}
-  ~Connection() {
+  ~Connection() override {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  sqlite3* db() const { return db_; }
+  sqlite3* db() const override { return db_; }
 
   // A prepared statement from this connection's cache, reset and unbound.
-  Result<sqlite3_stmt*> Prepare(const std::string& sql) {
+  Result<sqlite3_stmt*> Prepare(const std::string& sql) override {
     auto it = cache_.find(sql);
     if (it != cache_.end()) {
       sqlite3_reset(it->second);
@@ -181,10 +182,12 @@ class Pool {
   std::vector<Connection*> free_;
 };
 
-class SqliteTransaction final : public app::StoreTransaction {
+// Serves both app::StoreTransaction and, through SqliteIdentityOps
+// (sqlite_identity.cpp), app::IdentityTransaction.
+class SqliteTransaction final : public SqliteIdentityOps {
  public:
-  SqliteTransaction(Pool& pool, Connection* conn, std::unique_lock<std::mutex> write_lock)
-      : pool_(pool), conn_(conn), write_lock_(std::move(write_lock)) {}
+  SqliteTransaction(Pool& pool, Connection* conn, std::unique_lock<std::mutex> write_lock, bool autocommit = false)
+      : pool_(pool), conn_(conn), write_lock_(std::move(write_lock)), autocommit_(autocommit), done_(autocommit) {}
 
   ~SqliteTransaction() override {
     if (!done_) (void)conn_->Step("ROLLBACK");
@@ -352,12 +355,17 @@ class SqliteTransaction final : public app::StoreTransaction {
   }
 
   Status Commit() override {
+    if (autocommit_) return Status::Ok();  // every statement committed on its own
     if (done_) return Status::Internal("transaction already finished");
     const int rc = conn_->Step("COMMIT");
     if (rc != SQLITE_OK) return ErrorFrom(rc, conn_->db(), "commit");  // destructor rolls back
     done_ = true;
     return Status::Ok();
   }
+
+ protected:
+  StatementCache& cache() override { return *conn_; }
+  bool writable() const override { return write_lock_.mutex() != nullptr; }
 
  private:
   static Status CheckTable(const TableDef& t) {
@@ -383,6 +391,7 @@ class SqliteTransaction final : public app::StoreTransaction {
   Pool& pool_;
   Connection* conn_;
   std::unique_lock<std::mutex> write_lock_;
+  bool autocommit_ = false;
   bool done_ = false;
 };
 
@@ -392,7 +401,7 @@ int MigrationNumber(std::string_view name) {
   return (ec == std::errc() && ptr != name.data()) ? n : -1;
 }
 
-class SqliteStore final : public app::Store {
+class SqliteStore final : public app::Store, public app::IdentityStore {
  public:
   explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
 
@@ -416,9 +425,22 @@ class SqliteStore final : public app::Store {
   }
 
   Result<std::unique_ptr<app::StoreTransaction>> Begin(app::TxMode mode) override {
+    CTIMS_ASSIGN_OR_RETURN(auto tx, BeginTransaction(mode));
+    return std::unique_ptr<app::StoreTransaction>(std::move(tx));
+  }
+
+  Result<std::unique_ptr<app::IdentityTransaction>> BeginIdentity(app::TxMode mode) override {
+    CTIMS_ASSIGN_OR_RETURN(auto tx, BeginTransaction(mode));
+    return std::unique_ptr<app::IdentityTransaction>(std::move(tx));
+  }
+
+  Result<std::unique_ptr<SqliteTransaction>> BeginTransaction(app::TxMode mode) {
     std::unique_lock<std::mutex> write_lock;
     if (mode == app::TxMode::kWrite) write_lock = std::unique_lock(write_mutex_);
     Connection* conn = pool_.Acquire();
+    if (mode == app::TxMode::kReadOne) {  // autocommit: each statement is its own snapshot
+      return std::make_unique<SqliteTransaction>(pool_, conn, std::move(write_lock), /*autocommit=*/true);
+    }
     const char* begin = mode == app::TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
     const int rc = conn->Step(begin);
     if (rc != SQLITE_OK) {
@@ -426,8 +448,7 @@ class SqliteStore final : public app::Store {
       pool_.Release(conn);
       return s;
     }
-    return std::unique_ptr<app::StoreTransaction>(
-        std::make_unique<SqliteTransaction>(pool_, conn, std::move(write_lock)));
+    return std::make_unique<SqliteTransaction>(pool_, conn, std::move(write_lock));
   }
 
   Result<int> Migrate() override {

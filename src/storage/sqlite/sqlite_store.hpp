@@ -19,6 +19,10 @@ struct SqliteOptions {
 // crash or power loss. Readers run concurrently; writers are serialised by a
 // process-wide mutex (and SQLite's lock across processes). Thread-safe.
 //
+// The returned store also implements app::IdentityStore (users, roles,
+// sessions, sign-in throttle; migration 0002): app::AsIdentityStore() on it
+// never returns nullptr.
+//
 // Open() fails with kUnavailable when the file cannot be opened or
 // configured (bad path, not a database, read-only directory).
 
