@@ -189,9 +189,10 @@ std::vector<std::string_view> Segments(std::string_view path) {
 class Router {
  public:
   explicit Router(const std::vector<Route>& routes) : routes_(routes) {
+    templates_.reserve(routes_.size());
     for (std::size_t i = 0; i < routes_.size(); ++i) {
-      const auto segs = Segments(routes_[i].path);
-      index_[Key(routes_[i].method, segs)].push_back(i);
+      templates_.push_back(Segments(routes_[i].path));  // views into routes_, which outlive the router
+      index_[Key(routes_[i].method, templates_.back())].push_back(i);
     }
   }
 
@@ -202,7 +203,7 @@ class Router {
     auto it = index_.find(Key(method, segs));
     if (it == index_.end()) return -1;
     for (std::size_t i : it->second) {
-      if (Match(routes_[i].path, segs, params)) return static_cast<int>(i);
+      if (Match(templates_[i], segs, params)) return static_cast<int>(i);
     }
     return -1;
   }
@@ -212,8 +213,8 @@ class Router {
     std::set<std::string> out;
     const auto segs = Segments(path);
     std::vector<std::string> params;
-    for (const auto& r : routes_) {
-      if (Match(r.path, segs, params)) out.insert(r.method);
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (Match(templates_[i], segs, params)) out.insert(routes_[i].method);
     }
     return out;
   }
@@ -224,9 +225,8 @@ class Router {
     if (segs.size() > 2) key.append("|").append(segs[2]);
     return key;
   }
-  static bool Match(const std::string& templ, const std::vector<std::string_view>& segs,
+  static bool Match(const std::vector<std::string_view>& t, const std::vector<std::string_view>& segs,
                     std::vector<std::string>& params) {
-    const auto t = Segments(templ);
     if (t.size() != segs.size()) return false;
     params.clear();
     for (std::size_t i = 0; i < t.size(); ++i) {
@@ -241,6 +241,7 @@ class Router {
   }
 
   const std::vector<Route>& routes_;
+  std::vector<std::vector<std::string_view>> templates_;  // parallel to routes_
   std::unordered_map<std::string, std::vector<std::size_t>> index_;
 };
 
