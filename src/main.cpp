@@ -8,6 +8,8 @@
 #include <iostream>
 #include <thread>
 
+#include "app/auth_service.hpp"
+#include "app/identity_store.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "core/clock.hpp"
@@ -42,6 +44,14 @@ std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate
     if (!version.ok()) {
       std::fprintf(stderr, "ctims: migration failed: %s\n", version.status().ToString().c_str());
       return nullptr;
+    }
+    // The built-in roles are data that ships with each version.
+    if (auto* identity = ctims::app::AsIdentityStore(**store); identity != nullptr) {
+      ctims::app::AuthService auth(*identity, ctims::core::SystemClock());
+      if (auto s = auth.EnsureBuiltinRoles(); !s.ok()) {
+        std::fprintf(stderr, "ctims: cannot install the built-in roles: %s\n", s.ToString().c_str());
+        return nullptr;
+      }
     }
   }
   return std::move(store).value();
@@ -104,6 +114,114 @@ int Serve(const std::string& db, const std::string& listen, bool access_log) {
   return 0;
 }
 
+// Reads one line from standard input (a password given with
+// --password-stdin), without its line ending.
+std::string ReadSecretLine() {
+  std::string line;
+  std::getline(std::cin, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+void PrintFieldErrors(const ctims::core::Status& status) {
+  std::fprintf(stderr, "ctims: %s\n", status.message().c_str());
+  for (const auto& e : status.field_errors()) {
+    std::fprintf(stderr, "  %s: %s%s%s\n", e.path.c_str(), e.rule.c_str(), e.message.empty() ? "" : " - ",
+                 e.message.c_str());
+  }
+}
+
+struct UserCommand {
+  std::string action;  // add, passwd, disable, enable, list
+  std::string name;
+  std::string agency;
+  std::string role;
+  std::string display_name;
+  bool password_stdin = false;
+  bool demo = false;
+};
+
+// `ctims user ...`: account administration on this machine. It acts with the
+// operator's own authority (whoever can run the binary on the database can
+// already read it), so it checks no role.
+int User(const std::string& db, const UserCommand& cmd) {
+  auto store = OpenStore(db, /*migrate=*/true);
+  if (!store) return 1;
+  ctims::app::IdentityStore* identity = ctims::app::AsIdentityStore(*store);
+  if (identity == nullptr) {
+    std::fprintf(stderr, "ctims: this storage backend has no identity store\n");
+    return 1;
+  }
+  ctims::app::AuthService auth(*identity, ctims::core::SystemClock());
+  if ((cmd.action == "add" || cmd.action == "passwd") && !cmd.password_stdin) {
+    std::fprintf(stderr, "ctims: give the password on standard input with --password-stdin\n");
+    return 2;
+  }
+  if (cmd.action == "add") {
+    ctims::app::NewUser user;
+    user.username = cmd.name;
+    user.display_name = cmd.display_name.empty() ? cmd.name : cmd.display_name;
+    user.agency = cmd.agency;
+    user.role_code = cmd.role;
+    user.password = ReadSecretLine();
+    user.is_demo = cmd.demo;
+    auto created = auth.CreateUser(user);
+    if (!created.ok()) {
+      PrintFieldErrors(created.status());
+      return 1;
+    }
+    std::printf("user %s created (role %s)\n", created->username.c_str(), created->role_code.c_str());
+    auto roles = auth.ListRoles();
+    bool needs_totp = false;
+    if (roles.ok()) {
+      for (const auto& r : *roles) needs_totp = needs_totp || (r.code == created->role_code && r.requires_totp);
+    }
+    if (needs_totp) {
+      // Enrolled here, so nobody who learns the password can enrol their own
+      // authenticator first. Shown once; never logged.
+      auto enrolment = auth.EnrolTotpForUser(created->id);
+      if (!enrolment.ok()) {
+        PrintFieldErrors(enrolment.status());
+        return 1;
+      }
+      std::printf("this role requires a second factor; add this to the user's authenticator app now:\n  %s\n  %s\n",
+                  enrolment->otpauth_uri.c_str(), enrolment->secret_base32.c_str());
+    }
+    return 0;
+  }
+  if (cmd.action == "passwd") {
+    auto s = auth.SetPassword(cmd.name, ReadSecretLine());
+    if (!s.ok()) {
+      PrintFieldErrors(s);
+      return 1;
+    }
+    std::printf("password of %s changed; their sessions are ended\n", cmd.name.c_str());
+    return 0;
+  }
+  if (cmd.action == "disable" || cmd.action == "enable") {
+    auto s = cmd.action == "disable" ? auth.DisableUser(cmd.name) : auth.EnableUser(cmd.name);
+    if (!s.ok()) {
+      PrintFieldErrors(s);
+      return 1;
+    }
+    std::printf("user %s %sd\n", cmd.name.c_str(), cmd.action.c_str());
+    return 0;
+  }
+  auto users = auth.ListUsers();
+  if (!users.ok()) {
+    PrintFieldErrors(users.status());
+    return 1;
+  }
+  std::printf("%-24s %-24s %-38s %s\n", "USERNAME", "ROLE", "AGENCY", "STATE");
+  for (const auto& u : *users) {
+    std::string state = u.disabled ? "disabled" : (u.locked ? "locked" : "active");
+    if (u.totp_enrolled) state += ",totp";
+    if (u.is_demo) state += ",demo";
+    std::printf("%-24s %-24s %-38s %s\n", u.username.c_str(), u.role_code.c_str(), u.agency_id.c_str(), state.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,6 +244,29 @@ int main(int argc, char** argv) {
   auto* seed = cli.add_subcommand("seed", "Load reference data: Lao PDR locations and Bokeo agencies");
   seed->add_option("--db", db, "SQLite database file")->capture_default_str();
 
+  UserCommand user_cmd;
+  auto* user = cli.add_subcommand("user", "Manage user accounts");
+  user->require_subcommand(1);
+  user->add_option("--db", db, "SQLite database file")->capture_default_str();
+  auto* user_add = user->add_subcommand("add", "Create a user (password on standard input)");
+  user_add->add_option("name", user_cmd.name, "Username: 3-64 of a-z 0-9 . _ -")->required();
+  user_add->add_option("--agency", user_cmd.agency, "Agency code (org_Code), e.g. BK-DMC-TPH")->required();
+  user_add->add_option("--role", user_cmd.role, "Role code, e.g. case_worker")->required();
+  user_add->add_option("--display-name", user_cmd.display_name, "Name shown in the interface");
+  user_add->add_flag("--password-stdin", user_cmd.password_stdin, "Read the password from standard input");
+  user_add->add_flag("--demo", user_cmd.demo, "Mark as a demo account (refused by serve without --demo)");
+  auto* user_passwd = user->add_subcommand("passwd", "Set a user's password (on standard input)");
+  user_passwd->add_option("name", user_cmd.name)->required();
+  user_passwd->add_flag("--password-stdin", user_cmd.password_stdin, "Read the password from standard input");
+  auto* user_disable = user->add_subcommand("disable", "Disable a user and end their sessions");
+  user_disable->add_option("name", user_cmd.name)->required();
+  auto* user_enable = user->add_subcommand("enable", "Enable a user (also lifts a sign-in lock)");
+  user_enable->add_option("name", user_cmd.name)->required();
+  auto* user_list = user->add_subcommand("list", "List users");
+  for (auto* sub : {user_add, user_passwd, user_disable, user_enable, user_list}) {
+    sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+  }
+
   cli.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -135,10 +276,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cli.got_subcommand(serve)) return Serve(db, listen, access_log);
+  if (cli.got_subcommand(user)) {
+    for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
+    return User(db, user_cmd);
+  }
   if (cli.got_subcommand(migrate)) {
-    auto store = OpenStore(db, /*migrate=*/false);
+    auto store = OpenStore(db, /*migrate=*/true);  // also installs the built-in roles
     if (!store) return 1;
-    auto version = store->Migrate();
+    auto version = store->SchemaVersion();
     if (!version.ok()) {
       std::fprintf(stderr, "ctims: %s\n", version.status().ToString().c_str());
       return 1;
