@@ -9,6 +9,7 @@
 #include "app/auth_service.hpp"
 #include "app/identity_store.hpp"
 #include "app/record_service.hpp"
+#include "backends.hpp"
 #include "core/crypto.hpp"
 #include "core/id.hpp"
 #include "domain/access.hpp"
@@ -25,18 +26,8 @@ using app::TxMode;
 using app::UserRecord;
 using core::StatusCode;
 
-struct Backend {
-  std::string name;
-  std::function<std::unique_ptr<app::Store>(const std::filesystem::path& dir)> open;
-};
-
-std::vector<Backend> Backends() {
-  return {{"sqlite", [](const std::filesystem::path& dir) {
-             auto s = storage::sqlite::OpenSqliteStore({.path = (dir / "identity.db").string()});
-             EXPECT_TRUE(s.ok()) << s.status().ToString();
-             return s.ok() ? std::move(s).value() : nullptr;
-           }}};
-}
+using testing_backends::Backend;
+using testing_backends::Backends;
 
 class IdentityContractTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -395,7 +386,7 @@ TEST_P(IdentityContractTest, AuthServiceSignsInAndOutOverTheRealStore) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IdentityContractTest, ::testing::ValuesIn(Backends()),
-                         [](const ::testing::TestParamInfo<Backend>& param_info) { return param_info.param.name; });
+                         testing_backends::BackendName);
 
 }  // namespace
 }  // namespace ctims

@@ -10,6 +10,7 @@
 
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
+#include "backends.hpp"
 #include "core/id.hpp"
 #include "domain/schema.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -21,18 +22,8 @@ using app::StoredRecord;
 using app::TableDef;
 using app::TxMode;
 
-struct Backend {
-  std::string name;
-  std::function<std::unique_ptr<app::Store>(const std::filesystem::path& dir)> open;
-};
-
-std::vector<Backend> Backends() {
-  return {{"sqlite", [](const std::filesystem::path& dir) {
-             auto s = storage::sqlite::OpenSqliteStore({.path = (dir / "contract.db").string()});
-             EXPECT_TRUE(s.ok()) << s.status().ToString();
-             return s.ok() ? std::move(s).value() : nullptr;
-           }}};
-}
+using testing_backends::Backend;
+using testing_backends::Backends;
 
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -295,8 +286,7 @@ TEST_P(StoreContractTest, ConcurrentWritersAreSerialised) {
   EXPECT_EQ(Read(persons, p.id)->version, 1 + kThreads * kEach);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(Backends()),
-                         [](const ::testing::TestParamInfo<Backend>& param_info) { return param_info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(Backends()), testing_backends::BackendName);
 
 }  // namespace
 }  // namespace ctims
