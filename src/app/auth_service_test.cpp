@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "app/in_memory_records_test_util.hpp"
 #include "app/record_service.hpp"
 #include "core/crypto.hpp"
 #include "core/id.hpp"
@@ -26,55 +27,16 @@ using std::chrono::seconds;
 // sessions to users, optimistic versions, cascade of sessions.
 class FakeIdentityStore final : public IdentityStore {
  public:
-  struct Data {
-    std::map<std::string, std::map<std::string, StoredRecord>> tables;
+  struct Data : testing::InMemoryRecords {
     std::map<std::string, UserRecord> users;
     std::map<std::string, RoleRecord> roles;
     std::map<std::string, SessionRecord> sessions;
     std::map<std::string, ThrottleRecord> throttle;
   };
 
-  class Tx final : public IdentityTransaction {
+  class Tx final : public testing::InMemoryRecordOps<IdentityTransaction> {
    public:
     Tx(FakeIdentityStore& store, bool write) : store_(store), data_(store.data_), write_(write) {}
-
-    core::Result<std::optional<StoredRecord>> Get(const TableDef& t, std::string_view id) override {
-      auto& table = data_.tables[t.table];
-      auto it = table.find(std::string(id));
-      if (it == table.end()) return std::optional<StoredRecord>();
-      return std::optional<StoredRecord>(it->second);
-    }
-    core::Result<bool> Exists(const TableDef& t, std::string_view id) override {
-      return data_.tables[t.table].contains(std::string(id));
-    }
-    core::Result<std::vector<StoredRecord>> List(const TableDef& t, const ListQuery& q) override {
-      std::vector<StoredRecord> out;
-      for (const auto& [id, r] : data_.tables[t.table]) {
-        bool match = id > q.after_id;
-        for (const auto& f : q.filters) {
-          auto col = std::find(t.columns.begin(), t.columns.end(), f.field);
-          if (f.kind != Filter::Kind::kColumn || col == t.columns.end()) return core::Status::Internal("filter");
-          match = match && r.columns[col - t.columns.begin()] == f.value;
-        }
-        if (match && out.size() < q.limit) out.push_back(r);
-      }
-      return out;
-    }
-    core::Status Insert(const TableDef& t, const StoredRecord& r) override {
-      if (!write_) return core::Status::Internal("read tx");
-      data_.tables[t.table][r.id] = r;
-      return core::Status::Ok();
-    }
-    core::Status Update(const TableDef&, const StoredRecord&, std::int64_t) override {
-      return core::Status::Internal("unused");
-    }
-    core::Status Delete(const TableDef&, std::string_view, std::int64_t) override {
-      return core::Status::Internal("unused");
-    }
-    core::Status AppendHistory(const HistoryEntry&) override { return core::Status::Internal("unused"); }
-    core::Result<std::vector<HistoryEntry>> History(std::string_view, std::string_view) override {
-      return core::Status::Internal("unused");
-    }
 
     core::Result<std::optional<UserRecord>> GetUser(std::string_view id) override {
       auto it = data_.users.find(std::string(id));
@@ -220,6 +182,11 @@ class FakeIdentityStore final : public IdentityStore {
       return core::Status::Ok();
     }
 
+   protected:
+    testing::InMemoryRecords& records() override { return data_; }
+    bool writable() const override { return write_; }
+
+   private:
     FakeIdentityStore& store_;
     Data data_;
     bool write_;

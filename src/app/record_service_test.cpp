@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "app/in_memory_records_test_util.hpp"
+
 namespace ctims::app {
 namespace {
 
@@ -15,62 +17,20 @@ using nlohmann::json;
 // to a copy and publish it on Commit, so rollback-on-destroy is real.
 class FakeStore final : public Store {
  public:
-  struct Data {
-    std::map<std::string, std::map<std::string, StoredRecord>> tables;
-    std::vector<HistoryEntry> history;
-  };
+  using Data = testing::InMemoryRecords;
 
-  class Tx final : public StoreTransaction {
+  class Tx final : public testing::InMemoryRecordOps<StoreTransaction> {
    public:
     Tx(FakeStore& store, bool write) : store_(store), data_(store.data_), write_(write) {}
-    core::Result<std::optional<StoredRecord>> Get(const TableDef& t, std::string_view id) override {
-      auto& table = data_.tables[t.table];
-      auto it = table.find(std::string(id));
-      if (it == table.end()) return std::optional<StoredRecord>();
-      return std::optional<StoredRecord>(it->second);
-    }
-    core::Result<bool> Exists(const TableDef& t, std::string_view id) override {
-      return data_.tables[t.table].contains(std::string(id));
-    }
-    core::Result<std::vector<StoredRecord>> List(const TableDef& t, const ListQuery& q) override {
-      std::vector<StoredRecord> out;
-      for (const auto& [id, r] : data_.tables[t.table]) {
-        if (id > q.after_id && out.size() < q.limit) out.push_back(r);
-      }
-      return out;
-    }
-    core::Status Insert(const TableDef& t, const StoredRecord& r) override {
-      if (!write_) return core::Status::Internal("read tx");
-      data_.tables[t.table][r.id] = r;
-      return core::Status::Ok();
-    }
-    core::Status Update(const TableDef& t, const StoredRecord& r, std::int64_t expected) override {
-      auto& table = data_.tables[t.table];
-      if (!table.contains(r.id)) return core::Status::NotFound("x");
-      if (table[r.id].version != expected) return core::Status::Conflict("stale");
-      table[r.id] = r;
-      return core::Status::Ok();
-    }
-    core::Status Delete(const TableDef& t, std::string_view id, std::int64_t) override {
-      data_.tables[t.table].erase(std::string(id));
-      return core::Status::Ok();
-    }
-    core::Status AppendHistory(const HistoryEntry& e) override {
-      data_.history.push_back(e);
-      return core::Status::Ok();
-    }
-    core::Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view id) override {
-      std::vector<HistoryEntry> out;
-      for (const auto& e : data_.history) {
-        if (e.resource == resource && e.record_id == id) out.push_back(e);
-      }
-      return out;
-    }
     core::Status Commit() override {
       if (store_.fail_commit) return core::Status::Unavailable("disk full");
       store_.data_ = data_;
       return core::Status::Ok();
     }
+
+   protected:
+    testing::InMemoryRecords& records() override { return data_; }
+    bool writable() const override { return write_; }
 
    private:
     FakeStore& store_;

@@ -1,0 +1,91 @@
+#pragma once
+
+// Test-only: the record half of an in-memory store, shared by the fakes in
+// the app layer's unit tests. The suites under tests/ use real databases.
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/record_store.hpp"
+
+namespace ctims::app::testing {
+
+// Records and history held in maps.
+struct InMemoryRecords {
+  std::map<std::string, std::map<std::string, StoredRecord>> tables;
+  std::vector<HistoryEntry> history;
+};
+
+// Implements StoreTransaction's record operations over `records()`, for a
+// transaction class `Base` (StoreTransaction or one derived from it). Column
+// filters are supported; body filters are not (the app tests need none).
+template <typename Base>
+class InMemoryRecordOps : public Base {
+ public:
+  core::Result<std::optional<StoredRecord>> Get(const TableDef& t, std::string_view id) override {
+    auto& table = records().tables[t.table];
+    auto it = table.find(std::string(id));
+    if (it == table.end()) return std::optional<StoredRecord>();
+    return std::optional<StoredRecord>(it->second);
+  }
+  core::Result<bool> Exists(const TableDef& t, std::string_view id) override {
+    return records().tables[t.table].contains(std::string(id));
+  }
+  core::Result<std::vector<StoredRecord>> List(const TableDef& t, const ListQuery& q) override {
+    std::vector<StoredRecord> out;
+    for (const auto& [id, r] : records().tables[t.table]) {
+      bool match = id > q.after_id;
+      for (const auto& f : q.filters) {
+        auto col = std::find(t.columns.begin(), t.columns.end(), f.field);
+        if (f.kind != Filter::Kind::kColumn || col == t.columns.end()) return core::Status::Internal("filter");
+        match = match && r.columns[static_cast<std::size_t>(col - t.columns.begin())] == f.value;
+      }
+      if (match && out.size() < q.limit) out.push_back(r);
+    }
+    return out;
+  }
+  core::Status Insert(const TableDef& t, const StoredRecord& r) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    records().tables[t.table][r.id] = r;
+    return core::Status::Ok();
+  }
+  core::Status Update(const TableDef& t, const StoredRecord& r, std::int64_t expected) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto& table = records().tables[t.table];
+    if (!table.contains(r.id)) return core::Status::NotFound("no record");
+    if (table[r.id].version != expected) return core::Status::Conflict("stale");
+    table[r.id] = r;
+    return core::Status::Ok();
+  }
+  core::Status Delete(const TableDef& t, std::string_view id, std::int64_t expected) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto& table = records().tables[t.table];
+    auto it = table.find(std::string(id));
+    if (it == table.end()) return core::Status::NotFound("no record");
+    if (it->second.version != expected) return core::Status::Conflict("stale");
+    table.erase(it);
+    return core::Status::Ok();
+  }
+  core::Status AppendHistory(const HistoryEntry& e) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    records().history.push_back(e);
+    return core::Status::Ok();
+  }
+  core::Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view id) override {
+    std::vector<HistoryEntry> out;
+    for (const auto& e : records().history) {
+      if (e.resource == resource && e.record_id == id) out.push_back(e);
+    }
+    return out;
+  }
+
+ protected:
+  virtual InMemoryRecords& records() = 0;
+  virtual bool writable() const = 0;
+};
+
+}  // namespace ctims::app::testing
