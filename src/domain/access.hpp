@@ -22,17 +22,9 @@
 
 #include "core/embedded_file.hpp"
 #include "core/status.hpp"
+#include "domain/field_group.hpp"
 
 namespace ctims::domain {
-
-// Groups of fields a role may read or write. kGeneral holds everything not
-// tagged with another group (codes, dates, statuses, reference data).
-enum class FieldGroup { kGeneral, kIdentity, kContact, kHealth, kNarrative, kInvestigation };
-
-// Whose records a role reaches: records the user owns, records of the user's
-// agency, of the agency's jurisdiction (a location subtree), or all records.
-// Ordered from narrowest to widest.
-enum class Scope { kOwn, kAgency, kJurisdiction, kAll };
 
 // Stable JSON names: "general", "identity", "contact", "health", "narrative",
 // "investigation"; "own", "agency", "jurisdiction", "all".

@@ -99,7 +99,9 @@ ResourceSpec Locations() {
               Code("loc_Level", "location_level").Required().Column(),
               Ref("parent_id", "locations"),
           },
-          nullptr};
+          nullptr,
+          false,
+          ""};
 }
 
 ResourceSpec Agencies() {
@@ -118,7 +120,9 @@ ResourceSpec Agencies() {
               String("org_Phone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
               String("org_Email", 254).Pattern(R"([^@\s]+@[^@\s]+)"),
           },
-          nullptr};
+          nullptr,
+          false,
+          ""};
 }
 
 ResourceSpec Organisations() {
@@ -139,7 +143,9 @@ ResourceSpec Organisations() {
               String("org_Phone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
               Text("org_Notes", 5000),
           },
-          nullptr};
+          nullptr,
+          false,
+          ""};
 }
 
 ResourceSpec Persons() {
@@ -149,14 +155,16 @@ ResourceSpec Persons() {
       "Person",
       "A person assisted or screened: names as written in any script, Latin spellings and aliases.",
       {
-          String("prs_FirstName").Describe("Given name as written, in any script."),
-          String("prs_MiddleName"),
-          String("prs_SecondName").Describe("Family name as written, in any script."),
-          StringList("prs_LatinNames").Describe("Latin spellings of the full name, as found on documents."),
-          StringList("prs_Aliases"),
+          String("prs_FirstName").Group(FieldGroup::kIdentity).Describe("Given name as written, in any script."),
+          String("prs_MiddleName").Group(FieldGroup::kIdentity),
+          String("prs_SecondName").Group(FieldGroup::kIdentity).Describe("Family name as written, in any script."),
+          StringList("prs_LatinNames")
+              .Group(FieldGroup::kIdentity)
+              .Describe("Latin spellings of the full name, as found on documents."),
+          StringList("prs_Aliases").Group(FieldGroup::kIdentity),
           Code("prs_Sex", "sex").Filterable(),
           Code("prs_Gender", "gender"),
-          Date("prs_Birthdate"),
+          Date("prs_Birthdate").Group(FieldGroup::kIdentity),
           Integer("prs_EstimatedAge", 0, 120).Describe("Age in years when the birth date is unknown."),
           Date("prs_AgeEstimatedOn").Describe("Date on which prs_EstimatedAge was estimated."),
           CodeSet("prs_Citizenship", "country", 8)
@@ -171,13 +179,14 @@ ResourceSpec Persons() {
                      {Code("doc_Type", "identity_document_type").Required(), String("doc_Number", 64),
                       Code("doc_IssuingCountry", "country"), Code("doc_Status", "identity_document_status").Required(),
                       Date("doc_ExpiryDate")},
-                     16),
-          String("prs_MobilePhone", 16).Pattern(R"(\+?[1-9]\d{1,14})"),
-          String("prs_Email", 254).Pattern(R"([^@\s]+@[^@\s]+)"),
+                     16)
+              .Group(FieldGroup::kIdentity),
+          String("prs_MobilePhone", 16).Pattern(R"(\+?[1-9]\d{1,14})").Group(FieldGroup::kContact),
+          String("prs_Email", 254).Pattern(R"([^@\s]+@[^@\s]+)").Group(FieldGroup::kContact),
           Code("prs_MailingCountry", "country"),
-          String("prs_MailingState"),
-          String("prs_MailingCity"),
-          String("prs_MailingStreet"),
+          String("prs_MailingState").Group(FieldGroup::kContact),
+          String("prs_MailingCity").Group(FieldGroup::kContact),
+          String("prs_MailingStreet").Group(FieldGroup::kContact),
           Boolean("prs_Deceased"),
       },
       [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
@@ -195,7 +204,9 @@ ResourceSpec Persons() {
         if (SetContains(r, "prs_Citizenship", "XX") && r["prs_Citizenship"].size() > 1) {
           errors.push_back({"prs_Citizenship", "exclusive", "XX (unknown) cannot be combined with other citizenships"});
         }
-      }};
+      },
+      false,
+      ""};
 }
 
 ResourceSpec Cases() {
@@ -211,14 +222,14 @@ ResourceSpec Cases() {
           Date("cas_OpenedOn").Default("today"),
           Date("cas_ClosedOn"),
           Code("cas_ClosureReason", "closure_reason"),
-          Text("cas_ReasonForCaseClosure", 5000),
+          Text("cas_ReasonForCaseClosure", 5000).Group(FieldGroup::kNarrative),
           Code("vic_TraffickingStatus", "trafficking_status").Column(),
           Code("vic_TraffickingStatusDecisionMakingOrg", "trafficking_status_decision_org"),
           Code("vic_RelationshipToTrafficker", "relationship_to_trafficker"),
           Integer("vic_AgeWhenTrafficked", 0, 120),
           CodeSet("vic_MethodOfRecruitment", "recruitment_method"),
           CodeSet("vic_RecruitmentWebsitesAndApps", "websites_and_apps"),
-          String("vic_PlaceOfRecruitment"),
+          String("vic_PlaceOfRecruitment").Group(FieldGroup::kNarrative),
           Ref("recruitment_location_id", "locations"),
           CodeSet("vic_TypeOfExploitation", "exploitation_type").Filterable(),
           CodeSet("vic_ForcedLabourIndustry", "forced_labour_industry"),
@@ -227,9 +238,9 @@ ResourceSpec Cases() {
           Ref("exploitation_location_id", "locations"),
           Date("vic_ExploitationStartDate"),
           Date("vic_ExploitationEndDate"),
-          Object("vic_MethodsOfControl", ControlMethodFields()),
-          CodeSet("vic_Vulnerabilities", "vulnerability"),
-          Text("cas_Summary").Describe("Exploitation narrative."),
+          Object("vic_MethodsOfControl", ControlMethodFields()).Group(FieldGroup::kNarrative),
+          CodeSet("vic_Vulnerabilities", "vulnerability").Group(FieldGroup::kHealth),
+          Text("cas_Summary").Group(FieldGroup::kNarrative).Describe("Exploitation narrative."),
       },
       [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
         const std::string status = StringOr(r, "cas_Status");
@@ -246,7 +257,9 @@ ResourceSpec Cases() {
           errors.push_back({"vic_TypeOfSexExploitation", "required_with",
                             "vic_TypeOfSexExploitation needs SexualExploitation in vic_TypeOfExploitation"});
         }
-      }};
+      },
+      false,
+      ""};
 }
 
 ResourceSpec TraffickingEvents() {
@@ -261,13 +274,15 @@ ResourceSpec TraffickingEvents() {
               Code("hte_Country", "country"),
               String("hte_State"),
               String("hte_City"),
-              String("hte_Street"),
+              String("hte_Street").Group(FieldGroup::kInvestigation),
               Ref("location_id", "locations"),
-              Number("hte_Latitude", -90, 90),
-              Number("hte_Longitude", -180, 180),
-              Text("hte_Description", 5000),
+              Number("hte_Latitude", -90, 90).Group(FieldGroup::kInvestigation),
+              Number("hte_Longitude", -180, 180).Group(FieldGroup::kInvestigation),
+              Text("hte_Description", 5000).Group(FieldGroup::kNarrative),
           },
-          nullptr};
+          nullptr,
+          false,
+          ""};
 }
 
 ResourceSpec EmploymentEpisodes() {
@@ -289,7 +304,7 @@ ResourceSpec EmploymentEpisodes() {
               MoneyObject("emp_PaidWage"),
               Number("emp_HoursPerDay", 0, 24),
               Integer("emp_DaysPerWeek", 0, 7),
-              Text("emp_Conditions", 5000),
+              Text("emp_Conditions", 5000).Group(FieldGroup::kNarrative),
           },
           [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
             DateOrder(r, "emp_ContractStart", "emp_ContractEnd", errors);
@@ -297,7 +312,9 @@ ResourceSpec EmploymentEpisodes() {
               errors.push_back({"previous_episode_id", "required_with",
                                 "a transferred or sold contract links the previous episode"});
             }
-          }};
+          },
+          false,
+          ""};
 }
 
 ResourceSpec Claims() {
@@ -315,7 +332,7 @@ ResourceSpec Claims() {
               Code("clm_Currency", "currency"),
               Code("clm_Status", "claim_status").Required().Filterable(),
               Date("clm_Date"),
-              Text("clm_Notes", 5000),
+              Text("clm_Notes", 5000).Group(FieldGroup::kNarrative),
           },
           [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
             if (Has(r, "clm_Amount") && !Has(r, "clm_Currency")) {
@@ -324,7 +341,9 @@ ResourceSpec Claims() {
             if (StringOr(r, "clm_Kind") == "UnpaidWages" && StringOr(r, "clm_Direction") == "DemandedFromWorker") {
               errors.push_back({"clm_Direction", "consistent", "unpaid wages are owed to the worker"});
             }
-          }};
+          },
+          false,
+          ""};
 }
 
 ResourceSpec ImmigrationStatuses() {
@@ -342,15 +361,17 @@ ResourceSpec ImmigrationStatuses() {
           Code("imm_MigrantType", "migrant_type"),
           Code("imm_WishToReturn", "wish_to_return"),
           Code("imm_ReturnCountry", "country"),
-          String("imm_ReturnPlace"),
+          String("imm_ReturnPlace").Group(FieldGroup::kContact),
           Date("imm_ReturnWhen"),
-          Text("imm_Notes", 5000),
+          Text("imm_Notes", 5000).Group(FieldGroup::kNarrative),
       },
       [](const json& r, const CheckContext& /*ctx*/, std::vector<FieldError>& errors) {
         if (StringOr(r, "imm_WishToReturn") != "Yes" && (Has(r, "imm_ReturnPlace") || Has(r, "imm_ReturnWhen"))) {
           errors.push_back({"imm_WishToReturn", "required_with", "a return place or date needs imm_WishToReturn=Yes"});
         }
-      }};
+      },
+      false,
+      ""};
 }
 
 ResourceSpec Assistance() {
@@ -366,19 +387,36 @@ ResourceSpec Assistance() {
               Code("spl_Type", "support_plan_type").Describe("HTCDS support-plan type this service maps onto."),
               Number("ast_CostAmount", 0, 1e15),
               Code("ast_CostCurrency", "currency"),
-              Text("ast_Notes", 5000),
+              Text("ast_Notes", 5000).Group(FieldGroup::kNarrative),
           },
           [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
             NotInFuture(r, ctx, "ast_Date", errors);
             if (Has(r, "ast_CostAmount") && !Has(r, "ast_CostCurrency")) {
               errors.push_back({"ast_CostCurrency", "required_with", "a cost needs a currency"});
             }
-          }};
+          },
+          false,
+          ""};
+}
+
+// Marks a personal resource; `case_field` names its case for those under one.
+ResourceSpec Personal(ResourceSpec spec, std::string case_field) {
+  spec.personal = true;
+  spec.case_field = std::move(case_field);
+  return spec;
 }
 
 std::vector<ResourceSpec> Build() {
-  return {Locations(),          Agencies(), Organisations(),       Persons(),   Cases(), TraffickingEvents(),
-          EmploymentEpisodes(), Claims(),   ImmigrationStatuses(), Assistance()};
+  return {Locations(),
+          Agencies(),
+          Organisations(),
+          Personal(Persons(), ""),
+          Personal(Cases(), ""),
+          Personal(TraffickingEvents(), "case_id"),
+          Personal(EmploymentEpisodes(), "case_id"),
+          Personal(Claims(), "case_id"),
+          Personal(ImmigrationStatuses(), "case_id"),
+          Personal(Assistance(), "case_id")};
 }
 
 }  // namespace
@@ -487,6 +525,13 @@ const FieldSpec* ResourceSpec::FindField(std::string_view field_name) const {
     if (f.name == field_name) return &f;
   }
   return nullptr;
+}
+
+bool ResourceSpec::HasSealedFields() const {
+  for (const FieldSpec& f : fields) {
+    if (f.group != FieldGroup::kGeneral) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> ResourceSpec::ColumnNames() const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "domain/field_group.hpp"
 
 namespace ctims::domain {
 
@@ -51,6 +52,11 @@ struct FieldSpec {
   bool unique = false;            // column value unique in the resource
   bool filterable = false;        // usable as `?name=value` on list
   std::vector<FieldSpec> fields;  // kObject, kObjectList
+  // Who may read and write it (issue 3 §3). Every field outside kGeneral is
+  // also sealed at rest (issue 3 §7): identifying, contact, health, narrative
+  // and investigation data never lies in the database file as plaintext.
+  // Nested fields take the group of their top-level field.
+  FieldGroup group = FieldGroup::kGeneral;
 
   FieldSpec Required() && {
     required = true;
@@ -82,6 +88,10 @@ struct FieldSpec {
   FieldSpec Range(double lo, double hi) && {
     min = lo;
     max = hi;
+    return std::move(*this);
+  }
+  FieldSpec Group(FieldGroup g) && {
+    group = g;
     return std::move(*this);
   }
   FieldSpec Describe(std::string d) && {
@@ -120,10 +130,19 @@ struct ResourceSpec {
   std::string description;  // for the OpenAPI document
   std::vector<FieldSpec> fields;
   RecordCheck check;  // may be empty
+  // Personal data: records about a person, reached only within the caller's
+  // scope (issue 3 §3). Reference data (locations, agencies, organisations)
+  // is readable by every role that holds the permission.
+  bool personal = false;
+  // For personal resources hanging off a case: the field naming the case
+  // ("case_id"); they take their owner, agency and protection from it.
+  std::string case_field;
 
   const FieldSpec* FindField(std::string_view field_name) const;
   // Names of fields stored as columns, in declaration order.
   std::vector<std::string> ColumnNames() const;
+  // True when some field is outside FieldGroup::kGeneral (sealed at rest).
+  bool HasSealedFields() const;
 };
 
 // Every resource of the case registry, in dependency order (a resource only

@@ -32,7 +32,41 @@ void CheckFields(const std::vector<FieldSpec>& fields, const std::string& where)
       CheckFields(f.fields, where + "." + f.name);
     }
     for (const char* meta : kMetaFields) EXPECT_NE(f.name, meta) << where;
+    if (f.group != FieldGroup::kGeneral) {
+      // Sealed at rest: never a column, a filter or a nested-only tag.
+      EXPECT_FALSE(f.column || f.filterable || f.unique) << where << "." << f.name;
+      EXPECT_EQ(where.find('.'), std::string::npos) << "group on nested field " << where << "." << f.name;
+    }
   }
+}
+
+TEST(SchemaTest, PersonalDataIsTaggedAndScoped) {
+  // Names, documents and contacts of a person, and every free-text narrative
+  // about a case, sit in a protected field group (and are sealed at rest).
+  const ResourceSpec* persons = FindResource("persons");
+  ASSERT_NE(persons, nullptr);
+  EXPECT_TRUE(persons->personal);
+  for (const char* name :
+       {"prs_FirstName", "prs_SecondName", "prs_LatinNames", "prs_Aliases", "prs_IdentityDocuments"}) {
+    EXPECT_EQ(persons->FindField(name)->group, FieldGroup::kIdentity) << name;
+  }
+  EXPECT_EQ(persons->FindField("prs_MobilePhone")->group, FieldGroup::kContact);
+  EXPECT_EQ(persons->FindField("prs_Sex")->group, FieldGroup::kGeneral);
+  for (const auto& spec : Resources()) {
+    for (const auto& f : spec.fields) {
+      if (spec.personal && f.type == FieldType::kText) {
+        EXPECT_NE(f.group, FieldGroup::kGeneral) << spec.name << "." << f.name;
+      }
+    }
+    if (!spec.case_field.empty()) {
+      EXPECT_TRUE(spec.personal) << spec.name;
+      const FieldSpec* ref = spec.FindField(spec.case_field);
+      ASSERT_NE(ref, nullptr) << spec.name;
+      EXPECT_EQ(ref->ref, "cases") << spec.name;
+    }
+  }
+  EXPECT_FALSE(FindResource("locations")->personal);
+  EXPECT_FALSE(FindResource("agencies")->personal);
 }
 
 TEST(SchemaTest, ResourcesAreWellFormed) {
