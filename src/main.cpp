@@ -72,7 +72,7 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
-int Serve(const std::string& db, const std::string& listen, bool access_log) {
+int Serve(const std::string& db, const std::string& listen, bool access_log, bool demo) {
   ctims::http::ServerOptions options;
   options.access_log = access_log;
   if (!SplitListen(listen, options.host, options.port)) {
@@ -94,8 +94,26 @@ int Serve(const std::string& db, const std::string& listen, bool access_log) {
 
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
+  auto* identity = ctims::app::AsIdentityStore(*store);
+  if (identity == nullptr) {
+    std::fprintf(stderr, "ctims: the %s backend has no identity store\n", store->BackendName().c_str());
+    return 1;
+  }
+  ctims::app::AuthService auth(*identity, ctims::core::SystemClock());
+  // Demo accounts have published passwords: never on a real database.
+  auto has_demo = auth.HasDemoUsers();
+  if (!has_demo.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", has_demo.status().ToString().c_str());
+    return 1;
+  }
+  if (*has_demo && !demo) {
+    std::fprintf(stderr,
+                 "ctims: this database has demo accounts (published passwords); refusing to serve it without "
+                 "--demo\n");
+    return 2;
+  }
   ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock());
-  ctims::http::HttpServer server(service, *store, options);
+  ctims::http::HttpServer server(service, auth, *store, options);
   if (auto s = server.Bind(); !s.ok()) {
     std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());
     return 1;
@@ -232,11 +250,13 @@ int main(int argc, char** argv) {
   std::string db = kDefaultDb;
   std::string listen = "127.0.0.1:8080";
   bool access_log = false;
+  bool serve_demo = false;
 
   auto* serve = cli.add_subcommand("serve", "Serve the JSON API (applies pending migrations first)");
   serve->add_option("--db", db, "SQLite database file")->capture_default_str();
   serve->add_option("--listen", listen, "HOST:PORT to listen on (loopback only for now)")->capture_default_str();
   serve->add_flag("--access-log", access_log, "Log one line per request (method, path, status)");
+  serve->add_flag("--demo", serve_demo, "Allow a database with demo accounts (make demo)");
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   migrate->add_option("--db", db, "SQLite database file")->capture_default_str();
@@ -275,7 +295,7 @@ int main(int argc, char** argv) {
     std::printf("ctims %s\n", CTIMS_VERSION);
     return 0;
   }
-  if (cli.got_subcommand(serve)) return Serve(db, listen, access_log);
+  if (cli.got_subcommand(serve)) return Serve(db, listen, access_log, serve_demo);
   if (cli.got_subcommand(user)) {
     for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
     return User(db, user_cmd);
@@ -295,7 +315,7 @@ int main(int argc, char** argv) {
     auto store = OpenStore(db, /*migrate=*/true);
     if (!store) return 1;
     ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock());
-    auto report = ctims::app::LoadReferenceData(service, ctims::app::Actor{"seed"});
+    auto report = ctims::app::LoadReferenceData(service, ctims::app::SystemPrincipal());
     if (!report.ok()) {
       std::fprintf(stderr, "ctims: %s\n", report.status().ToString().c_str());
       return 1;

@@ -219,13 +219,6 @@ Status NoSuchUser() {
 
 }  // namespace
 
-Status RequireFullSession(const Principal& principal) {
-  if (principal.totp_enrolment_required) {
-    return Denied("enrol a second factor first", {{"totp", "enrolment_required", "this role requires TOTP"}});
-  }
-  return Status::Ok();
-}
-
 const char* SignInOutcomeName(SignInOutcome outcome) {
   switch (outcome) {
     case SignInOutcome::kSuccess: return "success";

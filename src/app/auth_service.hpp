@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "app/identity_store.hpp"
+#include "app/principal.hpp"
 #include "core/clock.hpp"
 #include "core/keyring.hpp"
 #include "core/status.hpp"
@@ -63,30 +64,6 @@ struct UserView {
   std::string created_at;
   std::string updated_at;
 };
-
-// The caller of a request, made by Authenticate from a session.
-struct Principal {
-  std::string user_id;
-  std::string username;
-  std::string display_name;
-  std::string agency_id;
-  domain::Role role;
-  std::string session_token_hash;   // identifies the session (for audit, sign-out); not the token
-  std::string csrf_token;           // what CheckCsrf compares against
-  bool second_factor_done = false;  // a TOTP code was verified in this session
-  // The role requires TOTP and the user has not enrolled yet: this session may
-  // only read itself (GET /session), sign out and enrol (BeginTotpEnrolment,
-  // ConfirmTotpEnrolment). Everything else must be refused: RequireFullSession.
-  bool totp_enrolment_required = false;
-
-  bool Allows(std::string_view resource, std::string_view action) const {
-    return !totp_enrolment_required && role.Allows(resource, action);
-  }
-};
-
-// kPermissionDenied (field "totp", rule "enrolment_required") for a session
-// that must enrol a second factor before doing anything else; OK otherwise.
-core::Status RequireFullSession(const Principal& principal);
 
 struct NewUser {
   std::string username;      // 3-64 of [a-z0-9._-], case-insensitive (stored lower-case)

@@ -18,6 +18,7 @@ namespace ctims::app::testing {
 struct InMemoryRecords {
   std::map<std::string, std::map<std::string, StoredRecord>> tables;
   std::vector<HistoryEntry> history;
+  std::vector<AccessGrant> grants;
 };
 
 // Implements StoreTransaction's record operations over `records()`, for a
@@ -39,6 +40,10 @@ class InMemoryRecordOps : public Base {
     std::vector<StoredRecord> out;
     for (const auto& [id, r] : records().tables[t.table]) {
       bool match = id > q.after_id;
+      if (t.personal) {
+        if (!q.access) return core::Status::Internal("list of a personal table without an access filter");
+        match = match && Passes(*q.access, r.access);
+      }
       for (const auto& f : q.filters) {
         auto col = std::find(t.columns.begin(), t.columns.end(), f.field);
         if (f.kind != Filter::Kind::kColumn || col == t.columns.end()) return core::Status::Internal("filter");
@@ -70,6 +75,41 @@ class InMemoryRecordOps : public Base {
     table.erase(it);
     return core::Status::Ok();
   }
+  core::Status SetAccess(const TableDef& t, std::string_view id, const AccessTag& tag) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto& table = records().tables[t.table];
+    auto it = table.find(std::string(id));
+    if (it == table.end()) return core::Status::NotFound("no record");
+    it->second.access = tag;
+    return core::Status::Ok();
+  }
+  core::Status SetAccessByCase(const TableDef& t, std::string_view case_id, const AccessTag& tag) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto col = std::find(t.columns.begin(), t.columns.end(), t.case_column);
+    if (col == t.columns.end()) return core::Status::Internal("no case column");
+    for (auto& [id, r] : records().tables[t.table]) {
+      if (r.columns[static_cast<std::size_t>(col - t.columns.begin())] == std::string(case_id)) r.access = tag;
+    }
+    return core::Status::Ok();
+  }
+  core::Status InsertGrant(const AccessGrant& g) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    records().grants.push_back(g);
+    return core::Status::Ok();
+  }
+  core::Result<bool> HasGrant(std::string_view user, std::string_view case_id, std::string_view now) override {
+    for (const auto& g : records().grants) {
+      if (g.user_id == user && g.case_id == case_id && g.expires_at > now) return true;
+    }
+    return false;
+  }
+  core::Result<std::vector<AccessGrant>> ListGrants(std::string_view case_id) override {
+    std::vector<AccessGrant> out;
+    for (auto it = records().grants.rbegin(); it != records().grants.rend(); ++it) {
+      if (it->case_id == case_id) out.push_back(*it);
+    }
+    return out;
+  }
   core::Status AppendHistory(const HistoryEntry& e) override {
     if (!writable()) return core::Status::Internal("read tx");
     records().history.push_back(e);
@@ -84,6 +124,20 @@ class InMemoryRecordOps : public Base {
   }
 
  protected:
+  // AccessFilter's rule, as the SQL of a real store applies it.
+  bool Passes(const AccessFilter& f, const AccessTag& tag) {
+    bool in = false;
+    switch (f.kind) {
+      case AccessFilter::Kind::kAll: in = true; break;
+      case AccessFilter::Kind::kOwner: in = tag.owner_user == f.value; break;
+      case AccessFilter::Kind::kAgency: in = tag.agency == f.value; break;
+      case AccessFilter::Kind::kPath: in = tag.path.compare(0, f.value.size(), f.value) == 0; break;
+    }
+    if (!in) return false;
+    if (!tag.is_protected || tag.agency == f.viewer_agency) return true;
+    auto granted = HasGrant(f.viewer_user, tag.case_id, f.now);
+    return granted.ok() && *granted;
+  }
   virtual InMemoryRecords& records() = 0;
   virtual bool writable() const = 0;
 };

@@ -66,25 +66,6 @@ Status RejectMetaFields(const json& body, bool allow_version) {
   return Status::Ok();
 }
 
-// Every reference in `record` must name an existing record of its resource.
-// Only references whose value changed from `before` are checked.
-Status CheckReferences(const domain::ResourceSpec& spec, const json& record, const json& before, StoreTransaction& tx) {
-  std::vector<FieldError> errors;
-  for (const auto& field : spec.fields) {
-    if (field.type != domain::FieldType::kRef) continue;
-    auto it = record.find(field.name);
-    if (it == record.end() || !it->is_string()) continue;
-    if (before.is_object() && before.value(field.name, json()) == *it) continue;
-    const auto* target = domain::FindResource(field.ref);
-    if (target == nullptr) return Status::Internal("reference to unknown resource " + field.ref);
-    auto exists = tx.Exists(TableFor(*target), it->get<std::string>());
-    if (!exists.ok()) return exists.status();
-    if (!*exists) errors.push_back({field.name, "reference", "no " + target->title + " with this id"});
-  }
-  if (!errors.empty()) return Status::InvalidArgument("references to missing records", std::move(errors));
-  return Status::Ok();
-}
-
 Status ValidateRecord(const domain::ResourceSpec& spec, const json& record, const domain::CodeLists& codelists,
                       const domain::CheckContext& context) {
   auto errors = domain::Validate(spec, record, codelists, context);
@@ -116,23 +97,290 @@ bool ParseSize(const std::string& text, std::size_t& out) {
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
+Status Denied(const domain::ResourceSpec& spec, std::string_view action) {
+  return Status::PermissionDenied("your role may not " + std::string(action) + " " + spec.name);
+}
+
+// The role must allow (resource, action) and the session be complete.
+Status CheckAction(const Principal& caller, const domain::ResourceSpec& spec, std::string_view action) {
+  CTIMS_RETURN_IF_ERROR(RequireFullSession(caller));
+  if (!caller.Allows(spec.name, action)) return Denied(spec, action);
+  return Status::Ok();
+}
+
+Status NotFoundIn(const domain::ResourceSpec& spec) {
+  return Status::NotFound("no " + spec.title + " with this id");
+}
+
+// The group of the top-level field a member name or change path starts with
+// (kGeneral for metadata and unknown names).
+domain::FieldGroup GroupOf(const domain::ResourceSpec& spec, std::string_view path) {
+  const auto dot = path.find('.');
+  const auto* field = spec.FindField(dot == std::string_view::npos ? path : path.substr(0, dot));
+  return field == nullptr ? domain::FieldGroup::kGeneral : field->group;
+}
+
+// True when the role reads every field group the resource has.
+bool ReadsEveryGroup(const domain::ResourceSpec& spec, const domain::Role& role) {
+  for (const auto& f : spec.fields) {
+    if (!role.CanRead(f.group)) return false;
+  }
+  return true;
+}
+
+// Drops the members the role may not read.
+void StripUnreadable(const domain::ResourceSpec& spec, const domain::Role& role, json& record) {
+  for (auto it = record.begin(); it != record.end();) {
+    if (role.CanRead(GroupOf(spec, it.key()))) {
+      ++it;
+    } else {
+      it = record.erase(it);
+    }
+  }
+}
+
+// Refuses a body or patch naming a field the role may not write. Unknown
+// names are left to validation.
+Status CheckWritable(const domain::ResourceSpec& spec, const domain::Role& role, const json& members) {
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : members.items()) {
+    const auto* field = spec.FindField(key);
+    if (field == nullptr || role.CanWrite(field->group)) continue;
+    errors.push_back({key, "field_group",
+                      std::string("your role may not write ") + domain::FieldGroupName(field->group) + " fields"});
+  }
+  if (!errors.empty()) return Status::PermissionDenied("fields outside your role's field groups", std::move(errors));
+  return Status::Ok();
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+std::size_t ColumnIndex(const TableDef& table, std::string_view column) {
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    if (table.columns[i] == column) return i;
+  }
+  return table.columns.size();
+}
+
+std::optional<std::string> ColumnValue(const TableDef& table, const StoredRecord& record, std::string_view column) {
+  const std::size_t i = ColumnIndex(table, column);
+  if (i >= record.columns.size()) return std::nullopt;
+  return record.columns[i];
+}
+
+// Length in code points of valid UTF-8 (the validator has checked encoding
+// of JSON strings already).
+std::size_t CodePoints(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool HasControl(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 TableDef TableFor(const domain::ResourceSpec& spec) {
-  return {spec.table, spec.ColumnNames()};
+  return {spec.table, spec.ColumnNames(), spec.personal, spec.case_field};
 }
 
-RecordService::RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock)
-    : store_(store), codelists_(codelists), clock_(clock) {}
+struct RecordService::Reach {
+  const Principal* caller = nullptr;
+  std::string path;  // the caller's agency's location path ("" when it has none)
+  std::string now;
+  AccessFilter filter;
+};
+
+RecordService::RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock,
+                             RecordServiceOptions options)
+    : store_(store), codelists_(codelists), clock_(clock), options_(options) {}
 
 domain::CheckContext RecordService::Context() const {
   return {core::FormatDate(clock_.Now())};
 }
 
-Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json& body, const Actor& actor) {
+std::string RecordService::Now() const {
+  return core::FormatTimestamp(clock_.Now());
+}
+
+Result<std::string> RecordService::AgencyPath(StoreTransaction& tx, const std::string& agency_id) {
+  const core::TimePoint now = clock_.Now();
+  {
+    std::lock_guard lock(path_mu_);
+    auto it = path_cache_.find(agency_id);
+    if (it != path_cache_.end() && now >= it->second.fetched && now < it->second.fetched + options_.path_cache_ttl) {
+      return it->second.path;
+    }
+  }
+  const TableDef agencies = TableFor(*domain::FindResource("agencies"));
+  const TableDef locations = TableFor(*domain::FindResource("locations"));
+  std::string path;
+  CTIMS_ASSIGN_OR_RETURN(auto agency, tx.Get(agencies, agency_id));
+  std::optional<std::string> location = agency ? ColumnValue(agencies, *agency, "location_id") : std::nullopt;
+  std::vector<std::string> chain;
+  while (location && chain.size() < 16) {  // bounded: a cycle in the tree cannot hang a request
+    chain.push_back(*location);
+    CTIMS_ASSIGN_OR_RETURN(auto row, tx.Get(locations, *location));
+    if (!row) break;
+    location = ColumnValue(locations, *row, "parent_id");
+  }
+  if (!chain.empty()) {
+    path = "/";
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) path += *it + "/";
+  }
+  std::lock_guard lock(path_mu_);
+  if (path_cache_.size() > 10000) path_cache_.clear();
+  path_cache_[agency_id] = {path, now};
+  return path;
+}
+
+Result<RecordService::Reach> RecordService::ResolveReach(StoreTransaction& tx, const Principal& caller) {
+  Reach reach;
+  reach.caller = &caller;
+  reach.now = Now();
+  AccessFilter& f = reach.filter;
+  f.viewer_user = caller.user_id;
+  f.viewer_agency = caller.agency_id;
+  f.now = reach.now;
+  switch (caller.role.scope) {
+    case domain::Scope::kOwn:
+      f.kind = AccessFilter::Kind::kOwner;
+      f.value = caller.user_id;
+      break;
+    case domain::Scope::kAgency:
+      f.kind = AccessFilter::Kind::kAgency;
+      f.value = caller.agency_id;
+      break;
+    case domain::Scope::kJurisdiction: {
+      CTIMS_ASSIGN_OR_RETURN(reach.path, AgencyPath(tx, caller.agency_id));
+      // An agency placed nowhere has no jurisdiction beyond itself.
+      f.kind = reach.path.empty() ? AccessFilter::Kind::kAgency : AccessFilter::Kind::kPath;
+      f.value = reach.path.empty() ? caller.agency_id : reach.path;
+      break;
+    }
+    case domain::Scope::kAll: f.kind = AccessFilter::Kind::kAll; break;
+  }
+  return reach;
+}
+
+// In scope ignoring protection.
+static bool InScope(const AccessFilter& f, const AccessTag& tag) {
+  switch (f.kind) {
+    case AccessFilter::Kind::kAll: return true;
+    case AccessFilter::Kind::kOwner: return !f.value.empty() && tag.owner_user == f.value;
+    case AccessFilter::Kind::kAgency: return !f.value.empty() && tag.agency == f.value;
+    case AccessFilter::Kind::kPath: return !f.value.empty() && StartsWith(tag.path, f.value);
+  }
+  return false;
+}
+
+Result<bool> RecordService::CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag) {
+  if (!InScope(reach.filter, tag)) return false;
+  if (!tag.is_protected || tag.agency == reach.caller->agency_id) return true;
+  return tx.HasGrant(reach.caller->user_id, tag.case_id, reach.now);
+}
+
+Result<std::optional<StoredRecord>> RecordService::ReadReachable(StoreTransaction& tx, const domain::ResourceSpec& spec,
+                                                                 const std::string& id, const Reach& reach) {
+  if (!core::IsCanonicalId(id)) return std::optional<StoredRecord>();
+  CTIMS_ASSIGN_OR_RETURN(auto stored, tx.Get(TableFor(spec), id));
+  if (!stored || !spec.personal) return stored;
+  CTIMS_ASSIGN_OR_RETURN(bool reachable, CanReach(tx, reach, stored->access));
+  if (!reachable) return std::optional<StoredRecord>();
+  return stored;
+}
+
+// Every reference in `record` must name a record the caller can reach (a
+// record out of scope is "no record", like a missing one). Only references
+// whose value changed from `before` are checked.
+Status RecordService::CheckReferences(const domain::ResourceSpec& spec, const json& record, const json& before,
+                                      StoreTransaction& tx, const Reach& reach) {
+  std::vector<FieldError> errors;
+  for (const auto& field : spec.fields) {
+    if (field.type != domain::FieldType::kRef) continue;
+    auto it = record.find(field.name);
+    if (it == record.end() || !it->is_string()) continue;
+    if (before.is_object() && before.value(field.name, json()) == *it) continue;
+    const auto* target = domain::FindResource(field.ref);
+    if (target == nullptr) return Status::Internal("reference to unknown resource " + field.ref);
+    bool found = false;
+    if (target->personal) {
+      CTIMS_ASSIGN_OR_RETURN(auto row, ReadReachable(tx, *target, it->get<std::string>(), reach));
+      found = row.has_value();
+    } else {
+      CTIMS_ASSIGN_OR_RETURN(found, tx.Exists(TableFor(*target), it->get<std::string>()));
+    }
+    if (!found) errors.push_back({field.name, "reference", "no " + target->title + " with this id"});
+  }
+  if (!errors.empty()) return Status::InvalidArgument("references to missing records", std::move(errors));
+  return Status::Ok();
+}
+
+Result<AccessTag> RecordService::TagFor(const domain::ResourceSpec& spec, const json& record, const std::string& id,
+                                        StoreTransaction& tx, const Principal& caller, const AccessTag* current) {
+  if (spec.name == "cases") {
+    AccessTag tag;
+    tag.owner_user = current != nullptr ? current->owner_user : caller.user_id;
+    tag.agency = record.value("owner_agency_id", std::string());
+    CTIMS_ASSIGN_OR_RETURN(tag.path, AgencyPath(tx, tag.agency));
+    tag.case_id = id;
+    tag.is_protected = record.value("cas_Protected", false);
+    return tag;
+  }
+  if (!spec.case_field.empty()) {
+    const auto* cases = domain::FindResource("cases");
+    CTIMS_ASSIGN_OR_RETURN(auto parent, tx.Get(TableFor(*cases), record.value(spec.case_field, std::string())));
+    if (!parent) return Status::Internal("case vanished inside the transaction");
+    return parent->access;
+  }
+  if (current != nullptr) return *current;
+  AccessTag tag;
+  tag.owner_user = caller.user_id;
+  tag.agency = caller.agency_id;
+  CTIMS_ASSIGN_OR_RETURN(tag.path, AgencyPath(tx, caller.agency_id));
+  return tag;
+}
+
+// A case's children follow its owner, agency and protection; its person
+// follows its protection.
+Status RecordService::PropagateCaseAccess(StoreTransaction& tx, const json& case_record, const AccessTag& tag) {
+  for (const auto& spec : domain::Resources()) {
+    if (spec.case_field.empty()) continue;
+    CTIMS_RETURN_IF_ERROR(tx.SetAccessByCase(TableFor(spec), tag.case_id, tag));
+  }
+  const auto* persons = domain::FindResource("persons");
+  const TableDef table = TableFor(*persons);
+  CTIMS_ASSIGN_OR_RETURN(auto person, tx.Get(table, case_record.value("person_id", std::string())));
+  if (!person) return Status::Ok();
+  AccessTag person_tag = person->access;
+  if (tag.is_protected) {
+    person_tag.is_protected = true;
+    person_tag.case_id = tag.case_id;
+  } else if (person_tag.case_id == tag.case_id) {
+    person_tag.is_protected = false;
+    person_tag.case_id.clear();
+  }
+  if (person_tag == person->access) return Status::Ok();
+  return tx.SetAccess(table, person->id, person_tag);
+}
+
+Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json& body, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "create"));
   if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
   CTIMS_RETURN_IF_ERROR(RejectMetaFields(body, /*allow_version=*/false));
+  CTIMS_RETURN_IF_ERROR(CheckWritable(spec, caller.role, body));
   json record = body;
+  // A case belongs to the caller's agency unless another is named.
+  if (spec.name == "cases" && !record.contains("owner_agency_id") && !caller.agency_id.empty()) {
+    record["owner_agency_id"] = caller.agency_id;
+  }
   const auto context = Context();
   domain::ApplyDefaults(spec, record, context);
   // Validated with its nulls, so that an unknown field is reported even when
@@ -144,29 +392,53 @@ Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json&
   StoredRecord stored = ToStored(spec, table, record);
   stored.id = core::NewId(clock_);
   stored.version = 1;
-  stored.created_at = stored.updated_at = core::FormatTimestamp(clock_.Now());
+  stored.created_at = stored.updated_at = Now();
 
   CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  CTIMS_RETURN_IF_ERROR(CheckReferences(spec, record, json(), *tx));
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_RETURN_IF_ERROR(CheckReferences(spec, record, json(), *tx, reach));
+  if (spec.personal) {
+    CTIMS_ASSIGN_OR_RETURN(stored.access, TagFor(spec, record, stored.id, *tx, caller, nullptr));
+    if (!InScope(reach.filter, stored.access)) {
+      const std::string field = spec.name == "cases" ? "owner_agency_id" : spec.case_field;
+      return Status::PermissionDenied("the record would be outside your scope",
+                                      {{field, "scope", "outside your role's scope"}});
+    }
+  }
   CTIMS_RETURN_IF_ERROR(tx->Insert(table, stored));
+  if (spec.name == "cases" && stored.access.is_protected) {
+    CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, record, stored.access));
+  }
   CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-      {0, spec.name, stored.id, 1, "create", actor.id, stored.created_at, domain::Diff(json(), record).dump()}));
+      {0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, domain::Diff(json(), record).dump()}));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
-  return WithMeta(std::move(record), stored);
+  json out = WithMeta(std::move(record), stored);
+  StripUnreadable(spec, caller.role, out);
+  return out;
 }
 
-Result<std::optional<StoredRecord>> RecordService::ReadOne(const TableDef& table, const std::string& id) {
-  if (!core::IsCanonicalId(id)) return std::optional<StoredRecord>();
-  // One statement: no snapshot needed, and the pooled connection goes back
-  // before the response is built.
-  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
-  return tx->Get(table, id);
-}
-
-Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceSpec& spec, const std::string& id) {
+Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceSpec& spec, const std::string& id,
+                                                         const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "read"));
+  if (!ReadsEveryGroup(spec, caller.role)) {
+    CTIMS_ASSIGN_OR_RETURN(json record, Get(spec, id, caller));
+    const std::int64_t version = record.value("version", std::int64_t{0});
+    return RecordText{record.dump(), version};
+  }
+  if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   const TableDef table = TableFor(spec);
-  CTIMS_ASSIGN_OR_RETURN(auto stored, ReadOne(table, id));
-  if (!stored) return Status::NotFound("no " + spec.title + " with this id");
+  std::optional<StoredRecord> stored;
+  if (spec.personal) {
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+    CTIMS_ASSIGN_OR_RETURN(stored, ReadReachable(*tx, spec, id, reach));
+  } else {
+    // One statement: no snapshot needed, and the pooled connection goes back
+    // before the response is built.
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
+    CTIMS_ASSIGN_OR_RETURN(stored, tx->Get(table, id));
+  }
+  if (!stored) return NotFoundIn(spec);
   const std::string& body = stored->body;
   if (body.size() < 2 || body.front() != '{' || body.back() != '}') {
     return Status::Internal("stored record body is not a JSON object");
@@ -198,18 +470,31 @@ Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceS
   return RecordText{std::move(out), stored->version};
 }
 
-Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::string& id) {
+Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "read"));
+  if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   const TableDef table = TableFor(spec);
-  CTIMS_ASSIGN_OR_RETURN(auto stored, ReadOne(table, id));
-  if (!stored) return Status::NotFound("no " + spec.title + " with this id");
+  std::optional<StoredRecord> stored;
+  {
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(spec.personal ? TxMode::kRead : TxMode::kReadOne));
+    Reach reach;
+    if (spec.personal) {
+      CTIMS_ASSIGN_OR_RETURN(reach, ResolveReach(*tx, caller));
+    }
+    CTIMS_ASSIGN_OR_RETURN(stored, ReadReachable(*tx, spec, id, reach));
+  }
+  if (!stored) return NotFoundIn(spec);
   CTIMS_ASSIGN_OR_RETURN(json record, Fields(table, *stored));
-  return WithMeta(std::move(record), *stored);
+  json out = WithMeta(std::move(record), *stored);
+  StripUnreadable(spec, caller.role, out);
+  return out;
 }
 
 Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::string& id, const json& patch,
-                                   std::optional<std::int64_t> header_version, const Actor& actor) {
+                                   std::optional<std::int64_t> header_version, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "update"));
   if (!patch.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
-  if (!core::IsCanonicalId(id)) return Status::NotFound("no " + spec.title + " with this id");
+  if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   CTIMS_RETURN_IF_ERROR(RejectMetaFields(patch, /*allow_version=*/true));
   CTIMS_ASSIGN_OR_RETURN(std::int64_t expected, ExpectedVersion(patch, header_version));
   json changes = patch;
@@ -217,8 +502,10 @@ Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::
 
   const TableDef table = TableFor(spec);
   CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  CTIMS_ASSIGN_OR_RETURN(auto current, tx->Get(table, id));
-  if (!current) return Status::NotFound("no " + spec.title + " with this id");
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_ASSIGN_OR_RETURN(auto current, ReadReachable(*tx, spec, id, reach));
+  if (!current) return NotFoundIn(spec);
+  CTIMS_RETURN_IF_ERROR(CheckWritable(spec, caller.role, changes));
   if (current->version != expected) {
     return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
@@ -230,44 +517,65 @@ Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::
   CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, after, codelists_, context));
   domain::DropNulls(after);
   json diff = domain::Diff(before, after);
-  if (diff.empty()) return WithMeta(std::move(after), *current);
-  CTIMS_RETURN_IF_ERROR(CheckReferences(spec, after, before, *tx));
+  if (diff.empty()) {
+    json out = WithMeta(std::move(after), *current);
+    StripUnreadable(spec, caller.role, out);
+    return out;
+  }
+  CTIMS_RETURN_IF_ERROR(CheckReferences(spec, after, before, *tx, reach));
 
   StoredRecord stored = ToStored(spec, table, after);
   stored.id = current->id;
   stored.version = current->version + 1;
   stored.created_at = current->created_at;
-  stored.updated_at = core::FormatTimestamp(clock_.Now());
+  stored.updated_at = Now();
+  stored.access = current->access;
+  if (spec.personal && spec.name == "cases") {
+    CTIMS_ASSIGN_OR_RETURN(stored.access, TagFor(spec, after, stored.id, *tx, caller, &current->access));
+    if (!InScope(reach.filter, stored.access)) {
+      return Status::PermissionDenied("the case would leave your scope",
+                                      {{"owner_agency_id", "scope", "outside your role's scope"}});
+    }
+  }
   CTIMS_RETURN_IF_ERROR(tx->Update(table, stored, expected));
-  CTIMS_RETURN_IF_ERROR(
-      tx->AppendHistory({0, spec.name, stored.id, stored.version, "update", actor.id, stored.updated_at, diff.dump()}));
+  if (spec.name == "cases" && !(stored.access == current->access)) {
+    CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, after, stored.access));
+  }
+  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
+      {0, spec.name, stored.id, stored.version, "update", caller.user_id, stored.updated_at, diff.dump()}));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
-  return WithMeta(std::move(after), stored);
+  json out = WithMeta(std::move(after), stored);
+  StripUnreadable(spec, caller.role, out);
+  return out;
 }
 
 Status RecordService::Delete(const domain::ResourceSpec& spec, const std::string& id,
-                             std::optional<std::int64_t> expected_version, const Actor& actor) {
-  if (!core::IsCanonicalId(id)) return Status::NotFound("no " + spec.title + " with this id");
+                             std::optional<std::int64_t> expected_version, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "delete"));
+  if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   if (!expected_version) {
     return Status::InvalidArgument("the current version is required (If-Match header or ?version=)",
                                    {{"version", "required", "send the version you read"}});
   }
   const TableDef table = TableFor(spec);
   CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  CTIMS_ASSIGN_OR_RETURN(auto current, tx->Get(table, id));
-  if (!current) return Status::NotFound("no " + spec.title + " with this id");
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_ASSIGN_OR_RETURN(auto current, ReadReachable(*tx, spec, id, reach));
+  if (!current) return NotFoundIn(spec);
   if (current->version != *expected_version) {
     return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
   }
   CTIMS_ASSIGN_OR_RETURN(json before, Fields(table, *current));
   CTIMS_RETURN_IF_ERROR(tx->Delete(table, id, *expected_version));
-  CTIMS_RETURN_IF_ERROR(tx->AppendHistory({0, spec.name, id, current->version + 1, "delete", actor.id,
-                                           core::FormatTimestamp(clock_.Now()), domain::Diff(before, json()).dump()}));
+  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
+      {0, spec.name, id, current->version + 1, "delete", caller.user_id, Now(), domain::Diff(before, json()).dump()}));
   return tx->Commit();
 }
 
-Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListRequest& request) {
+Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListRequest& request,
+                                 const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "list"));
   ListQuery query;
   std::vector<FieldError> errors;
   query.limit = kDefaultPageSize;
@@ -288,7 +596,7 @@ Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListReq
   }
   for (const auto& [name, value] : request.filters) {
     const auto* field = spec.FindField(name);
-    if (field == nullptr || !field->filterable) {
+    if (field == nullptr || !field->filterable || !caller.role.CanRead(field->group)) {
       errors.push_back({name, "unknown_filter", "cannot filter " + spec.name + " by " + name});
       continue;
     }
@@ -322,33 +630,110 @@ Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListReq
   const TableDef table = TableFor(spec);
   const std::size_t page = query.limit;
   query.limit = page + 1;  // one more tells whether a next page exists
-  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
-  CTIMS_ASSIGN_OR_RETURN(auto rows, tx->List(table, query));
-  tx.reset();
+  std::vector<StoredRecord> rows;
+  {
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(spec.personal ? TxMode::kRead : TxMode::kReadOne));
+    if (spec.personal) {
+      CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+      query.access = reach.filter;
+    }
+    CTIMS_ASSIGN_OR_RETURN(rows, tx->List(table, query));
+  }
   json out = {{"items", json::array()}, {"next_cursor", nullptr}};
   for (std::size_t i = 0; i < rows.size() && i < page; ++i) {
     CTIMS_ASSIGN_OR_RETURN(json record, Fields(table, rows[i]));
-    out["items"].push_back(WithMeta(std::move(record), rows[i]));
+    json item = WithMeta(std::move(record), rows[i]);
+    StripUnreadable(spec, caller.role, item);
+    out["items"].push_back(std::move(item));
   }
   if (rows.size() > page) out["next_cursor"] = rows[page - 1].id;
   return out;
 }
 
-Result<json> RecordService::History(const domain::ResourceSpec& spec, const std::string& id) {
-  if (!core::IsCanonicalId(id)) return Status::NotFound("no " + spec.title + " with this id");
-  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kReadOne));
-  CTIMS_ASSIGN_OR_RETURN(auto entries, tx->History(spec.name, id));
-  tx.reset();
-  if (entries.empty()) return Status::NotFound("no " + spec.title + " with this id");
+Result<json> RecordService::History(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "history"));
+  if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
+  std::vector<HistoryEntry> entries;
+  {
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    if (spec.personal) {
+      // The history of a personal record follows the record's reach; once
+      // the record is deleted, only an "all" scope still reads it.
+      CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+      CTIMS_ASSIGN_OR_RETURN(auto current, tx->Get(TableFor(spec), id));
+      bool reachable = false;
+      if (current) {
+        CTIMS_ASSIGN_OR_RETURN(reachable, CanReach(*tx, reach, current->access));
+      } else {
+        reachable = caller.role.scope == domain::Scope::kAll;
+      }
+      if (!reachable) return NotFoundIn(spec);
+    }
+    CTIMS_ASSIGN_OR_RETURN(entries, tx->History(spec.name, id));
+  }
+  if (entries.empty()) return NotFoundIn(spec);
   json items = json::array();
   for (const auto& e : entries) {
     json changes = json::parse(e.changes, nullptr, /*allow_exceptions=*/false);
-    if (changes.is_discarded()) return Status::Internal("stored history is not JSON");
+    if (!changes.is_array()) return Status::Internal("stored history is not a JSON array");
+    json visible = json::array();
+    for (auto& change : changes) {
+      if (caller.role.CanRead(GroupOf(spec, change.value("path", std::string())))) visible.push_back(std::move(change));
+    }
     items.push_back({{"version", e.version},
                      {"action", e.action},
                      {"actor", e.actor},
                      {"at", e.at},
-                     {"changes", std::move(changes)}});
+                     {"changes", std::move(visible)}});
+  }
+  return json{{"items", std::move(items)}};
+}
+
+Result<json> RecordService::BreakGlass(const std::string& case_id, const std::string& reason, const Principal& caller) {
+  const auto& spec = *domain::FindResource("cases");
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "break_glass"));
+  const std::size_t length = CodePoints(reason);
+  if (length < 20 || length > 1000 || HasControl(reason)) {
+    return Status::InvalidArgument("state why you need this case",
+                                   {{"reason", "length", "a reason of 20 to 1000 characters, one line"}});
+  }
+  if (!core::IsCanonicalId(case_id)) return NotFoundIn(spec);
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_ASSIGN_OR_RETURN(auto current, tx->Get(TableFor(spec), case_id));
+  if (!current || !InScope(reach.filter, current->access)) return NotFoundIn(spec);
+  if (!current->access.is_protected || current->access.agency == caller.agency_id) {
+    return Status::Conflict("the case is open to you without breaking the glass",
+                            {{"case_id", "not_protected", "not protected, or your agency owns it"}});
+  }
+  AccessGrant grant;
+  grant.id = core::NewId(clock_);
+  grant.user_id = caller.user_id;
+  grant.case_id = case_id;
+  grant.reason = reason;
+  grant.granted_at = reach.now;
+  grant.expires_at = core::FormatTimestamp(clock_.Now() + options_.grant_duration);
+  CTIMS_RETURN_IF_ERROR(tx->InsertGrant(grant));
+  CTIMS_RETURN_IF_ERROR(tx->Commit());
+  return json{{"case_id", case_id}, {"expires_at", grant.expires_at}};
+}
+
+Result<json> RecordService::Grants(const std::string& case_id, const Principal& caller) {
+  const auto& spec = *domain::FindResource("cases");
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "read"));
+  if (!core::IsCanonicalId(case_id)) return NotFoundIn(spec);
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_ASSIGN_OR_RETURN(auto current, ReadReachable(*tx, spec, case_id, reach));
+  if (!current || current->access.agency != caller.agency_id) return NotFoundIn(spec);
+  CTIMS_ASSIGN_OR_RETURN(auto grants, tx->ListGrants(case_id));
+  json items = json::array();
+  for (const auto& g : grants) {
+    items.push_back({{"user_id", g.user_id},
+                     {"reason", g.reason},
+                     {"granted_at", g.granted_at},
+                     {"expires_at", g.expires_at},
+                     {"active", g.expires_at > reach.now}});
   }
   return json{{"items", std::move(items)}};
 }

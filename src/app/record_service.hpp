@@ -2,12 +2,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "app/principal.hpp"
 #include "app/record_store.hpp"
 #include "core/clock.hpp"
 #include "core/status.hpp"
@@ -15,12 +19,6 @@
 #include "domain/schema.hpp"
 
 namespace ctims::app {
-
-// Who is acting. Until access control lands every caller is the local
-// operator; the id is recorded in the history of every write.
-struct Actor {
-  std::string id = "local";
-};
 
 struct ListRequest {
   std::vector<std::pair<std::string, std::string>> filters;  // query parameters other than limit/cursor
@@ -32,56 +30,119 @@ struct ListRequest {
 inline constexpr std::size_t kMaxPageSize = 500;
 inline constexpr std::size_t kDefaultPageSize = 50;
 
+struct RecordServiceOptions {
+  // How long a break-the-glass grant on a protected case lasts (issue 3 §5).
+  std::chrono::seconds grant_duration = std::chrono::hours(3);
+  // How long an agency's location path is cached (jurisdiction scope). An
+  // agency moved to another location reaches its new jurisdiction after this.
+  std::chrono::seconds path_cache_ttl = std::chrono::seconds(60);
+};
+
 // The case-registry use cases: create, read, update, delete, list and history
-// of every resource in domain::Resources(). Each write is one transaction
-// that also records the field-level diff in the history, so a write is
-// all-or-nothing. Records are JSON objects with the resource's fields plus
-// "id", "version", "created_at" and "updated_at".
+// of every resource in domain::Resources(), each authorised for the calling
+// Principal here, in the app layer (issue 3 §3), whatever the transport:
+//
+// - The role must allow (resource, action), else kPermissionDenied (403). A
+//   session that must enrol a second factor first is refused the same way.
+// - Personal resources (ResourceSpec::personal) are reached only within the
+//   role's scope: own records, the own agency's, the jurisdiction's (the
+//   location subtree of the agency's location) or all. A record outside it is
+//   answered exactly like a missing one (kNotFound), lists never contain it
+//   (the store filters in its query) and a reference to it is "no record
+//   with this id". A protected case (cas_Protected) and everything under it
+//   is reached only by its owning agency or under a break-the-glass grant.
+// - Responses leave out fields whose group the role may not read (also in
+//   history changes); a write naming a field whose group the role may not
+//   write is refused with kPermissionDenied, a field error per field (rule
+//   "field_group"), and nothing is written.
+// - A new record must land in the caller's scope (rule "scope").
+//
+// Each write is one transaction that also records the field-level diff in
+// the history, so a write is all-or-nothing. Records are JSON objects with the
+// resource's fields plus "id", "version", "created_at" and "updated_at".
 //
 // Errors: kInvalidArgument with field errors for bad input (nothing written);
-// kNotFound for unknown ids; kConflict for a stale version or a delete of a
-// record others refer to; kAlreadyExists for a taken unique code;
-// kUnavailable when the database is busy. Thread-safe; holds references to
-// `store`, `codelists` and `clock`, which must outlive it.
+// kNotFound for unknown or unreachable ids; kConflict for a stale version or a
+// delete of a record others refer to; kAlreadyExists for a taken unique code;
+// kPermissionDenied as above; kUnavailable when the database is busy.
+// Thread-safe; holds references to `store`, `codelists` and `clock`, which
+// must outlive it.
 class RecordService {
  public:
-  RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock);
+  RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock,
+                RecordServiceOptions options = {});
 
-  core::Result<nlohmann::json> Create(const domain::ResourceSpec& spec, const nlohmann::json& body, const Actor& actor);
-  core::Result<nlohmann::json> Get(const domain::ResourceSpec& spec, const std::string& id);
-  // The same record as Get(), already serialised: the stored body with the
-  // metadata and column fields spliced in, without parsing it (the read
-  // path of the API). Members are not in alphabetical order.
+  core::Result<nlohmann::json> Create(const domain::ResourceSpec& spec, const nlohmann::json& body,
+                                      const Principal& caller);
+  core::Result<nlohmann::json> Get(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller);
+  // The same record as Get(), already serialised. When the role reads every
+  // field group of the resource, the stored body is spliced with the metadata
+  // and column fields without parsing it (the hot read path of the API).
+  // Members are not in alphabetical order.
   struct RecordText {
     std::string json;
     std::int64_t version = 0;
   };
-  core::Result<RecordText> GetText(const domain::ResourceSpec& spec, const std::string& id);
+  core::Result<RecordText> GetText(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller);
   // `patch` is an RFC 7386 merge patch. The expected version comes from
   // `expected_version` (If-Match) or the patch's "version" member; one is
   // required. An update that changes nothing returns the record unchanged.
   core::Result<nlohmann::json> Update(const domain::ResourceSpec& spec, const std::string& id,
                                       const nlohmann::json& patch, std::optional<std::int64_t> expected_version,
-                                      const Actor& actor);
+                                      const Principal& caller);
   core::Status Delete(const domain::ResourceSpec& spec, const std::string& id,
-                      std::optional<std::int64_t> expected_version, const Actor& actor);
+                      std::optional<std::int64_t> expected_version, const Principal& caller);
   // {"items": [...], "next_cursor": "<id>" | null}
-  core::Result<nlohmann::json> List(const domain::ResourceSpec& spec, const ListRequest& request);
+  core::Result<nlohmann::json> List(const domain::ResourceSpec& spec, const ListRequest& request,
+                                    const Principal& caller);
   // {"items": [{"version","action","actor","at","changes"}...]}, oldest first.
-  core::Result<nlohmann::json> History(const domain::ResourceSpec& spec, const std::string& id);
+  core::Result<nlohmann::json> History(const domain::ResourceSpec& spec, const std::string& id,
+                                       const Principal& caller);
+
+  // Break the glass (issue 3 §5): the caller, outside the protected case's
+  // agency but with ("cases", "break_glass") and the case in scope, states a
+  // reason (20 to 1000 characters) and may reach the case and everything
+  // under it for RecordServiceOptions::grant_duration. Returns {"case_id",
+  // "expires_at"}. kNotFound when the case is missing or out of scope;
+  // kConflict (rule "not_protected") when the case is not protected or the
+  // caller is in its agency; kPermissionDenied without the permission.
+  core::Result<nlohmann::json> BreakGlass(const std::string& case_id, const std::string& reason,
+                                          const Principal& caller);
+  // The grants on a case, for its owning agency (anyone else: kNotFound):
+  // {"items": [{"user_id","reason","granted_at","expires_at","active"}]}.
+  core::Result<nlohmann::json> Grants(const std::string& case_id, const Principal& caller);
 
   const domain::CodeLists& codelists() const { return codelists_; }
 
  private:
+  struct Reach;  // the caller's resolved scope
+  core::Result<Reach> ResolveReach(StoreTransaction& tx, const Principal& caller);
+  core::Result<std::string> AgencyPath(StoreTransaction& tx, const std::string& agency_id);
+  core::Result<bool> CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag);
+  core::Result<std::optional<StoredRecord>> ReadReachable(StoreTransaction& tx, const domain::ResourceSpec& spec,
+                                                          const std::string& id, const Reach& reach);
+  core::Status CheckReferences(const domain::ResourceSpec& spec, const nlohmann::json& record,
+                               const nlohmann::json& before, StoreTransaction& tx, const Reach& reach);
+  core::Result<AccessTag> TagFor(const domain::ResourceSpec& spec, const nlohmann::json& record, const std::string& id,
+                                 StoreTransaction& tx, const Principal& caller, const AccessTag* current);
+  core::Status PropagateCaseAccess(StoreTransaction& tx, const nlohmann::json& case_record, const AccessTag& tag);
   domain::CheckContext Context() const;
-  core::Result<std::optional<StoredRecord>> ReadOne(const TableDef& table, const std::string& id);
+  std::string Now() const;
 
   Store& store_;
   const domain::CodeLists& codelists_;
   const core::Clock& clock_;
+  RecordServiceOptions options_;
+
+  struct CachedPath {
+    std::string path;
+    core::TimePoint fetched;
+  };
+  std::mutex path_mu_;
+  std::map<std::string, CachedPath> path_cache_;  // agency id -> location path
 };
 
-// The storage layout of a resource (its table and column fields).
+// The storage layout of a resource (its table, column fields and access).
 TableDef TableFor(const domain::ResourceSpec& spec);
 
 }  // namespace ctims::app

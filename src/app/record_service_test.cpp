@@ -69,7 +69,11 @@ class RecordServiceTest : public ::testing::Test {
   FakeStore store_;
   core::ManualClock clock_{core::TimePoint{std::chrono::milliseconds(1661990400000)}};  // 2022-09-01
   RecordService service_{store_, domain::CodeLists::Builtin(), clock_};
-  Actor actor_{"tester"};
+  Principal actor_ = [] {
+    Principal p = SystemPrincipal();
+    p.user_id = "tester";
+    return p;
+  }();
 };
 
 TEST_F(RecordServiceTest, CreateAppliesDefaultsAndSplitsColumns) {
@@ -146,7 +150,7 @@ TEST_F(RecordServiceTest, ListValidatesItsParameters) {
   bad.limit = "0";
   bad.cursor = "nope";
   bad.filters = {{"prs_FirstName", "A"}, {"prs_Sex", "Woman"}};
-  auto r = service_.List(Spec("persons"), bad);
+  auto r = service_.List(Spec("persons"), bad, actor_);
   ASSERT_FALSE(r.ok());
   std::vector<std::string> rules;
   for (const auto& e : r.status().field_errors()) rules.push_back(e.path + "/" + e.rule);
@@ -162,7 +166,7 @@ TEST_F(RecordServiceTest, ListPagesWithACursor) {
   req.limit = "2";
   std::vector<std::string> names;
   for (int page = 0; page < 5; ++page) {
-    auto r = service_.List(Spec("persons"), req);
+    auto r = service_.List(Spec("persons"), req, actor_);
     ASSERT_TRUE(r.ok());
     for (const auto& item : (*r)["items"]) names.push_back(item["prs_FirstName"]);
     if ((*r)["next_cursor"].is_null()) break;
@@ -176,7 +180,7 @@ TEST_F(RecordServiceTest, HistoryRecordsActorAndDiff) {
   const std::string id = (*p)["id"];
   ASSERT_TRUE(service_.Update(Spec("persons"), id, {{"prs_Sex", "Female"}}, 1, actor_).ok());
   ASSERT_TRUE(service_.Delete(Spec("persons"), id, 2, actor_).ok());
-  auto h = service_.History(Spec("persons"), id);
+  auto h = service_.History(Spec("persons"), id, actor_);
   ASSERT_TRUE(h.ok());
   const auto& items = (*h)["items"];
   ASSERT_EQ(items.size(), 3u);
@@ -185,7 +189,7 @@ TEST_F(RecordServiceTest, HistoryRecordsActorAndDiff) {
   EXPECT_EQ(items[1]["changes"], (json::array({{{"path", "prs_Sex"}, {"from", nullptr}, {"to", "Female"}}})));
   EXPECT_EQ(items[2]["action"], "delete");
   EXPECT_EQ(items[2]["version"], 3);
-  EXPECT_EQ(service_.Get(Spec("persons"), id).status().code(), core::StatusCode::kNotFound);
+  EXPECT_EQ(service_.Get(Spec("persons"), id, actor_).status().code(), core::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -22,6 +22,25 @@ namespace ctims::app {
 struct TableDef {
   std::string table;                 // trusted: comes from domain specs
   std::vector<std::string> columns;  // trusted: comes from domain specs
+  // Personal tables carry an AccessTag per row (domain::ResourceSpec::personal).
+  bool personal = false;
+  // For personal tables under a case: the column naming the case ("case_id").
+  std::string case_column;
+};
+
+// Who reaches a personal record (issue 3 §3, §5). Kept in columns of its own
+// beside the record so that lists filter by scope in the database, never by
+// dropping rows after the fact (which would leak through page sizes).
+struct AccessTag {
+  std::string owner_user;  // the user who owns it (scope "own")
+  std::string agency;      // the owning agency (scope "agency")
+  // The owning agency's location path, "/<location id>/<child id>/.../"
+  // (scope "jurisdiction": a prefix match on a location subtree).
+  std::string path;
+  std::string case_id;        // the case whose protection covers it (its own id for a case)
+  bool is_protected = false;  // break-the-glass case: only its agency or a grant holder
+
+  bool operator==(const AccessTag&) const = default;
 };
 
 struct StoredRecord {
@@ -31,6 +50,7 @@ struct StoredRecord {
   std::string updated_at;
   std::vector<std::optional<std::string>> columns;  // parallel to TableDef::columns
   std::string body;                                 // JSON object text
+  AccessTag access;                                 // personal tables only
 };
 
 // One equality filter on a list. Column filters compare the column; body
@@ -43,11 +63,42 @@ struct Filter {
   std::string value;  // untrusted: always bound as a parameter
 };
 
+// The caller's reach over a personal table, applied by the store in the
+// query. kAll reaches every row; kOwner/kAgency compare the tag's owner_user /
+// agency with `value`; kPath keeps rows whose path starts with `value`. In
+// every kind, a protected row passes only when its agency is
+// `viewer_agency`, or `viewer_user` holds a grant on its case that expires
+// after `now`.
+struct AccessFilter {
+  enum class Kind { kAll, kOwner, kAgency, kPath };
+  Kind kind = Kind::kAll;
+  std::string value;
+  std::string viewer_user;
+  std::string viewer_agency;
+  std::string now;  // core::FormatTimestamp
+};
+
 // Keyset pagination in id order: records with id > after_id, at most limit.
+// `access` is required on personal tables (kInternal without it): a list
+// nobody scoped is a bug, not "everything".
 struct ListQuery {
   std::vector<Filter> filters;
   std::string after_id;
   std::size_t limit = 50;
+  std::optional<AccessFilter> access;
+};
+
+// Temporary access to a protected case for a user outside its agency (break
+// the glass): why, when, until when.
+struct AccessGrant {
+  std::string id;
+  std::string user_id;
+  std::string case_id;
+  std::string reason;
+  std::string granted_at;
+  std::string expires_at;
+
+  bool operator==(const AccessGrant&) const = default;
 };
 
 struct HistoryEntry {
@@ -81,6 +132,18 @@ class StoreTransaction {
   virtual core::Status Update(const TableDef& table, const StoredRecord& record, std::int64_t expected_version) = 0;
   // kNotFound, kConflict (stale version, or other records still refer to it).
   virtual core::Status Delete(const TableDef& table, std::string_view id, std::int64_t expected_version) = 0;
+
+  // ---- access (personal tables) ----
+  // Sets the tag of the record `id`. kNotFound when absent.
+  virtual core::Status SetAccess(const TableDef& table, std::string_view id, const AccessTag& tag) = 0;
+  // Sets the tag of every record of `table` whose case column is `case_id`
+  // (the case's children follow its owner, agency and protection).
+  virtual core::Status SetAccessByCase(const TableDef& table, std::string_view case_id, const AccessTag& tag) = 0;
+  virtual core::Status InsertGrant(const AccessGrant& grant) = 0;
+  // True when `user_id` holds a grant on `case_id` expiring after `now`.
+  virtual core::Result<bool> HasGrant(std::string_view user_id, std::string_view case_id, std::string_view now) = 0;
+  // Every grant on the case, newest first.
+  virtual core::Result<std::vector<AccessGrant>> ListGrants(std::string_view case_id) = 0;
 
   virtual core::Status AppendHistory(const HistoryEntry& entry) = 0;
   // Oldest first. Empty when the record never existed.

@@ -33,14 +33,14 @@ Result<std::string> FindByCode(RecordService& service, const domain::ResourceSpe
                                const std::string& code) {
   ListRequest req;
   req.filters.emplace_back(code_field, code);
-  CTIMS_ASSIGN_OR_RETURN(json page, service.List(spec, req));
+  CTIMS_ASSIGN_OR_RETURN(json page, service.List(spec, req, SystemPrincipal()));
   if (page["items"].empty()) return std::string();
   return page["items"][0]["id"].get<std::string>();
 }
 
 // Creates every item of `items` not yet present; `links` maps the seed's
 // code-valued link members ("parent", "location") to the id fields they fill.
-Result<int> Load(RecordService& service, const Actor& actor, const char* resource, const char* code_field,
+Result<int> Load(RecordService& service, const Principal& actor, const char* resource, const char* code_field,
                  const json& items, const std::map<std::string, std::pair<std::string, const char*>>& links) {
   const auto* spec = domain::FindResource(resource);
   const auto* locations = domain::FindResource("locations");
@@ -76,7 +76,7 @@ Result<int> Load(RecordService& service, const Actor& actor, const char* resourc
 
 }  // namespace
 
-Result<ReferenceDataReport> LoadReferenceData(RecordService& service, const Actor& actor) {
+Result<ReferenceDataReport> LoadReferenceData(RecordService& service, const Principal& actor) {
   ReferenceDataReport report;
   CTIMS_ASSIGN_OR_RETURN(json locations, SeedFile("lao-locations.json"));
   CTIMS_ASSIGN_OR_RETURN(report.locations_created,

@@ -15,6 +15,6 @@ struct ReferenceDataReport {
 // countries, and Bokeo's agencies. Idempotent: a location or agency whose code
 // already exists is left as it is. Goes through `service`, so every record
 // created has its history like any other write.
-core::Result<ReferenceDataReport> LoadReferenceData(RecordService& service, const Actor& actor);
+core::Result<ReferenceDataReport> LoadReferenceData(RecordService& service, const Principal& actor);
 
 }  // namespace ctims::app

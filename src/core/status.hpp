@@ -57,6 +57,10 @@ class Status {
   static Status AlreadyExists(std::string message, std::vector<FieldError> fields = {}) {
     return {StatusCode::kAlreadyExists, std::move(message), std::move(fields)};
   }
+  static Status Unauthenticated(std::string message) { return {StatusCode::kUnauthenticated, std::move(message)}; }
+  static Status PermissionDenied(std::string message, std::vector<FieldError> fields = {}) {
+    return {StatusCode::kPermissionDenied, std::move(message), std::move(fields)};
+  }
   static Status Unavailable(std::string message) { return {StatusCode::kUnavailable, std::move(message)}; }
   static Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 

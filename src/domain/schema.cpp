@@ -241,6 +241,9 @@ ResourceSpec Cases() {
           Object("vic_MethodsOfControl", ControlMethodFields()).Group(FieldGroup::kNarrative),
           CodeSet("vic_Vulnerabilities", "vulnerability").Group(FieldGroup::kHealth),
           Text("cas_Summary").Group(FieldGroup::kNarrative).Describe("Exploitation narrative."),
+          Boolean("cas_Protected")
+              .Describe("Break the glass: only the owning agency reaches the case; anyone else with the "
+                        "permission must state a reason and gets time-limited, audited access."),
       },
       [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
         const std::string status = StringOr(r, "cas_Status");

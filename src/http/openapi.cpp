@@ -260,6 +260,32 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["parameters"] = {id_param};
       op["responses"]["200"] = {{"description", "oldest first"}, {"content", JsonContent(Ref("History"))}};
       op["responses"]["404"] = ErrorResponse("no such record");
+    } else {
+      // Sessions, users, roles, break the glass: documented by their summary.
+      op["summary"] = route.summary;
+      if (route.method == "POST" || route.method == "PUT" || route.method == "PATCH") {
+        op["requestBody"] = {{"required", true}, {"content", JsonContent({{"type", "object"}})}};
+        op["responses"]["400"] = ErrorResponse("input breaks a rule; nothing was written");
+      }
+      const bool creates = route.method == "POST" && route.operation != "totp_confirm";
+      op["responses"][route.method == "DELETE" || route.operation == "totp_confirm" || route.operation == "password"
+                          ? "204"
+                      : creates ? "201"
+                                : "200"] = {{"description", "done"}};
+      if (route.path.find("{id}") != std::string::npos) {
+        op["parameters"] = {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};
+        op["responses"]["404"] = ErrorResponse("no such record, or outside your scope");
+      } else if (route.path.find("{code}") != std::string::npos) {
+        op["parameters"] = {{{"name", "code"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};
+      }
+    }
+    if (route.authenticated) {
+      op["security"] = json::array({{{"session", json::array()}}});
+      op["responses"]["401"] = ErrorResponse("no valid session: sign in first");
+      op["responses"]["403"] =
+          ErrorResponse("your role may not do this, a field outside your field groups, or a missing CSRF token");
+    } else {
+      op["security"] = json::array();
     }
     paths[route.path][method] = std::move(op);
   }
@@ -273,7 +299,16 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
              "Human Trafficking Case Data Standard (HTCDS 2.0) where it has them."}}},
           {"servers", {{{"url", "/"}}}},
           {"paths", std::move(paths)},
-          {"components", {{"schemas", std::move(schemas)}}}};
+          {"components",
+           {{"schemas", std::move(schemas)},
+            {"securitySchemes",
+             {{"session",
+               {{"type", "apiKey"},
+                {"in", "cookie"},
+                {"name", kSessionCookie},
+                {"description",
+                 "Session cookie set by POST /api/v1/session. State-changing requests also send the session's "
+                 "CSRF token in the X-CSRF-Token header."}}}}}}}};
 }
 
 }  // namespace ctims::http

@@ -16,6 +16,7 @@
 
 #include "core/log.hpp"
 #include "domain/schema.hpp"
+#include "http/auth_json.hpp"
 #include "http/error_mapping.hpp"
 #include "http/openapi.hpp"
 
@@ -163,6 +164,28 @@ bool ExpectedVersion(const httplib::Request& req, httplib::Response& res, std::o
   return true;
 }
 
+// The value of cookie `name` in the request's Cookie headers, or "".
+std::string CookieValue(const httplib::Request& req, std::string_view name) {
+  const std::size_t n = req.get_header_value_count("Cookie");
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string value = req.get_header_value("Cookie", i);
+    std::string_view header = value;
+    while (!header.empty()) {
+      const auto semi = header.find(';');
+      std::string_view pair = header.substr(0, semi);
+      header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    }
+  }
+  return {};
+}
+
+bool IsStateChanging(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 void SetEtag(httplib::Response& res, const json& record) {
   res.set_header("ETag", "\"" + std::to_string(record.value("version", 0)) + "\"");
 }
@@ -258,27 +281,46 @@ bool IsLoopback(const std::string& host) {
 
 std::vector<Route> ApiRoutes() {
   std::vector<Route> routes = {
-      {"GET", "/api/v1/health", "health", ""},
-      {"GET", "/api/v1/openapi.json", "openapi", ""},
-      {"GET", "/api/v1/codelists", "codelists", ""},
-      {"GET", "/api/v1/codelists/{name}", "codelist", ""},
+      {"GET", "/api/v1/health", "health", "", false, "Liveness and schema version"},
+      {"GET", "/api/v1/openapi.json", "openapi", "", false, "This document"},
+      {"GET", "/api/v1/codelists", "codelists", "", false, "Names of all code lists"},
+      {"GET", "/api/v1/codelists/{name}", "codelist", "", false, "One code list with Lao, English and other labels"},
+      {"POST", "/api/v1/session", "sign_in", "", false,
+       "Sign in with username, password and (when enrolled) a TOTP code; sets the session cookie"},
+      {"GET", "/api/v1/session", "session", "", true, "Who am I: the user, the role's permissions, the CSRF token"},
+      {"DELETE", "/api/v1/session", "sign_out", "", true, "Sign out: the session ends at once"},
+      {"POST", "/api/v1/session/totp", "totp_begin", "", true,
+       "Start enrolling a TOTP second factor; returns the secret once"},
+      {"POST", "/api/v1/session/totp/confirm", "totp_confirm", "", true,
+       "Confirm the TOTP enrolment with a current code"},
+      {"PUT", "/api/v1/session/password", "password", "", true, "Change your own password"},
+      {"GET", "/api/v1/users", "users_list", "", true, "Users (administrators)"},
+      {"POST", "/api/v1/users", "user_create", "", true, "Create a user (administrators)"},
+      {"PATCH", "/api/v1/users/{id}", "user_update", "", true,
+       "Change a user: name, role, agency, disabled, password reset, TOTP reset (administrators)"},
+      {"GET", "/api/v1/roles", "roles_list", "", true, "Roles with their permissions, scope and field groups"},
+      {"PUT", "/api/v1/roles/{code}", "role_put", "", true, "Create or replace a custom role (administrators)"},
+      {"POST", "/api/v1/cases/{id}/break-glass", "break_glass", "", true,
+       "Break the glass: state a reason to reach a protected case for a limited time (audited)"},
+      {"GET", "/api/v1/cases/{id}/access-grants", "access_grants", "", true,
+       "Break-the-glass grants on a case, for its owning agency"},
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
-    routes.push_back({"GET", base, "list", r.name});
-    routes.push_back({"POST", base, "create", r.name});
-    routes.push_back({"GET", base + "/{id}", "read", r.name});
-    routes.push_back({"PATCH", base + "/{id}", "update", r.name});
-    routes.push_back({"DELETE", base + "/{id}", "delete", r.name});
-    routes.push_back({"GET", base + "/{id}/history", "history", r.name});
+    routes.push_back({"GET", base, "list", r.name, true, ""});
+    routes.push_back({"POST", base, "create", r.name, true, ""});
+    routes.push_back({"GET", base + "/{id}", "read", r.name, true, ""});
+    routes.push_back({"PATCH", base + "/{id}", "update", r.name, true, ""});
+    routes.push_back({"DELETE", base + "/{id}", "delete", r.name, true, ""});
+    routes.push_back({"GET", base + "/{id}/history", "history", r.name, true, ""});
   }
   return routes;
 }
 
 class HttpServer::Impl {
  public:
-  Impl(app::RecordService& service, app::Store& store, ServerOptions options)
-      : service_(service), store_(store), options_(std::move(options)), routes_(ApiRoutes()) {
+  Impl(app::RecordService& service, app::AuthService& auth, app::Store& store, ServerOptions options)
+      : service_(service), auth_(auth), store_(store), options_(std::move(options)), routes_(ApiRoutes()) {
     openapi_ = OpenApiDocument(routes_, service_.codelists(), CTIMS_VERSION).dump();
     json index = json::array();
     for (const auto& name : service_.codelists().Names()) {
@@ -418,7 +460,7 @@ class HttpServer::Impl {
   // What one route does: the request, the route's "{...}" values, and the
   // body reader (null for methods without a body).
   using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&, const std::vector<std::string>&,
-                                          const httplib::ContentReader*)>;
+                                          const httplib::ContentReader*, const app::Principal*)>;
 
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
     std::vector<std::string> params;
@@ -428,7 +470,26 @@ class HttpServer::Impl {
       if (reader != nullptr) res.set_header("Connection", "close");  // its body was never read
       return;
     }
-    handlers_[static_cast<std::size_t>(index)](req, res, params, reader);
+    const Route& route = routes_[static_cast<std::size_t>(index)];
+    if (!route.authenticated) {
+      handlers_[static_cast<std::size_t>(index)](req, res, params, reader, nullptr);
+      return;
+    }
+    auto principal = auth_.Authenticate(CookieValue(req, kSessionCookie), req.remote_addr);
+    if (!principal.ok()) {
+      if (reader != nullptr) res.set_header("Connection", "close");  // its body was never read
+      if (principal.status().code() == core::StatusCode::kUnauthenticated) {
+        return SendError(res, 401, "unauthenticated", "sign in first (POST /api/v1/session)");
+      }
+      return Fail(res, principal.status());
+    }
+    principal->client_ip = req.remote_addr;
+    if (IsStateChanging(req.method) && !app::AuthService::CheckCsrf(*principal, req.get_header_value(kCsrfHeader))) {
+      if (reader != nullptr) res.set_header("Connection", "close");
+      return SendError(res, 403, "csrf", std::string("send the session's CSRF token in ") + kCsrfHeader,
+                       {{kCsrfHeader, "csrf", "missing or wrong"}});
+    }
+    handlers_[static_cast<std::size_t>(index)](req, res, params, reader, &*principal);
   }
 
   void RouteNotFound(const httplib::Request& req, httplib::Response& res) {
@@ -448,67 +509,70 @@ class HttpServer::Impl {
     const std::string& op = route.operation;
     using Params = std::vector<std::string>;
     using Reader = const httplib::ContentReader*;
+    using Who = const app::Principal*;
     if (op == "health") {
-      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader) { Health(res); };
+      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader, Who) { Health(res); };
     }
     if (op == "openapi") {
-      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader) {
+      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader, Who) {
         SendJson(res, 200, openapi_);
       };
     }
     if (op == "codelists") {
-      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader) {
+      return [this](const httplib::Request&, httplib::Response& res, const Params&, Reader, Who) {
         SendJson(res, 200, codelist_index_);
       };
     }
     if (op == "codelist") {
-      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader) {
+      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader, Who) {
         auto it = codelists_.find(p[0]);
         if (it == codelists_.end()) return SendError(res, 404, "not_found", "no code list with this name");
         SendJson(res, 200, it->second);
       };
     }
     if (op == "list") {
-      return [this, spec](const httplib::Request& req, httplib::Response& res, const Params&, Reader) {
-        List(*spec, req, res);
+      return [this, spec](const httplib::Request& req, httplib::Response& res, const Params&, Reader, Who who) {
+        List(*spec, req, res, *who);
       };
     }
     if (op == "create" || op == "update") {
       const bool create = op == "create";
-      return [this, spec, create](const httplib::Request& req, httplib::Response& res, const Params& p, Reader reader) {
+      return [this, spec, create](const httplib::Request& req, httplib::Response& res, const Params& p, Reader reader,
+                                  Who who) {
         std::string body;
         if (reader == nullptr || !ReadBody(*reader, options_.max_body_bytes, res, body)) return;
         if (create) {
-          Create(*spec, body, res);
+          Create(*spec, body, res, *who);
         } else {
-          Update(*spec, req, p[0], body, res);
+          Update(*spec, req, p[0], body, res, *who);
         }
       };
     }
     if (op == "read") {
-      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader) {
-        auto r = service_.GetText(*spec, p[0]);
+      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader, Who who) {
+        auto r = service_.GetText(*spec, p[0], *who);
         if (!r.ok()) return Fail(res, r.status());
         res.set_header("ETag", "\"" + std::to_string(r->version) + "\"");
         SendJson(res, 200, r->json);
       };
     }
     if (op == "delete") {
-      return [this, spec](const httplib::Request& req, httplib::Response& res, const Params& p, Reader) {
+      return [this, spec](const httplib::Request& req, httplib::Response& res, const Params& p, Reader, Who who) {
         std::optional<std::int64_t> version;
         if (!ExpectedVersion(req, res, version)) return;
-        auto s = service_.Delete(*spec, p[0], version, actor_);
+        auto s = service_.Delete(*spec, p[0], version, *who);
         if (!s.ok()) return Fail(res, s);
         res.status = 204;
       };
     }
     if (op == "history") {
-      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader) {
-        auto r = service_.History(*spec, p[0]);
+      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader, Who who) {
+        auto r = service_.History(*spec, p[0], *who);
         if (!r.ok()) return Fail(res, r.status());
         SendJson(res, 200, r->dump());
       };
     }
+    if (RouteHandler h = MakeAuthHandler(route); h) return h;
     core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
     std::abort();
   }
@@ -531,7 +595,168 @@ class HttpServer::Impl {
     SendJson(res, ok ? 200 : 503, body.dump());
   }
 
-  void List(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res) {
+  // Reads and parses a JSON body for the identity routes; false when it
+  // answered the client itself.
+  bool JsonBody(const httplib::ContentReader* reader, httplib::Response& res, json& out) {
+    std::string raw;
+    if (reader == nullptr || !ReadBody(*reader, options_.max_body_bytes, res, raw)) return false;
+    return ParseBody(raw, res, out);
+  }
+
+  std::string CookieAttributes() const {
+    return std::string("; Path=/api; HttpOnly; SameSite=Strict") + (options_.secure_cookies ? "; Secure" : "");
+  }
+
+  // Sessions, users, roles and break-the-glass (issue 3).
+  RouteHandler MakeAuthHandler(const Route& route) {
+    using Params = std::vector<std::string>;
+    using Reader = const httplib::ContentReader*;
+    using Who = const app::Principal*;
+    using Req = const httplib::Request&;
+    using Res = httplib::Response&;
+    const std::string& op = route.operation;
+    if (op == "sign_in") {
+      return [this](Req req, Res res, const Params&, Reader reader, Who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto request = ParseSignIn(body);
+        if (!request.ok()) return Fail(res, request.status());
+        request->client_ip = req.remote_addr;
+        app::SignInAudit audit;
+        auto result = auth_.SignIn(*request, &audit);
+        if (!result.ok()) return Fail(res, result.status());
+        res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + result->token + CookieAttributes());
+        json out = {{"user", UserJson(result->user)},
+                    {"role", RoleJson(result->role)},
+                    {"csrf_token", result->csrf_token},
+                    {"second_factor_required", result->second_factor_required},
+                    {"totp_enrolment_required", result->totp_enrolment_required}};
+        SendJson(res, 201, out.dump());
+      };
+    }
+    if (op == "session") {
+      return [](Req, Res res, const Params&, Reader, Who who) { SendJson(res, 200, SessionJson(*who).dump()); };
+    }
+    if (op == "sign_out") {
+      return [this](Req req, Res res, const Params&, Reader, Who) {
+        if (auto s = auth_.SignOut(CookieValue(req, kSessionCookie)); !s.ok()) return Fail(res, s);
+        res.set_header("Set-Cookie", std::string(kSessionCookie) + "=; Max-Age=0" + CookieAttributes());
+        res.status = 204;
+      };
+    }
+    if (op == "totp_begin") {
+      return [this](Req, Res res, const Params&, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        if (!body.is_object() || !body.empty()) {
+          return SendError(res, 400, "invalid_argument", "send an empty object", {{"", "type", "{}"}});
+        }
+        auto r = auth_.BeginTotpEnrolment(*who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 201, json{{"otpauth_uri", r->otpauth_uri}, {"secret", r->secret_base32}}.dump());
+      };
+    }
+    if (op == "totp_confirm") {
+      return [this](Req, Res res, const Params&, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto code = ParseSingleString(body, "code");
+        if (!code.ok()) return Fail(res, code.status());
+        if (auto s = auth_.ConfirmTotpEnrolment(*who, *code); !s.ok()) return Fail(res, s);
+        res.status = 204;
+      };
+    }
+    if (op == "password") {
+      return [this](Req, Res res, const Params&, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto change = ParsePasswordChange(body);
+        if (!change.ok()) return Fail(res, change.status());
+        if (auto s = auth_.ChangeOwnPassword(*who, change->current, change->next); !s.ok()) return Fail(res, s);
+        res.status = 204;
+      };
+    }
+    if (op == "users_list") {
+      return [this](Req, Res res, const Params&, Reader, Who who) {
+        auto users = auth_.ListUsersAs(*who);
+        if (!users.ok()) return Fail(res, users.status());
+        json items = json::array();
+        for (const auto& u : *users) items.push_back(UserJson(u));
+        SendJson(res, 200, json{{"items", std::move(items)}}.dump());
+      };
+    }
+    if (op == "user_create") {
+      return [this](Req, Res res, const Params&, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto user = ParseNewUser(body);
+        if (!user.ok()) return Fail(res, user.status());
+        auto created = auth_.CreateUserAs(*who, *user);
+        if (!created.ok()) return Fail(res, created.status());
+        res.set_header("Location", "/api/v1/users/" + created->id);
+        SendJson(res, 201, UserJson(*created).dump());
+      };
+    }
+    if (op == "user_update") {
+      return [this](Req req, Res res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto changes = ParseUserChanges(body);
+        if (!changes.ok()) return Fail(res, changes.status());
+        std::optional<std::int64_t> version;
+        if (!ExpectedVersion(req, res, version)) return;
+        if (version && !changes->expected_version) changes->expected_version = version;
+        auto updated = auth_.UpdateUser(*who, p[0], *changes);
+        if (!updated.ok()) return Fail(res, updated.status());
+        SendJson(res, 200, UserJson(*updated).dump());
+      };
+    }
+    if (op == "roles_list") {
+      return [this](Req, Res res, const Params&, Reader, Who who) {
+        if (auto s = app::RequireFullSession(*who); !s.ok()) return Fail(res, s);
+        auto roles = auth_.ListRoles();
+        if (!roles.ok()) return Fail(res, roles.status());
+        json items = json::array();
+        for (const auto& r : *roles) items.push_back(RoleJson(r));
+        SendJson(res, 200, json{{"items", std::move(items)}}.dump());
+      };
+    }
+    if (op == "role_put") {
+      return [this](Req, Res res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        if (!body.is_object() || body.value("code", std::string()) != p[0]) {
+          return SendError(res, 400, "invalid_argument", "the body's code must be the one in the path",
+                           {{"code", "mismatch", "same as the path"}});
+        }
+        auto role = auth_.PutRole(*who, body.dump());
+        if (!role.ok()) return Fail(res, role.status());
+        SendJson(res, 200, RoleJson(*role).dump());
+      };
+    }
+    if (op == "break_glass") {
+      return [this](Req, Res res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto reason = ParseSingleString(body, "reason");
+        if (!reason.ok()) return Fail(res, reason.status());
+        auto grant = service_.BreakGlass(p[0], *reason, *who);
+        if (!grant.ok()) return Fail(res, grant.status());
+        SendJson(res, 201, grant->dump());
+      };
+    }
+    if (op == "access_grants") {
+      return [this](Req, Res res, const Params& p, Reader, Who who) {
+        auto grants = service_.Grants(p[0], *who);
+        if (!grants.ok()) return Fail(res, grants.status());
+        SendJson(res, 200, grants->dump());
+      };
+    }
+    return nullptr;
+  }
+
+  void List(const domain::ResourceSpec& spec, const httplib::Request& req, httplib::Response& res,
+            const app::Principal& who) {
     app::ListRequest lr;
     std::set<std::string> seen;
     for (const auto& [key, value] : req.params) {
@@ -546,15 +771,16 @@ class HttpServer::Impl {
         lr.filters.emplace_back(key, value);
       }
     }
-    auto r = service_.List(spec, lr);
+    auto r = service_.List(spec, lr, who);
     if (!r.ok()) return Fail(res, r.status());
     SendJson(res, 200, r->dump());
   }
 
-  void Create(const domain::ResourceSpec& spec, const std::string& raw, httplib::Response& res) {
+  void Create(const domain::ResourceSpec& spec, const std::string& raw, httplib::Response& res,
+              const app::Principal& who) {
     json body;
     if (!ParseBody(raw, res, body)) return;
-    auto r = service_.Create(spec, body, actor_);
+    auto r = service_.Create(spec, body, who);
     if (!r.ok()) return Fail(res, r.status());
     res.set_header("Location", "/api/v1/" + spec.name + "/" + (*r)["id"].get<std::string>());
     SetEtag(res, *r);
@@ -562,24 +788,24 @@ class HttpServer::Impl {
   }
 
   void Update(const domain::ResourceSpec& spec, const httplib::Request& req, const std::string& id,
-              const std::string& raw, httplib::Response& res) {
+              const std::string& raw, httplib::Response& res, const app::Principal& who) {
     json body;
     if (!ParseBody(raw, res, body)) return;
     std::optional<std::int64_t> version;
     if (!ExpectedVersion(req, res, version)) return;
-    auto r = service_.Update(spec, id, body, version, actor_);
+    auto r = service_.Update(spec, id, body, version, who);
     if (!r.ok()) return Fail(res, r.status());
     SetEtag(res, *r);
     SendJson(res, 200, r->dump());
   }
 
   app::RecordService& service_;
+  app::AuthService& auth_;
   app::Store& store_;
   ServerOptions options_;
   std::vector<Route> routes_;
   Router router_{routes_};
   std::vector<RouteHandler> handlers_;  // parallel to routes_
-  app::Actor actor_;
   std::string openapi_;
   std::string codelist_index_;
   std::map<std::string, std::string, std::less<>> codelists_;
@@ -588,8 +814,8 @@ class HttpServer::Impl {
   socket_t listen_fd_ = -1;
 };
 
-HttpServer::HttpServer(app::RecordService& service, app::Store& store, ServerOptions options)
-    : impl_(std::make_unique<Impl>(service, store, std::move(options))) {}
+HttpServer::HttpServer(app::RecordService& service, app::AuthService& auth, app::Store& store, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, auth, store, std::move(options))) {}
 HttpServer::~HttpServer() = default;
 core::Status HttpServer::Bind() {
   return impl_->Bind();

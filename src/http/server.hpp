@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/auth_service.hpp"
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
 #include "core/status.hpp"
@@ -18,16 +19,27 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::size_t threads = 128;             // one per open keep-alive connection
   bool access_log = false;               // one line per request (no query strings)
+  // The session cookie gets the Secure attribute (set when TLS is on, by the
+  // server itself or by a terminating proxy in front of it).
+  bool secure_cookies = false;
 };
+
+// The session cookie: HttpOnly, SameSite=Strict, Path=/api.
+inline constexpr const char* kSessionCookie = "ctims_session";
+// The header a client echoes the session's CSRF token in on every
+// state-changing request (POST, PUT, PATCH, DELETE).
+inline constexpr const char* kCsrfHeader = "X-CSRF-Token";
 
 // One route of the JSON API: its method and path template. The server routes
 // by this table and the OpenAPI document is generated from it, so a route
 // cannot exist without being documented.
 struct Route {
-  std::string method;     // "GET", "POST", "PATCH", "DELETE"
-  std::string path;       // OpenAPI template, matched segment by segment: "/api/v1/persons/{id}"
-  std::string operation;  // "list", "create", "read", "update", "delete", "history", or a fixed name
-  std::string resource;   // resource name for resource routes, else empty
+  std::string method;         // "GET", "POST", "PATCH", "DELETE"
+  std::string path;           // OpenAPI template, matched segment by segment: "/api/v1/persons/{id}"
+  std::string operation;      // "list", "create", "read", "update", "delete", "history", or a fixed name
+  std::string resource;       // resource name for resource routes, else empty
+  bool authenticated = true;  // false only for sign-in, health, the API document and code lists
+  std::string summary;        // for fixed routes in the OpenAPI document
 };
 
 // Every route the server answers, in registration order.
@@ -39,7 +51,10 @@ std::vector<Route> ApiRoutes();
 // Holds references to `service` and `store`; they must outlive the server.
 class HttpServer {
  public:
-  HttpServer(app::RecordService& service, app::Store& store, ServerOptions options);
+  // Every route but the public ones needs a session (cookie kSessionCookie,
+  // else 401) and, for state-changing methods, the session's CSRF token in
+  // kCsrfHeader (else 403); the use cases then authorise the principal.
+  HttpServer(app::RecordService& service, app::AuthService& auth, app::Store& store, ServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -169,7 +169,7 @@ TEST_F(ApiTest, ConcurrentPatchesOfOneRecordExactlyOneWins) {
       httplib::Client cli("127.0.0.1", port());
       cli.set_read_timeout(30, 0);
       start.arrive_and_wait();
-      auto res = cli.Patch(Url("persons", id), body, kJson);
+      auto res = cli.Patch(Url("persons", id), session().Headers(), body, kJson);
       const std::lock_guard lock(mutex);
       statuses.push_back(res ? res->status : -1);
       if (res && res->status == 200) winners.push_back(name);
@@ -241,7 +241,7 @@ TEST_F(ApiTest, HistoryRecordsEveryWriteWithFieldChanges) {
     SCOPED_TRACE(i);
     EXPECT_EQ(items[i]["action"], actions[i]);
     EXPECT_EQ(items[i]["version"], static_cast<int>(i) + 1);
-    EXPECT_EQ(items[i]["actor"], "local");
+    EXPECT_EQ(items[i]["actor"], server().tester_id());
     EXPECT_EQ(items[i]["at"], times[i]);
     ASSERT_TRUE(items[i]["changes"].is_array());
     EXPECT_FALSE(items[i]["changes"].empty());
@@ -281,7 +281,7 @@ TEST_F(ApiTest, HistoryRecordsEveryWriteWithFieldChanges) {
   // Seeded records carry the seeding actor.
   json seeded = History("agencies", agency);
   ASSERT_EQ(seeded.size(), 1u);
-  EXPECT_EQ(seeded[0]["actor"], "seed");
+  EXPECT_EQ(seeded[0]["actor"], "system");
   EXPECT_EQ(seeded[0]["action"], "create");
 }
 

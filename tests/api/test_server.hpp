@@ -21,9 +21,12 @@
 #include <utility>
 #include <vector>
 
+#include "app/auth_service.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "core/clock.hpp"
+#include "core/crypto.hpp"
+#include "core/id.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -81,6 +84,19 @@ inline std::string Encode(const std::string& s) {
   return out;
 }
 
+// A signed-in session: the cookie to send and the CSRF token to echo.
+struct Session {
+  std::string cookie;  // "ctims_session=..."
+  std::string csrf;
+
+  // The headers that authenticate a request of this session.
+  httplib::Headers Headers(httplib::Headers more = {}) const {
+    if (!cookie.empty()) more.emplace("Cookie", cookie);
+    if (!csrf.empty() && more.find("X-CSRF-Token") == more.end()) more.emplace("X-CSRF-Token", csrf);
+    return more;
+  }
+};
+
 // A raw request over a fresh connection. status -1 on a transport error.
 inline Reply Send(int port, const std::string& method, const std::string& path, const std::string& body = "",
                   const std::string& content_type = "", const httplib::Headers& headers = {}) {
@@ -117,23 +133,96 @@ class TestServer {
     if (!migrated.ok()) throw std::runtime_error("migrate: " + migrated.status().ToString());
 
     service_ = std::make_unique<app::RecordService>(*store_, domain::CodeLists::Builtin(), clock_);
-    auto seeded = app::LoadReferenceData(*service_, app::Actor{"seed"});
+    auto seeded = app::LoadReferenceData(*service_, app::SystemPrincipal());
     if (!seeded.ok()) throw std::runtime_error("seed: " + seeded.status().ToString());
+    identity_ = app::AsIdentityStore(*store_);
+    if (identity_ == nullptr) throw std::runtime_error("no identity store");
+    auth_ = std::make_unique<app::AuthService>(*identity_, clock_);
+    if (auto s = auth_->EnsureBuiltinRoles(); !s.ok()) throw std::runtime_error("roles: " + s.ToString());
+    // The suite's own role: every record action on every resource, every
+    // field group, scope "all" — the API behaviour under test is not access
+    // control (tests/access has that).
+    PutRole(R"({"code": "test_all", "name_lo": "ທົດສອບ", "name_en": "Test: everything", "scope": "all",
+      "permissions": [{"resource": "*", "actions": ["read", "list", "create", "update", "delete", "history"]}],
+      "read_groups": ["general", "identity", "contact", "health", "narrative", "investigation"],
+      "write_groups": ["general", "identity", "contact", "health", "narrative", "investigation"]})");
 
     http::ServerOptions options;
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = 32;
-    server_ = std::make_unique<http::HttpServer>(*service_, *store_, options);
+    server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
     // Stop() only takes effect once the accept loop runs: wait for it.
-    for (int i = 0; i < 500; ++i) {
-      if (Send(port(), "GET", "/api/v1/health").status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    bool up = false;
+    for (int i = 0; i < 500 && !up; ++i) {
+      up = Send(port(), "GET", "/api/v1/health").status == 200;
+      if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    Shutdown();
-    throw std::runtime_error("the server did not answer /api/v1/health");
+    if (!up) {
+      Shutdown();
+      throw std::runtime_error("the server did not answer /api/v1/health");
+    }
+    tester_id_ = AddUser("tester", "BK-DMC-TPH", "test_all");
+    session_ = SignIn("tester");
+  }
+
+  // Signs "tester" in again (after the test moved the clock past a timeout).
+  void RefreshSession() { session_ = SignIn("tester"); }
+  const std::string& tester_id() const { return tester_id_; }
+
+  // The password of every user the fixture makes (hashed once per process).
+  static constexpr const char* kPassword = "correct horse battery staple";
+
+  // Inserts a user directly through the identity store (the operator path,
+  // without hashing the password again). Returns its id.
+  std::string AddUser(const std::string& username, const std::string& agency_code, const std::string& role) {
+    static const std::string hash = [] {
+      auto h = core::HashPassword(kPassword);
+      if (!h.ok()) throw std::runtime_error("hash: " + h.status().ToString());
+      return *h;
+    }();
+    auto agencies = service_->List(*domain::FindResource("agencies"),
+                                   {{{"org_Code", agency_code}}, std::nullopt, std::nullopt}, app::SystemPrincipal());
+    if (!agencies.ok() || (*agencies)["items"].size() != 1) throw std::runtime_error("no agency " + agency_code);
+    app::UserRecord user;
+    user.id = core::NewId(clock_);
+    user.username = username;
+    user.display_name = username;
+    user.agency_id = (*agencies)["items"][0]["id"].get<std::string>();
+    user.role_code = role;
+    user.password_hash = hash;
+    user.created_at = user.updated_at = core::FormatTimestamp(clock_.Now());
+    auto tx = identity_->BeginIdentity(app::TxMode::kWrite);
+    if (!tx.ok()) throw std::runtime_error("begin: " + tx.status().ToString());
+    if (auto s = (*tx)->InsertUser(user); !s.ok()) throw std::runtime_error("insert user: " + s.ToString());
+    if (auto s = (*tx)->Commit(); !s.ok()) throw std::runtime_error("commit: " + s.ToString());
+    return user.id;
+  }
+
+  // Installs a role from its JSON text (operator path).
+  void PutRole(const std::string& role_json) {
+    auto role = domain::ParseRoleText(role_json);
+    if (!role.ok()) throw std::runtime_error("role: " + role.status().ToString());
+    auto tx = identity_->BeginIdentity(app::TxMode::kWrite);
+    if (!tx.ok()) throw std::runtime_error("begin: " + tx.status().ToString());
+    if (auto s = (*tx)->UpsertRole({role->code, domain::RoleToText(*role), false}); !s.ok()) {
+      throw std::runtime_error("role: " + s.ToString());
+    }
+    if (auto s = (*tx)->Commit(); !s.ok()) throw std::runtime_error("commit: " + s.ToString());
+  }
+
+  // Signs in over HTTP; throws when refused.
+  Session SignIn(const std::string& username, const std::string& password = kPassword) {
+    Reply r =
+        Send(port(), "POST", "/api/v1/session", json{{"username", username}, {"password", password}}.dump(), kJson);
+    if (r.status != 201) throw std::runtime_error("sign in " + username + ": " + Describe(r));
+    Session session;
+    const std::string set_cookie = r.Header("Set-Cookie");
+    session.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    session.csrf = r.Json()["csrf_token"].get<std::string>();
+    return session;
   }
 
   ~TestServer() { Shutdown(); }
@@ -144,6 +233,9 @@ class TestServer {
   core::ManualClock& clock() { return clock_; }
   app::Store& store() { return *store_; }
   app::RecordService& service() { return *service_; }
+  app::AuthService& auth() { return *auth_; }
+  // The session of "tester" (role test_all) that the ApiTest helpers use.
+  const Session& session() const { return session_; }
 
  private:
   void Shutdown() {
@@ -152,6 +244,7 @@ class TestServer {
       thread_.join();
     }
     server_.reset();
+    auth_.reset();
     service_.reset();
     store_.reset();
     std::error_code ec;
@@ -162,7 +255,11 @@ class TestServer {
   core::ManualClock clock_;
   std::unique_ptr<app::Store> store_;
   std::unique_ptr<app::RecordService> service_;
+  app::IdentityStore* identity_ = nullptr;
+  std::unique_ptr<app::AuthService> auth_;
   std::unique_ptr<http::HttpServer> server_;
+  Session session_;
+  std::string tester_id_;
   std::thread thread_;
 };
 
@@ -204,23 +301,26 @@ class ApiTest : public ::testing::Test {
   TestServer& server() { return *server_; }
 
   // ---- raw HTTP ---------------------------------------------------------
+  // These send the session of the fixture's user ("tester", role test_all).
+  const Session& session() const { return server_->session(); }
+  void RefreshSession() { server_->RefreshSession(); }
   Reply Get(const std::string& path, const httplib::Headers& headers = {}) {
-    return Send(port(), "GET", path, "", "", headers);
+    return Send(port(), "GET", path, "", "", session().Headers(headers));
   }
   Reply Post(const std::string& path, const json& body, const httplib::Headers& headers = {}) {
-    return Send(port(), "POST", path, body.dump(), kJson, headers);
+    return Send(port(), "POST", path, body.dump(), kJson, session().Headers(headers));
   }
   Reply PostRaw(const std::string& path, const std::string& body, const std::string& content_type = kJson) {
-    return Send(port(), "POST", path, body, content_type);
+    return Send(port(), "POST", path, body, content_type, session().Headers());
   }
   Reply Patch(const std::string& path, const json& body, const httplib::Headers& headers = {}) {
-    return Send(port(), "PATCH", path, body.dump(), kJson, headers);
+    return Send(port(), "PATCH", path, body.dump(), kJson, session().Headers(headers));
   }
   Reply PatchRaw(const std::string& path, const std::string& body, const std::string& content_type = kJson) {
-    return Send(port(), "PATCH", path, body, content_type);
+    return Send(port(), "PATCH", path, body, content_type, session().Headers());
   }
   Reply Delete(const std::string& path, const httplib::Headers& headers = {}) {
-    return Send(port(), "DELETE", path, "", "", headers);
+    return Send(port(), "DELETE", path, "", "", session().Headers(headers));
   }
 
   static std::string Url(const std::string& resource, const std::string& id = "") {

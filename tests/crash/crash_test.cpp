@@ -81,7 +81,7 @@ class Child {
   // `log_path`. Returns nullptr when fork() fails; exec failures show as
   // exit status 127.
   static std::unique_ptr<Child> Spawn(const std::vector<std::string>& args, const std::string& out_path,
-                                      const std::string& log_path) {
+                                      const std::string& log_path, const std::string& in_path = "/dev/null") {
     // Everything the child needs is prepared before fork(): after it, only
     // async-signal-safe calls are allowed.
     std::vector<char*> argv;
@@ -107,7 +107,7 @@ class Child {
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
       ::dup2(out_fd, STDOUT_FILENO);
       ::dup2(log_fd, STDERR_FILENO);
-      const int null_fd = ::open("/dev/null", O_RDONLY);
+      const int null_fd = ::open(in_path.c_str(), O_RDONLY);
       if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
       ::syscall(SYS_close_range, 3U, ~0U, 0U);  // client sockets, the log files
       ::execv(argv[0], argv.data());
@@ -300,10 +300,16 @@ struct WorkerLedger {
   std::vector<std::string> unexpected;  // non-2xx answers: never expected here
 };
 
+// The crash user's session (sessions live in the database, so one sign-in
+// outlasts every kill and restart).
+httplib::Headers g_session;
+
 json WithoutMeta(json record) {
   for (const char* meta : {"id", "version", "created_at", "updated_at"}) record.erase(meta);
   return record;
 }
+
+constexpr const char* kCrashPassword = "crash test password, not a real one";
 
 // Streams writes at one server until `stop`. Every answer is either an
 // acknowledgement (recorded), a connection failure (unknown), or a bug.
@@ -346,7 +352,7 @@ void RunWorker(int port, int worker, int iteration, std::uint64_t seed, const st
       for (const auto& [k, v] : patch.items()) {
         if (k != "version") expected[k] = v;
       }
-      auto r = client.Patch("/api/v1/persons/" + p.id, patch.dump(), "application/json");
+      auto r = client.Patch("/api/v1/persons/" + p.id, g_session, patch.dump(), "application/json");
       if (!r) {
         ++ledger.unknown;
         p.frozen = true;
@@ -380,7 +386,7 @@ void RunWorker(int port, int worker, int iteration, std::uint64_t seed, const st
                 {"vic_TypeOfExploitation", json::array({"ForcedLabour"})},
                 {"vic_ForcedLabourIndustry", json::array({"A_AgricultureForestryAndFishing"})},
                 {"vic_MethodsOfControl", {{"DebtBondage", "Yes"}, {"WithholdsDocuments", "Unknown"}}}};
-      auto r = client.Post("/api/v1/cases", c.dump(), "application/json");
+      auto r = client.Post("/api/v1/cases", g_session, c.dump(), "application/json");
       if (!r) {
         ++ledger.unknown;
         if (!stop.load()) std::this_thread::sleep_for(milliseconds(5));
@@ -400,7 +406,7 @@ void RunWorker(int port, int worker, int iteration, std::uint64_t seed, const st
                      {"prs_Citizenship", json::array({"LA"})}};
       if (rng() % 2 == 0) person["prs_Aliases"] = json::array({kLaoNames[rng() % std::size(kLaoNames)]});
       if (rng() % 2 == 0) person["prs_LatinNames"] = json::array({"Somphone " + marker});
-      auto r = client.Post("/api/v1/persons", person.dump(), "application/json");
+      auto r = client.Post("/api/v1/persons", g_session, person.dump(), "application/json");
       if (!r) {
         ++ledger.unknown;
         just_created = kNone;
@@ -513,6 +519,24 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
         << Tail(dir.path() + "/seed.out") << Tail(dir.path() + "/seed.log");
   }
 
+  {
+    const std::string pw = dir.path() + "/password";
+    {
+      std::FILE* f = std::fopen(pw.c_str(), "w");
+      ASSERT_NE(f, nullptr);
+      std::fputs(kCrashPassword, f);
+      std::fclose(f);
+    }
+    auto adder = Child::Spawn({*binary, "user", "add", "crash", "--agency", "BK-DMC-TPH", "--role", "supervisor",
+                               "--password-stdin", "--db", db},
+                              dir.path() + "/user.out", dir.path() + "/user.log", pw);
+    ASSERT_TRUE(adder);
+    const auto status = adder->Wait(std::chrono::seconds(60));
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << "ctims user add failed\n"
+        << Tail(dir.path() + "/user.out") << Tail(dir.path() + "/user.log");
+  }
+
   std::vector<std::string> agencies;
   std::vector<WorkerLedger> ledgers(kWorkers);
   int done = 0;
@@ -527,7 +551,15 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
     if (agencies.empty()) {
       httplib::Client client(kHost, server->port);
       client.set_read_timeout(10, 0);
-      auto r = client.Get("/api/v1/agencies?limit=5");
+      // Sign in as the crash user (a supervisor of BK-DMC-TPH: its cases
+      // belong to that agency).
+      auto in = client.Post("/api/v1/session", json{{"username", "crash"}, {"password", kCrashPassword}}.dump(),
+                            "application/json");
+      ASSERT_TRUE(in && in->status == 201) << "sign-in failed: " << (in ? in->body : "no answer");
+      const std::string set_cookie = in->get_header_value("Set-Cookie");
+      g_session = {{"Cookie", set_cookie.substr(0, set_cookie.find(';'))},
+                   {"X-CSRF-Token", json::parse(in->body)["csrf_token"].get<std::string>()}};
+      auto r = client.Get("/api/v1/agencies?org_Code=BK-DMC-TPH", g_session);
       ASSERT_TRUE(r && r->status == 200) << "GET agencies failed";
       const json page = json::parse(r->body, nullptr, false);
       ASSERT_TRUE(page.is_object() && page.contains("items")) << r->body;
@@ -634,7 +666,7 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   client.set_read_timeout(15, 0);
 
   auto get = [&](const std::string& path, json& out) -> std::string {
-    auto r = client.Get(path);
+    auto r = client.Get(path, g_session);
     if (!r) return "GET " + path + ": " + httplib::to_string(r.error());
     if (r->status != 200) return "GET " + path + " -> " + std::to_string(r->status) + " " + r->body;
     out = json::parse(r->body, nullptr, false);

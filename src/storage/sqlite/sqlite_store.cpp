@@ -132,10 +132,22 @@ std::string Quoted(const std::string& identifier) {
   return "\"" + identifier + "\"";
 }
 
+constexpr const char* kAccessColumns = "acl_user, acl_agency, acl_path, acl_case, acl_protected";
+
 std::string SelectList(const TableDef& t) {
   std::string cols = "id, version, created_at, updated_at";
   for (const auto& c : t.columns) cols += ", " + Quoted(c);
-  return cols + ", body";
+  cols += ", body";
+  if (t.personal) cols += std::string(", ") + kAccessColumns;
+  return cols;
+}
+
+// The smallest string greater than every string starting with `prefix`
+// (prefix non-empty, ASCII): the exclusive upper bound of an index range scan.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0x7F) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
 }
 
 StoredRecord ReadRecord(sqlite3_stmt* stmt, const TableDef& t) {
@@ -152,8 +164,23 @@ StoredRecord ReadRecord(sqlite3_stmt* stmt, const TableDef& t) {
       r.columns.emplace_back(ColumnText(stmt, i));
     }
   }
-  r.body = ColumnText(stmt, i);
+  r.body = ColumnText(stmt, i++);
+  if (t.personal) {
+    r.access.owner_user = ColumnText(stmt, i++);
+    r.access.agency = ColumnText(stmt, i++);
+    r.access.path = ColumnText(stmt, i++);
+    r.access.case_id = ColumnText(stmt, i++);
+    r.access.is_protected = sqlite3_column_int(stmt, i) != 0;
+  }
   return r;
+}
+
+void BindAccess(sqlite3_stmt* stmt, int& i, const app::AccessTag& a) {
+  BindText(stmt, i++, a.owner_user);
+  BindText(stmt, i++, a.agency);
+  BindText(stmt, i++, a.path);
+  BindText(stmt, i++, a.case_id);
+  sqlite3_bind_int(stmt, i++, a.is_protected ? 1 : 0);
 }
 
 class Pool {
@@ -221,7 +248,35 @@ class SqliteTransaction final : public SqliteIdentityOps {
 
   Result<std::vector<StoredRecord>> List(const TableDef& t, const ListQuery& q) override {
     CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (t.personal && !q.access) return Status::Internal("list of a personal table without an access filter");
     std::string sql = "SELECT " + SelectList(t) + " FROM " + t.table + " WHERE id > ?";
+    std::vector<std::string> access_params;
+    if (t.personal) {
+      const app::AccessFilter& a = *q.access;
+      switch (a.kind) {
+        case app::AccessFilter::Kind::kAll: break;
+        case app::AccessFilter::Kind::kOwner:
+          sql += " AND acl_user = ?";
+          access_params.push_back(a.value);
+          break;
+        case app::AccessFilter::Kind::kAgency:
+          sql += " AND acl_agency = ?";
+          access_params.push_back(a.value);
+          break;
+        case app::AccessFilter::Kind::kPath:
+          if (a.value.empty()) return Status::Internal("empty jurisdiction path");
+          sql += " AND acl_path >= ? AND acl_path < ?";
+          access_params.push_back(a.value);
+          access_params.push_back(PrefixEnd(a.value));
+          break;
+      }
+      sql +=
+          " AND (acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
+          " WHERE g.user_id = ? AND g.case_id = acl_case AND g.expires_at > ?))";
+      access_params.push_back(a.viewer_agency);
+      access_params.push_back(a.viewer_user);
+      access_params.push_back(a.now);
+    }
     for (const auto& f : q.filters) {
       if (!SafeIdentifier(f.field)) return Status::Internal("unsafe filter field");
       switch (f.kind) {
@@ -237,6 +292,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     if (!stmt.ok()) return stmt.status();
     int i = 1;
     BindText(*stmt, i++, q.after_id);
+    for (const auto& p : access_params) BindText(*stmt, i++, p);
     for (const auto& f : q.filters) BindText(*stmt, i++, f.value);
     sqlite3_bind_int64(*stmt, i, static_cast<sqlite3_int64>(q.limit));
     std::vector<StoredRecord> out;
@@ -255,7 +311,13 @@ class SqliteTransaction final : public SqliteIdentityOps {
       cols += ", " + Quoted(c);
       params += ", ?";
     }
-    auto stmt = conn_->Prepare("INSERT INTO " + t.table + " (" + cols + ", body) VALUES (" + params + ", ?)");
+    cols += ", body";
+    params += ", ?";
+    if (t.personal) {
+      cols += std::string(", ") + kAccessColumns;
+      params += ", ?, ?, ?, ?, ?";
+    }
+    auto stmt = conn_->Prepare("INSERT INTO " + t.table + " (" + cols + ") VALUES (" + params + ")");
     if (!stmt.ok()) return stmt.status();
     int i = 1;
     BindText(*stmt, i++, r.id);
@@ -263,7 +325,8 @@ class SqliteTransaction final : public SqliteIdentityOps {
     BindText(*stmt, i++, r.created_at);
     BindText(*stmt, i++, r.updated_at);
     for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
-    BindText(*stmt, i, r.body);
+    BindText(*stmt, i++, r.body);
+    if (t.personal) BindAccess(*stmt, i, r.access);
     const int rc = sqlite3_step(*stmt);
     Status s =
         rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "insert");
@@ -278,13 +341,16 @@ class SqliteTransaction final : public SqliteIdentityOps {
     CTIMS_RETURN_IF_ERROR(CheckWritable(t, r));
     std::string sets = "version = ?, updated_at = ?";
     for (const auto& c : t.columns) sets += ", " + Quoted(c) + " = ?";
-    auto stmt = conn_->Prepare("UPDATE " + t.table + " SET " + sets + ", body = ? WHERE id = ? AND version = ?");
+    sets += ", body = ?";
+    if (t.personal) sets += ", acl_user = ?, acl_agency = ?, acl_path = ?, acl_case = ?, acl_protected = ?";
+    auto stmt = conn_->Prepare("UPDATE " + t.table + " SET " + sets + " WHERE id = ? AND version = ?");
     if (!stmt.ok()) return stmt.status();
     int i = 1;
     sqlite3_bind_int64(*stmt, i++, r.version);
     BindText(*stmt, i++, r.updated_at);
     for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
     BindText(*stmt, i++, r.body);
+    if (t.personal) BindAccess(*stmt, i, r.access);
     BindText(*stmt, i++, r.id);
     sqlite3_bind_int64(*stmt, i, expected_version);
     const int rc = sqlite3_step(*stmt);
@@ -313,6 +379,91 @@ class SqliteTransaction final : public SqliteIdentityOps {
     CTIMS_RETURN_IF_ERROR(s);
     if (sqlite3_changes(conn_->db()) == 0) return Missing(t, std::string(id));
     return Status::Ok();
+  }
+
+  Status SetAccess(const TableDef& t, std::string_view id, const app::AccessTag& tag) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (!t.personal) return Status::Internal("access tag on a reference table");
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("UPDATE " + t.table +
+                               " SET acl_user = ?, acl_agency = ?, acl_path = ?, acl_case = ?, acl_protected = ?"
+                               " WHERE id = ?");
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    BindAccess(*stmt, i, tag);
+    BindText(*stmt, i, id);
+    const int rc = sqlite3_step(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "set access");
+    if (sqlite3_changes(conn_->db()) == 0) return Status::NotFound("no record with this id");
+    return Status::Ok();
+  }
+
+  Status SetAccessByCase(const TableDef& t, std::string_view case_id, const app::AccessTag& tag) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (!t.personal || !SafeIdentifier(t.case_column)) return Status::Internal("not a table under a case");
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("UPDATE " + t.table +
+                               " SET acl_user = ?, acl_agency = ?, acl_path = ?, acl_case = ?, acl_protected = ?"
+                               " WHERE " +
+                               Quoted(t.case_column) + " = ?");
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    BindAccess(*stmt, i, tag);
+    BindText(*stmt, i, case_id);
+    const int rc = sqlite3_step(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "set access");
+    return Status::Ok();
+  }
+
+  Status InsertGrant(const app::AccessGrant& g) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "INSERT INTO access_grants (id, user_id, case_id, reason, granted_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, g.id);
+    BindText(*stmt, 2, g.user_id);
+    BindText(*stmt, 3, g.case_id);
+    BindText(*stmt, 4, g.reason);
+    BindText(*stmt, 5, g.granted_at);
+    BindText(*stmt, 6, g.expires_at);
+    const int rc = sqlite3_step(*stmt);
+    Status s =
+        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "grant");
+    sqlite3_reset(*stmt);
+    return s;
+  }
+
+  Result<bool> HasGrant(std::string_view user_id, std::string_view case_id, std::string_view now) override {
+    auto stmt =
+        conn_->Prepare("SELECT 1 FROM access_grants WHERE user_id = ? AND case_id = ? AND expires_at > ? LIMIT 1");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, user_id);
+    BindText(*stmt, 2, case_id);
+    BindText(*stmt, 3, now);
+    const int rc = sqlite3_step(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return ErrorFrom(rc, conn_->db(), "grant");
+  }
+
+  Result<std::vector<app::AccessGrant>> ListGrants(std::string_view case_id) override {
+    auto stmt = conn_->Prepare(
+        "SELECT id, user_id, case_id, reason, granted_at, expires_at FROM access_grants WHERE case_id = ?"
+        " ORDER BY granted_at DESC, id DESC");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, case_id);
+    std::vector<app::AccessGrant> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      out.push_back({ColumnText(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2), ColumnText(*stmt, 3),
+                     ColumnText(*stmt, 4), ColumnText(*stmt, 5)});
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "grants");
+    return out;
   }
 
   Status AppendHistory(const HistoryEntry& e) override {
