@@ -228,6 +228,19 @@ Result<AuditCheckpoint> ParseCheckpoint(std::string_view line) {
   return c;
 }
 
+Result<AuditCheckpoint> ParseCheckpointFile(std::string_view contents) {
+  std::string_view last;
+  while (!contents.empty()) {
+    const std::size_t eol = contents.find('\n');
+    std::string_view line = contents.substr(0, eol);
+    contents.remove_prefix(eol == std::string_view::npos ? contents.size() : eol + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    if (!line.empty() && !line.starts_with('#')) last = line;
+  }
+  if (last.empty()) return Status::InvalidArgument("the checkpoint file holds no checkpoint line");
+  return ParseCheckpoint(last);
+}
+
 bool CheckpointSignatureValid(const AuditCheckpoint& checkpoint, std::string_view public_key) {
   return core::VerifySignature(public_key, CheckpointSignedText(checkpoint), checkpoint.signature);
 }

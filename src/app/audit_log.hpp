@@ -153,6 +153,12 @@ std::string FormatCheckpoint(const AuditCheckpoint& checkpoint);
 // signature.
 core::Result<AuditCheckpoint> ParseCheckpoint(std::string_view line);
 
+// The checkpoint a file of checkpoint lines stands for: the last line that is
+// neither empty nor a '#' comment (an operator may append one line a day to
+// one file; the newest covers the most). kInvalidArgument when there is none
+// or it does not parse.
+core::Result<AuditCheckpoint> ParseCheckpointFile(std::string_view contents);
+
 // True when checkpoint.signature is the Ed25519 signature of its text by
 // `public_key` (32 raw bytes).
 bool CheckpointSignatureValid(const AuditCheckpoint& checkpoint, std::string_view public_key);

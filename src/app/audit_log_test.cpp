@@ -451,5 +451,19 @@ TEST_F(AuditLogTest, CheckpointTextRoundTrips) {
   }
 }
 
+TEST_F(AuditLogTest, ACheckpointFileStandsForItsLastLine) {
+  RecordN(2);
+  const AuditCheckpoint older = Checkpoint();
+  RecordN(1);
+  const AuditCheckpoint newer = Checkpoint();
+  auto parsed = ParseCheckpointFile("# kept off the server\n" + FormatCheckpoint(older) + "\n\n" +
+                                    FormatCheckpoint(newer) + "\r\n\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, newer);
+  EXPECT_FALSE(ParseCheckpointFile("").ok());
+  EXPECT_FALSE(ParseCheckpointFile("# nothing\n\n").ok());
+  EXPECT_FALSE(ParseCheckpointFile(FormatCheckpoint(older) + "\ngarbage\n").ok());
+}
+
 }  // namespace
 }  // namespace ctims::app
