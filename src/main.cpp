@@ -377,8 +377,7 @@ int main(int argc, char** argv) {
                            "File of checkpoint lines (from `audit checkpoint`); the last line is used");
   auto* public_key_opt = audit_verify->add_option("--public-key", audit_cmd.public_key,
                                                   "Public key of the checkpoint signer (base64 or hex)");
-  audit_verify
-      ->add_option("--signing-key", audit_cmd.signing_key, "Signing key file to take the public key from")
+  audit_verify->add_option("--signing-key", audit_cmd.signing_key, "Signing key file to take the public key from")
       ->excludes(public_key_opt);
   auto* audit_checkpoint =
       audit->add_subcommand("checkpoint", "Print the signed head of the log (keep the line off the server)");

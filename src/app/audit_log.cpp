@@ -46,9 +46,8 @@ bool IsIpLiteral(std::string_view s) {
 }
 
 bool IsHex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 void AppendLengthPrefixed(std::string& out, std::string_view part) {
@@ -112,11 +111,10 @@ std::string ComputeAuditHash(const AuditRow& row) {
   message += row.prev_hash;
   message += kHashLabel;
   const std::string seq = std::to_string(row.seq);
-  for (const std::string_view part : {std::string_view(seq), std::string_view(row.at), std::string_view(row.user_id),
-                                      std::string_view(row.role), std::string_view(row.agency_id),
-                                      std::string_view(row.client_ip), std::string_view(row.action),
-                                      std::string_view(row.resource), std::string_view(row.record_ids),
-                                      std::string_view(row.outcome)}) {
+  for (const std::string_view part :
+       {std::string_view(seq), std::string_view(row.at), std::string_view(row.user_id), std::string_view(row.role),
+        std::string_view(row.agency_id), std::string_view(row.client_ip), std::string_view(row.action),
+        std::string_view(row.resource), std::string_view(row.record_ids), std::string_view(row.outcome)}) {
     AppendLengthPrefixed(message, part);
   }
   return core::Sha256Hex(message);

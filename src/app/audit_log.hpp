@@ -49,9 +49,9 @@
 // checkpoint detects truncation (the log ends before its seq) and rollback or
 // rewriting (the event at its seq has another hash).
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -170,9 +170,9 @@ core::Result<AuditCheckpoint> MakeCheckpoint(Store& store, std::string_view secr
 
 struct AuditVerifyResult {
   bool ok = false;
-  std::int64_t count = 0;        // events in the log that were checked and found sound
-  std::int64_t broken_seq = 0;   // the first broken event; 0 when ok or when the checkpoint itself is refused
-  std::string reason;            // why it failed; names seqs and rules, never values
+  std::int64_t count = 0;       // events in the log that were checked and found sound
+  std::int64_t broken_seq = 0;  // the first broken event; 0 when ok or when the checkpoint itself is refused
+  std::string reason;           // why it failed; names seqs and rules, never values
 };
 
 // Walks the whole log in one read transaction (a consistent snapshot), in

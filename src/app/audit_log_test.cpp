@@ -140,9 +140,9 @@ TEST_F(AuditLogTest, FirstEventStartsFromTheGenesisHashAndHashesEveryField) {
   EXPECT_EQ(ComputeAuditHash(row), row.hash);
 
   // Every field is covered: changing any one changes the hash.
-  for (std::string AuditRow::*field : {&AuditRow::at, &AuditRow::user_id, &AuditRow::role, &AuditRow::agency_id,
-                                       &AuditRow::client_ip, &AuditRow::action, &AuditRow::resource,
-                                       &AuditRow::record_ids, &AuditRow::outcome, &AuditRow::prev_hash}) {
+  for (std::string AuditRow::*field :
+       {&AuditRow::at, &AuditRow::user_id, &AuditRow::role, &AuditRow::agency_id, &AuditRow::client_ip,
+        &AuditRow::action, &AuditRow::resource, &AuditRow::record_ids, &AuditRow::outcome, &AuditRow::prev_hash}) {
     AuditRow changed = row;
     changed.*field += "x";
     EXPECT_NE(ComputeAuditHash(changed), row.hash);

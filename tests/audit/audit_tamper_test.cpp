@@ -55,8 +55,14 @@ class AuditTamperTest : public ::testing::Test {
     ASSERT_TRUE((*store)->Migrate().ok());
     app::AuditLog log(**store, core::SystemClock());
     for (int i = 0; i < n; ++i) {
-      app::AuditEvent e{core::NewId(), "case_worker", core::NewId(), "192.0.2." + std::to_string(i % 250),
-                        i % 3 == 0 ? "read" : "list", "persons", {core::NewId(), core::NewId()}, outcome};
+      app::AuditEvent e{core::NewId(),
+                        "case_worker",
+                        core::NewId(),
+                        "192.0.2." + std::to_string(i % 250),
+                        i % 3 == 0 ? "read" : "list",
+                        "persons",
+                        {core::NewId(), core::NewId()},
+                        outcome};
       if (i % 5 == 4) {
         auto tx = (*store)->Begin(app::TxMode::kWrite);
         ASSERT_TRUE(tx.ok());
@@ -91,8 +97,8 @@ class AuditTamperTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const auto line_start = r.output.find("ctims-audit-checkpoint ");
     ASSERT_NE(line_start, std::string::npos) << r.output;
-    std::ofstream(checkpoint_, std::ios::app) << r.output.substr(line_start, r.output.find('\n', line_start) - line_start)
-                                              << "\n";
+    std::ofstream(checkpoint_, std::ios::app)
+        << r.output.substr(line_start, r.output.find('\n', line_start) - line_start) << "\n";
   }
 
   // Runs SQL on the database file directly, after dropping the triggers.

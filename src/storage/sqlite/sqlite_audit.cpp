@@ -61,9 +61,8 @@ AuditRow ReadRow(sqlite3_stmt* s) {
 
 Status SqliteAuditOps::AppendAudit(const AuditRow& row) {
   if (!writable()) return Status::Internal("write in a read transaction");
-  CTIMS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
-                         cache().Prepare(std::string("INSERT INTO audit_log (") + kAuditColumns +
-                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  CTIMS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, cache().Prepare(std::string("INSERT INTO audit_log (") + kAuditColumns +
+                                                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   sqlite3_bind_int64(stmt, 1, row.seq);
   int i = 2;
   for (const std::string* field : {&row.at, &row.user_id, &row.role, &row.agency_id, &row.client_ip, &row.action,
