@@ -5,15 +5,19 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
+#include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
 #include "app/identity_store.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/signing_key.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -240,6 +244,103 @@ int User(const std::string& db, const UserCommand& cmd) {
   return 0;
 }
 
+struct AuditCommand {
+  std::string checkpoint_file;
+  std::string public_key;
+  std::string signing_key;
+};
+
+// Opens an existing database without migrating it: the audit commands only
+// read, and must not create an empty database where the real one is missing.
+std::unique_ptr<ctims::app::Store> OpenExistingStore(const std::string& db) {
+  if (!std::filesystem::exists(db)) {
+    std::fprintf(stderr, "ctims: no database at %s\n", db.c_str());
+    return nullptr;
+  }
+  return OpenStore(db, /*migrate=*/false);
+}
+
+// `ctims audit checkpoint`: prints the signed head of the log, to be kept off
+// the server. Creates the signing key file (0600) on first use.
+int RunAuditCheckpoint(const std::string& db, const AuditCommand& cmd) {
+  bool created = false;
+  auto keys = ctims::core::LoadOrInitSigningKeyFile(cmd.signing_key, &created);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", keys.status().ToString().c_str());
+    return 2;
+  }
+  if (created) {
+    std::fprintf(stderr, "ctims: created signing key %s; record its public key off the server: %s\n",
+                 cmd.signing_key.c_str(), ctims::core::FormatSigningPublicKey(keys->public_key).c_str());
+  }
+  auto store = OpenExistingStore(db);
+  if (!store) return 2;
+  auto checkpoint = ctims::app::MakeCheckpoint(*store, keys->secret_key, ctims::core::SystemClock());
+  if (!checkpoint.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", checkpoint.status().ToString().c_str());
+    return 2;
+  }
+  std::printf("%s\n", ctims::app::FormatCheckpoint(*checkpoint).c_str());
+  return 0;
+}
+
+// `ctims audit verify`: exit 0 "ok N events"; exit 1 when the chain or the
+// checkpoint is broken; exit 2 when verification could not run.
+int RunAuditVerify(const std::string& db, const AuditCommand& cmd) {
+  std::optional<ctims::app::AuditCheckpoint> checkpoint;
+  std::string public_key;
+  if (!cmd.checkpoint_file.empty()) {
+    std::ifstream in(cmd.checkpoint_file);
+    if (!in) {
+      std::fprintf(stderr, "ctims: cannot read %s\n", cmd.checkpoint_file.c_str());
+      return 2;
+    }
+    std::stringstream contents;
+    contents << in.rdbuf();
+    auto parsed = ctims::app::ParseCheckpointFile(contents.str());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ctims: %s: %s\n", cmd.checkpoint_file.c_str(), parsed.status().message().c_str());
+      return 2;
+    }
+    checkpoint = *parsed;
+    if (!cmd.public_key.empty()) {
+      auto key = ctims::core::ParseSigningPublicKey(cmd.public_key);
+      if (!key.ok()) {
+        std::fprintf(stderr, "ctims: --public-key: %s\n", key.status().message().c_str());
+        return 2;
+      }
+      public_key = *key;
+    } else if (!cmd.signing_key.empty()) {
+      auto keys = ctims::core::LoadSigningKeyFile(cmd.signing_key);
+      if (!keys.ok()) {
+        std::fprintf(stderr, "ctims: %s\n", keys.status().ToString().c_str());
+        return 2;
+      }
+      public_key = keys->public_key;
+    } else {
+      std::fprintf(stderr, "ctims: --checkpoint needs --public-key or --signing-key to check its signature\n");
+      return 2;
+    }
+  }
+  auto store = OpenExistingStore(db);
+  if (!store) return 2;
+  auto result = ctims::app::VerifyAudit(*store, checkpoint, public_key);
+  if (!result.ok()) {
+    std::fprintf(stderr, "ctims: cannot verify: %s\n", result.status().ToString().c_str());
+    return 2;
+  }
+  if (result->ok) {
+    std::printf("ok %lld events\n", static_cast<long long>(result->count));
+    return 0;
+  }
+  if (result->broken_seq == 0) {
+    std::printf("checkpoint rejected: %s\n", result->reason.c_str());
+  } else {
+    std::printf("broken at event %lld: %s\n", static_cast<long long>(result->broken_seq), result->reason.c_str());
+  }
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -287,6 +388,26 @@ int main(int argc, char** argv) {
     sub->add_option("--db", db, "SQLite database file")->capture_default_str();
   }
 
+  AuditCommand audit_cmd;
+  auto* audit = cli.add_subcommand("audit", "Check the tamper-evident audit log");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "Check the hash chain (and a signed checkpoint): exit 0 ok, 1 broken, 2 could not verify");
+  audit_verify->add_option("--checkpoint", audit_cmd.checkpoint_file,
+                           "File of checkpoint lines (from `audit checkpoint`); the last line is used");
+  auto* public_key_opt = audit_verify->add_option("--public-key", audit_cmd.public_key,
+                                                  "Public key of the checkpoint signer (base64 or hex)");
+  audit_verify->add_option("--signing-key", audit_cmd.signing_key, "Signing key file to take the public key from")
+      ->excludes(public_key_opt);
+  auto* audit_checkpoint =
+      audit->add_subcommand("checkpoint", "Print the signed head of the log (keep the line off the server)");
+  audit_checkpoint
+      ->add_option("--signing-key", audit_cmd.signing_key, "Ed25519 signing key file (created 0600 if absent)")
+      ->required();
+  for (auto* sub : {audit_verify, audit_checkpoint}) {
+    sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+  }
+
   cli.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -299,6 +420,9 @@ int main(int argc, char** argv) {
   if (cli.got_subcommand(user)) {
     for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
     return User(db, user_cmd);
+  }
+  if (cli.got_subcommand(audit)) {
+    return audit_verify->parsed() ? RunAuditVerify(db, audit_cmd) : RunAuditCheckpoint(db, audit_cmd);
   }
   if (cli.got_subcommand(migrate)) {
     auto store = OpenStore(db, /*migrate=*/true);  // also installs the built-in roles

@@ -19,6 +19,7 @@ struct InMemoryRecords {
   std::map<std::string, std::map<std::string, StoredRecord>> tables;
   std::vector<HistoryEntry> history;
   std::vector<AccessGrant> grants;
+  std::map<std::int64_t, AuditRow> audit;  // by seq
 };
 
 // Implements StoreTransaction's record operations over `records()`, for a
@@ -119,6 +120,22 @@ class InMemoryRecordOps : public Base {
     std::vector<HistoryEntry> out;
     for (const auto& e : records().history) {
       if (e.resource == resource && e.record_id == id) out.push_back(e);
+    }
+    return out;
+  }
+  core::Status AppendAudit(const AuditRow& row) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    if (!records().audit.emplace(row.seq, row).second) return core::Status::Conflict("audit seq taken");
+    return core::Status::Ok();
+  }
+  core::Result<std::optional<AuditRow>> LastAudit() override {
+    if (records().audit.empty()) return std::optional<AuditRow>();
+    return std::optional<AuditRow>(records().audit.rbegin()->second);
+  }
+  core::Result<std::vector<AuditRow>> ReadAudit(std::int64_t after_seq, std::size_t limit) override {
+    std::vector<AuditRow> out;
+    for (auto it = records().audit.upper_bound(after_seq); it != records().audit.end() && out.size() < limit; ++it) {
+      out.push_back(it->second);
     }
     return out;
   }

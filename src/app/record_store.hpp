@@ -112,6 +112,26 @@ struct HistoryEntry {
   std::string changes;  // JSON array text (domain::Diff)
 };
 
+// One row of the tamper-evident audit log (app/audit_log.hpp computes the
+// chain and says what may appear here: never personal data). The store keeps
+// a row exactly as given; assigning seq and hashing are the caller's job.
+struct AuditRow {
+  std::int64_t seq = 0;  // 1, 2, 3, ... with no gaps (the caller's rule)
+  std::string at;        // core::FormatTimestamp, UTC
+  std::string user_id;
+  std::string role;
+  std::string agency_id;
+  std::string client_ip;
+  std::string action;
+  std::string resource;
+  std::string record_ids;  // JSON array text, e.g. ["0190...","0190..."]
+  std::string outcome;
+  std::string prev_hash;  // 64 hex digits: the previous row's hash (64 zeros for seq 1)
+  std::string hash;       // 64 hex digits
+
+  bool operator==(const AuditRow&) const = default;
+};
+
 // A unit of work. Everything done through one transaction becomes visible
 // atomically at Commit(); destroying it without a successful Commit() rolls
 // back. Not thread-safe: one thread uses a transaction at a time.
@@ -148,6 +168,19 @@ class StoreTransaction {
   virtual core::Status AppendHistory(const HistoryEntry& entry) = 0;
   // Oldest first. Empty when the record never existed.
   virtual core::Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) = 0;
+
+  // ---- audit log ----
+  // Append-only: the contract has no update or delete. Rows become visible
+  // and durable with the rest of the transaction at Commit().
+  // Appends `row`. kConflict when a row with row.seq exists (nothing changes);
+  // kInternal in a read transaction, or when the row breaks the backend's
+  // checks (record_ids not a JSON array, hashes not 64 characters: a bug).
+  virtual core::Status AppendAudit(const AuditRow& row) = 0;
+  // The row with the highest seq; nullopt when the log is empty.
+  virtual core::Result<std::optional<AuditRow>> LastAudit() = 0;
+  // At most `limit` rows with seq > after_seq, in increasing seq order (empty
+  // at the end). Keyset pages: pass the last seq read as the next after_seq.
+  virtual core::Result<std::vector<AuditRow>> ReadAudit(std::int64_t after_seq, std::size_t limit) = 0;
 
   // Makes the work durable (acknowledged writes survive a crash).
   virtual core::Status Commit() = 0;

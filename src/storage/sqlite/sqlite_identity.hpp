@@ -1,9 +1,10 @@
 #pragma once
 
 // Internal to storage/sqlite: the identity half of the SQLite transaction.
-// sqlite_store.cpp's transaction class derives from SqliteIdentityOps and
-// supplies its connection, so that one SQLite transaction serves both
-// app::StoreTransaction and app::IdentityTransaction.
+// sqlite_store.cpp's transaction class derives from SqliteIdentityOps (which
+// derives from SqliteAuditOps, sqlite_audit.hpp) and supplies its connection,
+// so that one SQLite transaction serves both app::StoreTransaction and
+// app::IdentityTransaction.
 
 #include <cstdint>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "app/identity_store.hpp"
 #include "core/status.hpp"
+#include "storage/sqlite/sqlite_audit.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -31,7 +33,7 @@ class StatementCache {
 // app::IdentityTransaction's operations on the tables of migration
 // 0002_identity.sql, run on cache() inside the transaction the derived class
 // has begun. Writes fail with kInternal unless writable().
-class SqliteIdentityOps : public app::IdentityTransaction {
+class SqliteIdentityOps : public SqliteAuditOps {
  public:
   core::Result<std::optional<app::UserRecord>> GetUser(std::string_view id) override;
   core::Result<std::optional<app::UserRecord>> GetUserByUsername(std::string_view username) override;
@@ -59,11 +61,8 @@ class SqliteIdentityOps : public app::IdentityTransaction {
   core::Status DeleteThrottle(std::string_view key) override;
   core::Result<std::int64_t> DeleteStaleThrottles(std::string_view before) override;
 
- protected:
-  virtual StatementCache& cache() = 0;
-  virtual bool writable() const = 0;
-
  private:
+  // cache() and writable() come from SqliteAuditOps.
   core::Status CheckWritable() const;
   // Runs a statement that returns no rows; the number of rows it changed.
   core::Result<std::int64_t> Execute(sqlite3_stmt* stmt, std::string_view what);
