@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -269,6 +270,7 @@ int Keys(const std::string& db, const std::string& key_file, const KeysCommand& 
   }
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
+  bool failed = false;
   if (cmd.action == "rotate") {
     auto report = ctims::app::RotateKeys(*store, key_file, /*add_version=*/!cmd.resume);
     if (!report.ok()) {
@@ -278,19 +280,22 @@ int Keys(const std::string& db, const std::string& key_file, const KeysCommand& 
     const auto total = [](const ctims::app::ResealCounts& c) { return static_cast<long long>(c.resealed); };
     std::printf("key version %d is current; re-sealed %lld record values, %lld history values, %lld TOTP secrets\n",
                 report->key_version, total(report->records), total(report->history), total(report->secrets));
-    if (report->records.sealed_plaintext + report->history.sealed_plaintext > 0) {
-      std::printf("sealed %lld values that were stored in clear\n",
-                  static_cast<long long>(report->records.sealed_plaintext + report->history.sealed_plaintext));
+    const std::int64_t were_clear = report->records.sealed_plaintext + report->history.sealed_plaintext;
+    if (were_clear > 0) {
+      std::printf("sealed %lld values that were stored in clear\n", static_cast<long long>(were_clear));
     }
     if (report->plain_secrets > 0) {
       std::printf("%lld TOTP secrets were stored without a key file and were left alone: reset them\n",
                   static_cast<long long>(report->plain_secrets));
     }
-    for (const auto& where : report->unreadable_rows)
+    for (const auto& where : report->unreadable_rows) {
       std::fprintf(stderr, "ctims: cannot open a value of %s\n", where.c_str());
+    }
     if (report->unreadable > 0) {
+      // Exit non-zero (after the counts below) so a script does not go on to retire.
       std::fprintf(stderr, "ctims: %lld rows hold values that do not open; they keep their old key version\n",
                    static_cast<long long>(report->unreadable));
+      failed = true;
     }
   } else if (cmd.action == "retire") {
     if (auto s = ctims::app::RetireKeyVersion(*store, key_file, cmd.version); !s.ok()) {
@@ -316,7 +321,7 @@ int Keys(const std::string& db, const std::string& key_file, const KeysCommand& 
   }
   std::printf("sealed values in the database by key version:\n");
   PrintCounts(*counts);
-  return 0;
+  return failed ? 1 : 0;
 }
 
 }  // namespace
