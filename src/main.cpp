@@ -3,19 +3,24 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
 #include "app/identity_store.hpp"
+#include "app/key_rotation.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "core/clock.hpp"
+#include "core/keyring.hpp"
 #include "core/log.hpp"
 #include "core/signing_key.hpp"
 #include "domain/codelists.hpp"
@@ -166,7 +171,7 @@ struct UserCommand {
 // `ctims user ...`: account administration on this machine. It acts with the
 // operator's own authority (whoever can run the binary on the database can
 // already read it), so it checks no role.
-int User(const std::string& db, const UserCommand& cmd) {
+int User(const std::string& db, const std::string& key_file, const UserCommand& cmd) {
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
   ctims::app::IdentityStore* identity = ctims::app::AsIdentityStore(*store);
@@ -174,7 +179,20 @@ int User(const std::string& db, const UserCommand& cmd) {
     std::fprintf(stderr, "ctims: this storage backend has no identity store\n");
     return 1;
   }
-  ctims::app::AuthService auth(*identity, ctims::core::SystemClock());
+  // With a key file, TOTP secrets are sealed with it (without one, AuthService
+  // keeps its development fallback).
+  std::optional<ctims::core::KeyRing> ring;
+  if (!key_file.empty()) {
+    auto loaded = ctims::core::LoadKeyFile(key_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "ctims: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    ring.emplace(std::move(loaded).value());
+  }
+  ctims::app::AuthOptions auth_options;
+  auth_options.keyring = ring ? &*ring : nullptr;
+  ctims::app::AuthService auth(*identity, ctims::core::SystemClock(), auth_options);
   if ((cmd.action == "add" || cmd.action == "passwd") && !cmd.password_stdin) {
     std::fprintf(stderr, "ctims: give the password on standard input with --password-stdin\n");
     return 2;
@@ -341,6 +359,90 @@ int RunAuditVerify(const std::string& db, const AuditCommand& cmd) {
   return 1;
 }
 
+void PrintCounts(const std::map<int, std::int64_t>& counts) {
+  if (counts.empty()) std::printf("no sealed values in the database\n");
+  for (const auto& [version, n] : counts) {
+    if (version == 0) {
+      std::printf("  in clear (not yet sealed): %lld\n", static_cast<long long>(n));
+    } else {
+      std::printf("  key version %d: %lld values\n", version, static_cast<long long>(n));
+    }
+  }
+}
+
+struct KeysCommand {
+  std::string action;  // init, rotate, retire, status
+  int version = 0;
+  bool resume = false;
+};
+
+// `ctims keys ...`: the field encryption key file (issue 3 §7).
+int Keys(const std::string& db, const std::string& key_file, const KeysCommand& cmd) {
+  if (cmd.action == "init") {
+    if (auto s = ctims::core::InitKeyFile(key_file); !s.ok()) {
+      std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::printf("key file %s created (key version 1, mode 0600); back it up apart from the database\n",
+                key_file.c_str());
+    return 0;
+  }
+  auto store = OpenStore(db, /*migrate=*/true);
+  if (!store) return 1;
+  bool failed = false;
+  if (cmd.action == "rotate") {
+    auto report = ctims::app::RotateKeys(*store, key_file, /*add_version=*/!cmd.resume);
+    if (!report.ok()) {
+      std::fprintf(stderr, "ctims: %s\n", report.status().ToString().c_str());
+      return 1;
+    }
+    const auto total = [](const ctims::app::ResealCounts& c) { return static_cast<long long>(c.resealed); };
+    std::printf("key version %d is current; re-sealed %lld record values, %lld history values, %lld TOTP secrets\n",
+                report->key_version, total(report->records), total(report->history), total(report->secrets));
+    const std::int64_t were_clear = report->records.sealed_plaintext + report->history.sealed_plaintext;
+    if (were_clear > 0) {
+      std::printf("sealed %lld values that were stored in clear\n", static_cast<long long>(were_clear));
+    }
+    if (report->plain_secrets > 0) {
+      std::printf("%lld TOTP secrets were stored without a key file and were left alone: reset them\n",
+                  static_cast<long long>(report->plain_secrets));
+    }
+    for (const auto& where : report->unreadable_rows) {
+      std::fprintf(stderr, "ctims: cannot open a value of %s\n", where.c_str());
+    }
+    if (report->unreadable > 0) {
+      // Exit non-zero (after the counts below) so a script does not go on to retire.
+      std::fprintf(stderr, "ctims: %lld rows hold values that do not open; they keep their old key version\n",
+                   static_cast<long long>(report->unreadable));
+      failed = true;
+    }
+  } else if (cmd.action == "retire") {
+    if (auto s = ctims::app::RetireKeyVersion(*store, key_file, cmd.version); !s.ok()) {
+      std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::printf("key version %d removed from %s\n", cmd.version, key_file.c_str());
+    return 0;
+  } else if (!key_file.empty()) {  // status
+    auto ring = ctims::core::LoadKeyFile(key_file);
+    if (!ring.ok()) {
+      std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("key file %s: versions", key_file.c_str());
+    for (int v : ring->versions()) std::printf(" %d", v);
+    std::printf(" (current %d)\n", ring->current_version());
+  }
+  auto counts = ctims::app::CountSealedByVersion(*store);
+  if (!counts.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", counts.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("sealed values in the database by key version:\n");
+  PrintCounts(*counts);
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -349,6 +451,7 @@ int main(int argc, char** argv) {
   cli.set_version_flag("--version", CTIMS_VERSION);
 
   std::string db = kDefaultDb;
+  std::string key_file;  // --key-file, or $CTIMS_KEY_FILE
   std::string listen = "127.0.0.1:8080";
   bool access_log = false;
   bool serve_demo = false;
@@ -386,6 +489,22 @@ int main(int argc, char** argv) {
   auto* user_list = user->add_subcommand("list", "List users");
   for (auto* sub : {user_add, user_passwd, user_disable, user_enable, user_list}) {
     sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    sub->add_option("--key-file", key_file, "Key file sealing TOTP secrets")->envname("CTIMS_KEY_FILE");
+  }
+
+  KeysCommand keys_cmd;
+  auto* keys = cli.add_subcommand("keys", "Manage the field encryption key file");
+  keys->require_subcommand(1);
+  auto* keys_init = keys->add_subcommand("init", "Create a new key file (never overwrites one)");
+  auto* keys_rotate = keys->add_subcommand("rotate", "Add a key version and re-seal every value under it");
+  keys_rotate->add_flag("--resume", keys_cmd.resume, "Re-seal under the current version without adding one");
+  auto* keys_retire = keys->add_subcommand("retire", "Remove a key version no value uses any more");
+  keys_retire->add_option("version", keys_cmd.version, "Key version to remove")->required();
+  auto* keys_status = keys->add_subcommand("status", "Key versions in the file and values per version in the database");
+  for (auto* sub : {keys_init, keys_rotate, keys_retire, keys_status}) {
+    auto* option = sub->add_option("--key-file", key_file, "Key file (mode 0600)")->envname("CTIMS_KEY_FILE");
+    if (sub != keys_status) option->required();
+    if (sub != keys_init) sub->add_option("--db", db, "SQLite database file")->capture_default_str();
   }
 
   AuditCommand audit_cmd;
@@ -419,7 +538,11 @@ int main(int argc, char** argv) {
   if (cli.got_subcommand(serve)) return Serve(db, listen, access_log, serve_demo);
   if (cli.got_subcommand(user)) {
     for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
-    return User(db, user_cmd);
+    return User(db, key_file, user_cmd);
+  }
+  if (cli.got_subcommand(keys)) {
+    for (auto* sub : keys->get_subcommands()) keys_cmd.action = sub->get_name();
+    return Keys(db, key_file, keys_cmd);
   }
   if (cli.got_subcommand(audit)) {
     return audit_verify->parsed() ? RunAuditVerify(db, audit_cmd) : RunAuditCheckpoint(db, audit_cmd);

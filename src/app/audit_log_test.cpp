@@ -196,7 +196,7 @@ TEST_F(AuditLogTest, AppendIsPartOfTheCallersTransaction) {
     StoredRecord r;
     r.id = core::NewId();
     r.version = 1;
-    ASSERT_TRUE((*tx)->Insert({"persons", {}}, r).ok());
+    ASSERT_TRUE((*tx)->Insert({"persons", {}, true, ""}, r).ok());
     ASSERT_TRUE(log_.Append(**tx, Event("create", {r.id})).ok());
     ASSERT_TRUE(log_.Append(**tx, Event("update", {r.id})).ok());  // a second event in the same transaction
     ASSERT_TRUE((*tx)->Commit().ok());

@@ -114,6 +114,7 @@ class InMemoryRecordOps : public Base {
   core::Status AppendHistory(const HistoryEntry& e) override {
     if (!writable()) return core::Status::Internal("read tx");
     records().history.push_back(e);
+    records().history.back().seq = static_cast<std::int64_t>(records().history.size());  // as a store assigns it
     return core::Status::Ok();
   }
   core::Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view id) override {
@@ -138,6 +139,35 @@ class InMemoryRecordOps : public Base {
       out.push_back(it->second);
     }
     return out;
+  }
+
+  // ---- maintenance (key rotation) ----
+  core::Status RewriteBody(const TableDef& t, std::string_view id, std::int64_t version,
+                           std::string_view body) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto& table = records().tables[t.table];
+    auto it = table.find(std::string(id));
+    if (it == table.end()) return core::Status::NotFound("no record");
+    if (it->second.version != version) return core::Status::Conflict("stale");
+    it->second.body = std::string(body);
+    return core::Status::Ok();
+  }
+  core::Result<std::vector<HistoryEntry>> ListHistory(std::int64_t after_seq, std::size_t limit) override {
+    std::vector<HistoryEntry> out;
+    for (const auto& e : records().history) {  // appended in seq order
+      if (e.seq > after_seq && out.size() < limit) out.push_back(e);
+    }
+    return out;
+  }
+  core::Status RewriteHistoryChanges(std::int64_t seq, std::string_view changes) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (auto& e : records().history) {
+      if (e.seq == seq) {
+        e.changes = std::string(changes);
+        return core::Status::Ok();
+      }
+    }
+    return core::Status::NotFound("no history entry");
   }
 
  protected:

@@ -181,6 +181,24 @@ class StoreTransaction {
   // At most `limit` rows with seq > after_seq, in increasing seq order (empty
   // at the end). Keyset pages: pass the last seq read as the next after_seq.
   virtual core::Result<std::vector<AuditRow>> ReadAudit(std::int64_t after_seq, std::size_t limit) = 0;
+  // ---- maintenance (key rotation) ----
+  // Re-sealing rewrites stored text without changing what it means, so these
+  // bypass the rules of ordinary writes: no version bump, no updated_at, no
+  // history entry, and history (otherwise append-only) may have its `changes`
+  // rewritten. Only app/key_rotation uses them. Writes need a kWrite
+  // transaction (kInternal otherwise).
+  //
+  // Replaces the body of record `id` when its version is still `version`;
+  // nothing else of the record changes. kNotFound when absent, kConflict when
+  // the version differs (the record was written since it was read).
+  virtual core::Status RewriteBody(const TableDef& table, std::string_view id, std::int64_t version,
+                                   std::string_view body) = 0;
+  // History entries of every resource with seq > after_seq, in seq order, at
+  // most `limit` (keyset pagination over the whole history).
+  virtual core::Result<std::vector<HistoryEntry>> ListHistory(std::int64_t after_seq, std::size_t limit) = 0;
+  // Replaces the `changes` of history entry `seq` (a JSON array text).
+  // kNotFound when no entry has that seq.
+  virtual core::Status RewriteHistoryChanges(std::int64_t seq, std::string_view changes) = 0;
 
   // Makes the work durable (acknowledged writes survive a crash).
   virtual core::Status Commit() = 0;

@@ -505,6 +505,57 @@ class SqliteTransaction final : public SqliteIdentityOps {
     return out;
   }
 
+  // ---- maintenance (key rotation) ----
+  Status RewriteBody(const TableDef& t, std::string_view id, std::int64_t version, std::string_view body) override {
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("UPDATE " + t.table + " SET body = ? WHERE id = ? AND version = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, body);
+    BindText(*stmt, 2, id);
+    sqlite3_bind_int64(*stmt, 3, version);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "rewrite body"));
+    if (sqlite3_changes(conn_->db()) == 0) return Missing(t, std::string(id));
+    return Status::Ok();
+  }
+
+  Result<std::vector<HistoryEntry>> ListHistory(std::int64_t after_seq, std::size_t limit) override {
+    auto stmt = conn_->Prepare(
+        "SELECT seq, resource, record_id, version, action, actor, at, changes FROM record_history "
+        "WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!stmt.ok()) return stmt.status();
+    sqlite3_bind_int64(*stmt, 1, after_seq);
+    sqlite3_bind_int64(*stmt, 2, static_cast<sqlite3_int64>(limit));
+    std::vector<HistoryEntry> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      out.push_back({sqlite3_column_int64(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2),
+                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5), ColumnText(*stmt, 6),
+                     ColumnText(*stmt, 7)});
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "list history");
+    return out;
+  }
+
+  Status RewriteHistoryChanges(std::int64_t seq, std::string_view changes) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("UPDATE record_history SET changes = ? WHERE seq = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, changes);
+    sqlite3_bind_int64(*stmt, 2, seq);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "rewrite history"));
+    if (sqlite3_changes(conn_->db()) == 0) return Status::NotFound("no history entry with this seq");
+    return Status::Ok();
+  }
+
+  Status StepWrite(sqlite3_stmt* stmt, std::string_view what) {
+    const int rc = sqlite3_step(stmt);
+    Status s = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), what);
+    sqlite3_reset(stmt);
+    return s;
+  }
+
   Status Commit() override {
     if (autocommit_) return Status::Ok();  // every statement committed on its own
     if (done_) return Status::Internal("transaction already finished");
