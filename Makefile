@@ -16,8 +16,7 @@ build: deps
 	cmake --build --preset release
 
 demo: build
-	build/release/ctims seed --db $(DEMO_DB)
-	build/release/ctims serve --db $(DEMO_DB) --listen $(LISTEN)
+	DEMO_DB=$(DEMO_DB) LISTEN=$(LISTEN) scripts/demo
 
 test: deps lint test-release test-asan
 	@echo "make test: all suites passed (release and ASan+UBSan)"

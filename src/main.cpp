@@ -8,13 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/field_cipher.hpp"
 #include "app/identity_store.hpp"
 #include "app/key_rotation.hpp"
 #include "app/record_service.hpp"
@@ -81,19 +82,40 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
-int Serve(const std::string& db, const std::string& listen, bool access_log, bool demo) {
+struct ServeCommand {
+  std::string listen = "127.0.0.1:8080";
+  bool access_log = false;
+  bool demo = false;
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls_proxy = false;  // a TLS-terminating proxy in front: Secure cookies, any address
+};
+
+int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
   ctims::http::ServerOptions options;
-  options.access_log = access_log;
-  if (!SplitListen(listen, options.host, options.port)) {
+  options.access_log = cmd.access_log;
+  if (!SplitListen(cmd.listen, options.host, options.port)) {
     std::fprintf(stderr, "ctims: --listen must be HOST:PORT\n");
     return 2;
   }
-  // Until access control exists, nothing but this machine may connect.
-  if (!ctims::http::IsLoopback(options.host)) {
-    std::fprintf(stderr, "ctims: refusing to listen on %s: only loopback addresses until access control lands\n",
+  if (cmd.tls_cert.empty() != cmd.tls_key.empty()) {
+    std::fprintf(stderr, "ctims: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  options.tls_cert_file = cmd.tls_cert;
+  options.tls_key_file = cmd.tls_key;
+  options.secure_cookies = !cmd.tls_cert.empty() || cmd.tls_proxy;
+  // Session cookies and personal data never cross a network in clear: off
+  // this machine, either ctims speaks TLS or a proxy in front of it does.
+  if (!ctims::http::IsLoopback(options.host) && cmd.tls_cert.empty() && !cmd.tls_proxy) {
+    std::fprintf(stderr,
+                 "ctims: refusing plain HTTP on %s: give --tls-cert and --tls-key, or --tls-proxy when a "
+                 "TLS-terminating proxy is in front\n",
                  options.host.c_str());
     return 2;
   }
+  const std::string& listen = cmd.listen;
+  const bool demo = cmd.demo;
   // Block the stop signals in every thread; one thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -101,6 +123,17 @@ int Serve(const std::string& db, const std::string& listen, bool access_log, boo
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Identifying fields are sealed at rest with keys kept outside the
+  // database: no key file, no service.
+  if (key_file.empty()) {
+    std::fprintf(stderr, "ctims: serve needs --key-file (or CTIMS_KEY_FILE); create one with `ctims keys init`\n");
+    return 2;
+  }
+  auto ring = ctims::core::LoadKeyFile(key_file);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+    return 2;
+  }
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
   auto* identity = ctims::app::AsIdentityStore(*store);
@@ -108,7 +141,9 @@ int Serve(const std::string& db, const std::string& listen, bool access_log, boo
     std::fprintf(stderr, "ctims: the %s backend has no identity store\n", store->BackendName().c_str());
     return 1;
   }
-  ctims::app::AuthService auth(*identity, ctims::core::SystemClock());
+  ctims::app::AuthOptions auth_options;
+  auth_options.keyring = &*ring;
+  ctims::app::AuthService auth(*identity, ctims::core::SystemClock(), auth_options);
   // Demo accounts have published passwords: never on a real database.
   auto has_demo = auth.HasDemoUsers();
   if (!has_demo.ok()) {
@@ -121,7 +156,14 @@ int Serve(const std::string& db, const std::string& listen, bool access_log, boo
                  "--demo\n");
     return 2;
   }
-  ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock());
+  ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
+  ctims::app::FieldCipher cipher(*ring);
+  ctims::app::RecordServiceOptions record_options;
+  record_options.audit = &audit;
+  record_options.cipher = &cipher;
+  ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock(),
+                                    record_options);
+  options.audit = &audit;
   ctims::http::HttpServer server(service, auth, *store, options);
   if (auto s = server.Bind(); !s.ok()) {
     std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());
@@ -134,7 +176,9 @@ int Serve(const std::string& db, const std::string& listen, bool access_log, boo
     server.Stop();
   });
   stopper.detach();
-  Log(LogLevel::kInfo, "ctims " CTIMS_VERSION " serving http://" + listen + " on " + store->BackendName());
+  Log(LogLevel::kInfo, std::string("ctims " CTIMS_VERSION " serving ") +
+                           (options.tls_cert_file.empty() ? "http" : "https") + "://" + listen + " on " +
+                           store->BackendName());
   std::printf("listening on %s:%d\n", options.host.c_str(), server.port());
   std::fflush(stdout);
   server.Run();
@@ -452,15 +496,23 @@ int main(int argc, char** argv) {
 
   std::string db = kDefaultDb;
   std::string key_file;  // --key-file, or $CTIMS_KEY_FILE
-  std::string listen = "127.0.0.1:8080";
-  bool access_log = false;
-  bool serve_demo = false;
+  // Every option can also come from a configuration file (INI/TOML, one
+  // section per subcommand, e.g. [serve] key-file = "/etc/ctims/ctims.key").
+  cli.set_config("--config", "", "Read options from this file (see docs/deploy.md)");
+  ServeCommand serve_cmd;
 
   auto* serve = cli.add_subcommand("serve", "Serve the JSON API (applies pending migrations first)");
   serve->add_option("--db", db, "SQLite database file")->capture_default_str();
-  serve->add_option("--listen", listen, "HOST:PORT to listen on (loopback only for now)")->capture_default_str();
-  serve->add_flag("--access-log", access_log, "Log one line per request (method, path, status)");
-  serve->add_flag("--demo", serve_demo, "Allow a database with demo accounts (make demo)");
+  serve->add_option("--listen", serve_cmd.listen, "HOST:PORT to listen on (off loopback: TLS or --tls-proxy)")
+      ->capture_default_str();
+  serve->add_flag("--access-log", serve_cmd.access_log, "Log one line per request (method, path, status)");
+  serve->add_option("--key-file", key_file, "Field encryption key file (mode 0600; ctims keys init)")
+      ->envname("CTIMS_KEY_FILE");
+  serve->add_option("--tls-cert", serve_cmd.tls_cert, "TLS certificate chain (PEM)");
+  serve->add_option("--tls-key", serve_cmd.tls_key, "TLS private key (PEM)");
+  serve->add_flag("--tls-proxy", serve_cmd.tls_proxy,
+                  "A TLS-terminating proxy is in front: Secure cookies, any listen address");
+  serve->add_flag("--demo", serve_cmd.demo, "Allow a database with demo accounts (make demo)");
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   migrate->add_option("--db", db, "SQLite database file")->capture_default_str();
@@ -535,7 +587,7 @@ int main(int argc, char** argv) {
     std::printf("ctims %s\n", CTIMS_VERSION);
     return 0;
   }
-  if (cli.got_subcommand(serve)) return Serve(db, listen, access_log, serve_demo);
+  if (cli.got_subcommand(serve)) return Serve(db, key_file, serve_cmd);
   if (cli.got_subcommand(user)) {
     for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
     return User(db, key_file, user_cmd);

@@ -72,7 +72,7 @@ class KeyRotationTest : public ::testing::Test {
       const json plain = Plain(i);
       json body = plain;
       EXPECT_TRUE(cipher.SealBody(persons, id, body).ok());
-      StoredRecord r{id,         1, "t", "t", std::vector<std::optional<std::string>>(persons.ColumnNames().size()),
+      StoredRecord r{id,          1, "t", "t", std::vector<std::optional<std::string>>(persons.ColumnNames().size()),
                      body.dump(), {}};
       EXPECT_TRUE(tx->Insert(TableFor(persons), r).ok());
       json changes = domain::Diff(json(), plain);

@@ -4,6 +4,10 @@
 
 #include <charconv>
 
+#include "core/log.hpp"
+
+#include "app/audit_log.hpp"
+#include "app/field_cipher.hpp"
 #include "core/id.hpp"
 #include "domain/diff.hpp"
 #include "domain/validation.hpp"
@@ -16,9 +20,12 @@ using core::Result;
 using core::Status;
 using nlohmann::json;
 
-// Splits a validated record into storage columns and the JSON body.
-StoredRecord ToStored(const domain::ResourceSpec& spec, const TableDef& table, const json& record) {
+// Splits a validated record into storage columns and the JSON body, sealing
+// the body's protected fields (bound to the row `id`) when a cipher is set.
+Result<StoredRecord> ToStored(const domain::ResourceSpec& spec, const TableDef& table, const json& record,
+                              const std::string& id, const FieldCipher* cipher) {
   StoredRecord out;
+  out.id = id;
   json body = json::object();
   for (const auto& [key, value] : record.items()) {
     const auto* field = spec.FindField(key);
@@ -33,15 +40,25 @@ StoredRecord ToStored(const domain::ResourceSpec& spec, const TableDef& table, c
       out.columns.emplace_back(std::nullopt);
     }
   }
+  if (cipher != nullptr) CTIMS_RETURN_IF_ERROR(cipher->SealBody(spec, id, body));
   out.body = body.dump();
   return out;
 }
 
+// The history form of a diff: protected values sealed to their entry.
+Result<std::string> ChangesText(const domain::ResourceSpec& spec, const std::string& id, std::int64_t version,
+                                json diff, const FieldCipher* cipher) {
+  if (cipher != nullptr) CTIMS_RETURN_IF_ERROR(cipher->SealChanges(spec, id, version, diff));
+  return diff.dump();
+}
+
 // The record's fields only (no metadata): the form that is validated and
 // diffed.
-Result<json> Fields(const TableDef& table, const StoredRecord& stored) {
+Result<json> Fields(const domain::ResourceSpec& spec, const TableDef& table, const StoredRecord& stored,
+                    const FieldCipher* cipher) {
   json record = json::parse(stored.body, nullptr, /*allow_exceptions=*/false);
   if (!record.is_object()) return Status::Internal("stored record body is not a JSON object");
+  if (cipher != nullptr) CTIMS_RETURN_IF_ERROR(cipher->OpenBody(spec, stored.id, record));
   for (size_t i = 0; i < table.columns.size() && i < stored.columns.size(); ++i) {
     if (stored.columns[i]) record[table.columns[i]] = *stored.columns[i];
   }
@@ -371,7 +388,7 @@ Status RecordService::PropagateCaseAccess(StoreTransaction& tx, const json& case
   return tx.SetAccess(table, person->id, person_tag);
 }
 
-Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json& body, const Principal& caller) {
+Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const json& body, const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "create"));
   if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
   CTIMS_RETURN_IF_ERROR(RejectMetaFields(body, /*allow_version=*/false));
@@ -389,8 +406,7 @@ Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json&
   domain::DropNulls(record);
 
   const TableDef table = TableFor(spec);
-  StoredRecord stored = ToStored(spec, table, record);
-  stored.id = core::NewId(clock_);
+  CTIMS_ASSIGN_OR_RETURN(StoredRecord stored, ToStored(spec, table, record, core::NewId(clock_), options_.cipher));
   stored.version = 1;
   stored.created_at = stored.updated_at = Now();
 
@@ -409,19 +425,22 @@ Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json&
   if (spec.name == "cases" && stored.access.is_protected) {
     CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, record, stored.access));
   }
-  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-      {0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, domain::Diff(json(), record).dump()}));
+  CTIMS_ASSIGN_OR_RETURN(std::string changes,
+                         ChangesText(spec, stored.id, 1, domain::Diff(json(), record), options_.cipher));
+  CTIMS_RETURN_IF_ERROR(
+      tx->AppendHistory({0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, std::move(changes)}));
+  CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "create", spec.name, stored.id));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(record), stored);
   StripUnreadable(spec, caller.role, out);
   return out;
 }
 
-Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceSpec& spec, const std::string& id,
-                                                         const Principal& caller) {
+Result<RecordService::RecordText> RecordService::GetTextImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                                             const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "read"));
-  if (!ReadsEveryGroup(spec, caller.role)) {
-    CTIMS_ASSIGN_OR_RETURN(json record, Get(spec, id, caller));
+  if (!ReadsEveryGroup(spec, caller.role) || (options_.cipher != nullptr && spec.HasSealedFields())) {
+    CTIMS_ASSIGN_OR_RETURN(json record, GetImpl(spec, id, caller));
     const std::int64_t version = record.value("version", std::int64_t{0});
     return RecordText{record.dump(), version};
   }
@@ -470,7 +489,7 @@ Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceS
   return RecordText{std::move(out), stored->version};
 }
 
-Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
+Result<json> RecordService::GetImpl(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "read"));
   if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   const TableDef table = TableFor(spec);
@@ -484,14 +503,14 @@ Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::str
     CTIMS_ASSIGN_OR_RETURN(stored, ReadReachable(*tx, spec, id, reach));
   }
   if (!stored) return NotFoundIn(spec);
-  CTIMS_ASSIGN_OR_RETURN(json record, Fields(table, *stored));
+  CTIMS_ASSIGN_OR_RETURN(json record, Fields(spec, table, *stored, options_.cipher));
   json out = WithMeta(std::move(record), *stored);
   StripUnreadable(spec, caller.role, out);
   return out;
 }
 
-Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::string& id, const json& patch,
-                                   std::optional<std::int64_t> header_version, const Principal& caller) {
+Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const std::string& id, const json& patch,
+                                       std::optional<std::int64_t> header_version, const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "update"));
   if (!patch.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
   if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
@@ -510,7 +529,7 @@ Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::
     return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
   }
-  CTIMS_ASSIGN_OR_RETURN(json before, Fields(table, *current));
+  CTIMS_ASSIGN_OR_RETURN(json before, Fields(spec, table, *current, options_.cipher));
   json after = before;
   domain::MergePatch(after, changes);
   const auto context = Context();
@@ -518,14 +537,15 @@ Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::
   domain::DropNulls(after);
   json diff = domain::Diff(before, after);
   if (diff.empty()) {
+    tx.reset();  // no write: the audit event goes on its own
+    CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "update", spec.name, id, "unchanged"));
     json out = WithMeta(std::move(after), *current);
     StripUnreadable(spec, caller.role, out);
     return out;
   }
   CTIMS_RETURN_IF_ERROR(CheckReferences(spec, after, before, *tx, reach));
 
-  StoredRecord stored = ToStored(spec, table, after);
-  stored.id = current->id;
+  CTIMS_ASSIGN_OR_RETURN(StoredRecord stored, ToStored(spec, table, after, current->id, options_.cipher));
   stored.version = current->version + 1;
   stored.created_at = current->created_at;
   stored.updated_at = Now();
@@ -541,16 +561,19 @@ Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::
   if (spec.name == "cases" && !(stored.access == current->access)) {
     CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, after, stored.access));
   }
+  CTIMS_ASSIGN_OR_RETURN(std::string history,
+                         ChangesText(spec, stored.id, stored.version, std::move(diff), options_.cipher));
   CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-      {0, spec.name, stored.id, stored.version, "update", caller.user_id, stored.updated_at, diff.dump()}));
+      {0, spec.name, stored.id, stored.version, "update", caller.user_id, stored.updated_at, std::move(history)}));
+  CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "update", spec.name, stored.id));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(after), stored);
   StripUnreadable(spec, caller.role, out);
   return out;
 }
 
-Status RecordService::Delete(const domain::ResourceSpec& spec, const std::string& id,
-                             std::optional<std::int64_t> expected_version, const Principal& caller) {
+Status RecordService::DeleteImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                 std::optional<std::int64_t> expected_version, const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "delete"));
   if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   if (!expected_version) {
@@ -566,15 +589,18 @@ Status RecordService::Delete(const domain::ResourceSpec& spec, const std::string
     return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
   }
-  CTIMS_ASSIGN_OR_RETURN(json before, Fields(table, *current));
+  CTIMS_ASSIGN_OR_RETURN(json before, Fields(spec, table, *current, options_.cipher));
   CTIMS_RETURN_IF_ERROR(tx->Delete(table, id, *expected_version));
-  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-      {0, spec.name, id, current->version + 1, "delete", caller.user_id, Now(), domain::Diff(before, json()).dump()}));
+  CTIMS_ASSIGN_OR_RETURN(std::string changes,
+                         ChangesText(spec, id, current->version + 1, domain::Diff(before, json()), options_.cipher));
+  CTIMS_RETURN_IF_ERROR(
+      tx->AppendHistory({0, spec.name, id, current->version + 1, "delete", caller.user_id, Now(), std::move(changes)}));
+  CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "delete", spec.name, id));
   return tx->Commit();
 }
 
-Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListRequest& request,
-                                 const Principal& caller) {
+Result<json> RecordService::ListImpl(const domain::ResourceSpec& spec, const ListRequest& request,
+                                     const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "list"));
   ListQuery query;
   std::vector<FieldError> errors;
@@ -641,7 +667,7 @@ Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListReq
   }
   json out = {{"items", json::array()}, {"next_cursor", nullptr}};
   for (std::size_t i = 0; i < rows.size() && i < page; ++i) {
-    CTIMS_ASSIGN_OR_RETURN(json record, Fields(table, rows[i]));
+    CTIMS_ASSIGN_OR_RETURN(json record, Fields(spec, table, rows[i], options_.cipher));
     json item = WithMeta(std::move(record), rows[i]);
     StripUnreadable(spec, caller.role, item);
     out["items"].push_back(std::move(item));
@@ -650,7 +676,8 @@ Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListReq
   return out;
 }
 
-Result<json> RecordService::History(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
+Result<json> RecordService::HistoryImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                        const Principal& caller) {
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "history"));
   if (!core::IsCanonicalId(id)) return NotFoundIn(spec);
   std::vector<HistoryEntry> entries;
@@ -676,6 +703,7 @@ Result<json> RecordService::History(const domain::ResourceSpec& spec, const std:
   for (const auto& e : entries) {
     json changes = json::parse(e.changes, nullptr, /*allow_exceptions=*/false);
     if (!changes.is_array()) return Status::Internal("stored history is not a JSON array");
+    if (options_.cipher != nullptr) CTIMS_RETURN_IF_ERROR(options_.cipher->OpenChanges(spec, id, e.version, changes));
     json visible = json::array();
     for (auto& change : changes) {
       if (caller.role.CanRead(GroupOf(spec, change.value("path", std::string())))) visible.push_back(std::move(change));
@@ -689,7 +717,8 @@ Result<json> RecordService::History(const domain::ResourceSpec& spec, const std:
   return json{{"items", std::move(items)}};
 }
 
-Result<json> RecordService::BreakGlass(const std::string& case_id, const std::string& reason, const Principal& caller) {
+Result<json> RecordService::BreakGlassImpl(const std::string& case_id, const std::string& reason,
+                                           const Principal& caller) {
   const auto& spec = *domain::FindResource("cases");
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "break_glass"));
   const std::size_t length = CodePoints(reason);
@@ -714,11 +743,12 @@ Result<json> RecordService::BreakGlass(const std::string& case_id, const std::st
   grant.granted_at = reach.now;
   grant.expires_at = core::FormatTimestamp(clock_.Now() + options_.grant_duration);
   CTIMS_RETURN_IF_ERROR(tx->InsertGrant(grant));
+  CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "break_glass", spec.name, case_id));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   return json{{"case_id", case_id}, {"expires_at", grant.expires_at}};
 }
 
-Result<json> RecordService::Grants(const std::string& case_id, const Principal& caller) {
+Result<json> RecordService::GrantsImpl(const std::string& case_id, const Principal& caller) {
   const auto& spec = *domain::FindResource("cases");
   CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "read"));
   if (!core::IsCanonicalId(case_id)) return NotFoundIn(spec);
@@ -736,6 +766,157 @@ Result<json> RecordService::Grants(const std::string& case_id, const Principal& 
                      {"active", g.expires_at > reach.now}});
   }
   return json{{"items", std::move(items)}};
+}
+
+// ---- audit (issue 3 §6) -------------------------------------------------------
+
+namespace {
+
+const char* OutcomeOf(const Status& status) {
+  switch (status.code()) {
+    case core::StatusCode::kOk: return "ok";
+    case core::StatusCode::kPermissionDenied: return "denied";
+    case core::StatusCode::kUnauthenticated: return "unauthenticated";
+    case core::StatusCode::kNotFound: return "not_found";
+    case core::StatusCode::kInvalidArgument:
+    case core::StatusCode::kPayloadTooLarge: return "invalid";
+    case core::StatusCode::kConflict:
+    case core::StatusCode::kAlreadyExists: return "conflict";
+    case core::StatusCode::kUnavailable:
+    case core::StatusCode::kInternal: return "error";
+  }
+  return "error";
+}
+
+AuditEvent EventFor(const Principal& caller, std::string_view action, const std::string& resource,
+                    std::vector<std::string> ids, std::string_view outcome) {
+  AuditEvent e;
+  e.user_id = caller.user_id;
+  e.role = caller.role.code;
+  e.agency_id = caller.agency_id;
+  e.client_ip = caller.client_ip;
+  e.action = std::string(action);
+  e.resource = resource;
+  e.record_ids = std::move(ids);
+  e.outcome = std::string(outcome);
+  return e;
+}
+
+// Only canonical ids go into the log (a client's malformed id is input, not
+// an identifier).
+std::vector<std::string> IdsOf(const std::string& id) {
+  if (!core::IsCanonicalId(id)) return {};
+  return {id};
+}
+
+}  // namespace
+
+Status RecordService::AuditInTx(StoreTransaction& tx, const Principal& caller, std::string_view action,
+                                const std::string& resource, const std::string& id) {
+  if (options_.audit == nullptr) return Status::Ok();
+  return options_.audit->Append(tx, EventFor(caller, action, resource, IdsOf(id), "ok"));
+}
+
+Status RecordService::AuditRecord(const Principal& caller, std::string_view action, const std::string& resource,
+                                  std::vector<std::string> ids, std::string_view outcome) {
+  if (options_.audit == nullptr) return Status::Ok();
+  return options_.audit->Record(EventFor(caller, action, resource, std::move(ids), outcome));
+}
+
+Status RecordService::AuditRecord(const Principal& caller, std::string_view action, const std::string& resource,
+                                  const std::string& id, std::string_view outcome) {
+  return AuditRecord(caller, action, resource, IdsOf(id), outcome);
+}
+
+void RecordService::AuditFailure(const Principal& caller, std::string_view action, const domain::ResourceSpec& spec,
+                                 const std::string& id, const Status& status) {
+  // Failed reads of reference data are nobody's business; failed writes,
+  // anything about personal data and every refusal are.
+  const bool read = action == "read" || action == "list" || action == "history";
+  if (read && !spec.personal && status.code() != core::StatusCode::kPermissionDenied) return;
+  if (Status s = AuditRecord(caller, action, spec.name, id, OutcomeOf(status)); !s.ok()) {
+    core::Log(core::LogLevel::kError, "audit event lost: " + s.ToString());
+  }
+}
+
+Result<json> RecordService::Create(const domain::ResourceSpec& spec, const json& body, const Principal& caller) {
+  auto r = CreateImpl(spec, body, caller);
+  if (!r.ok()) AuditFailure(caller, "create", spec, "", r.status());
+  return r;
+}
+
+Result<json> RecordService::Get(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
+  auto r = GetImpl(spec, id, caller);
+  if (!r.ok()) {
+    AuditFailure(caller, "read", spec, id, r.status());
+    return r;
+  }
+  // A read that cannot be audited is not served.
+  if (spec.personal) CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "read", spec.name, id, "ok"));
+  return r;
+}
+
+Result<RecordService::RecordText> RecordService::GetText(const domain::ResourceSpec& spec, const std::string& id,
+                                                         const Principal& caller) {
+  auto r = GetTextImpl(spec, id, caller);
+  if (!r.ok()) {
+    AuditFailure(caller, "read", spec, id, r.status());
+    return r;
+  }
+  if (spec.personal) CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "read", spec.name, id, "ok"));
+  return r;
+}
+
+Result<json> RecordService::Update(const domain::ResourceSpec& spec, const std::string& id, const json& patch,
+                                   std::optional<std::int64_t> expected_version, const Principal& caller) {
+  auto r = UpdateImpl(spec, id, patch, expected_version, caller);
+  if (!r.ok()) AuditFailure(caller, "update", spec, id, r.status());
+  return r;
+}
+
+Status RecordService::Delete(const domain::ResourceSpec& spec, const std::string& id,
+                             std::optional<std::int64_t> expected_version, const Principal& caller) {
+  Status s = DeleteImpl(spec, id, expected_version, caller);
+  if (!s.ok()) AuditFailure(caller, "delete", spec, id, s);
+  return s;
+}
+
+Result<json> RecordService::List(const domain::ResourceSpec& spec, const ListRequest& request,
+                                 const Principal& caller) {
+  auto r = ListImpl(spec, request, caller);
+  if (!r.ok()) {
+    AuditFailure(caller, "list", spec, "", r.status());
+    return r;
+  }
+  if (spec.personal) {
+    std::vector<std::string> ids;
+    for (const auto& item : (*r)["items"]) ids.push_back(item["id"].get<std::string>());
+    CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "list", spec.name, std::move(ids), "ok"));
+  }
+  return r;
+}
+
+Result<json> RecordService::History(const domain::ResourceSpec& spec, const std::string& id, const Principal& caller) {
+  auto r = HistoryImpl(spec, id, caller);
+  if (!r.ok()) {
+    AuditFailure(caller, "history", spec, id, r.status());
+    return r;
+  }
+  if (spec.personal) CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "history", spec.name, id, "ok"));
+  return r;
+}
+
+Result<json> RecordService::BreakGlass(const std::string& case_id, const std::string& reason, const Principal& caller) {
+  auto r = BreakGlassImpl(case_id, reason, caller);
+  if (!r.ok()) AuditFailure(caller, "break_glass", *domain::FindResource("cases"), case_id, r.status());
+  return r;
+}
+
+Result<json> RecordService::Grants(const std::string& case_id, const Principal& caller) {
+  auto r = GrantsImpl(case_id, caller);
+  const Status status = r.ok() ? Status::Ok() : r.status();
+  if (Status s = AuditRecord(caller, "read", "access-grants", case_id, OutcomeOf(status)); !s.ok()) return s;
+  return r;
 }
 
 }  // namespace ctims::app

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,9 @@
 #include "domain/schema.hpp"
 
 namespace ctims::app {
+
+class AuditLog;
+class FieldCipher;
 
 struct ListRequest {
   std::vector<std::pair<std::string, std::string>> filters;  // query parameters other than limit/cursor
@@ -36,6 +40,14 @@ struct RecordServiceOptions {
   // How long an agency's location path is cached (jurisdiction scope). An
   // agency moved to another location reaches its new jurisdiction after this.
   std::chrono::seconds path_cache_ttl = std::chrono::seconds(60);
+  // Every write of any resource, and every read, list and history of a
+  // personal one, is audited (issue 3 §6): writes in their own transaction,
+  // reads before they are answered (a read that cannot be audited fails).
+  // Refusals and failures are audited too. nullptr only in unit tests.
+  AuditLog* audit = nullptr;
+  // Seals protected fields at rest, in records and their history (issue 3
+  // §7). nullptr only in unit tests and development databases.
+  const FieldCipher* cipher = nullptr;
 };
 
 // The case-registry use cases: create, read, update, delete, list and history
@@ -115,6 +127,34 @@ class RecordService {
   const domain::CodeLists& codelists() const { return codelists_; }
 
  private:
+  core::Result<nlohmann::json> CreateImpl(const domain::ResourceSpec& spec, const nlohmann::json& body,
+                                          const Principal& caller);
+  core::Result<nlohmann::json> GetImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                       const Principal& caller);
+  core::Result<RecordText> GetTextImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                       const Principal& caller);
+  core::Result<nlohmann::json> UpdateImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                          const nlohmann::json& patch, std::optional<std::int64_t> expected_version,
+                                          const Principal& caller);
+  core::Status DeleteImpl(const domain::ResourceSpec& spec, const std::string& id,
+                          std::optional<std::int64_t> expected_version, const Principal& caller);
+  core::Result<nlohmann::json> ListImpl(const domain::ResourceSpec& spec, const ListRequest& request,
+                                        const Principal& caller);
+  core::Result<nlohmann::json> HistoryImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                           const Principal& caller);
+  core::Result<nlohmann::json> BreakGlassImpl(const std::string& case_id, const std::string& reason,
+                                              const Principal& caller);
+  core::Result<nlohmann::json> GrantsImpl(const std::string& case_id, const Principal& caller);
+
+  core::Status AuditInTx(StoreTransaction& tx, const Principal& caller, std::string_view action,
+                         const std::string& resource, const std::string& id);
+  core::Status AuditRecord(const Principal& caller, std::string_view action, const std::string& resource,
+                           std::vector<std::string> ids, std::string_view outcome);
+  core::Status AuditRecord(const Principal& caller, std::string_view action, const std::string& resource,
+                           const std::string& id, std::string_view outcome);
+  void AuditFailure(const Principal& caller, std::string_view action, const domain::ResourceSpec& spec,
+                    const std::string& id, const core::Status& status);
+
   struct Reach;  // the caller's resolved scope
   core::Result<Reach> ResolveReach(StoreTransaction& tx, const Principal& caller);
   core::Result<std::string> AgencyPath(StoreTransaction& tx, const std::string& agency_id);

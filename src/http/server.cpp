@@ -14,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/id.hpp"
 #include "core/log.hpp"
 #include "domain/schema.hpp"
 #include "http/auth_json.hpp"
@@ -334,7 +335,16 @@ class HttpServer::Impl {
     Configure();
   }
 
+  static std::unique_ptr<httplib::Server> MakeServer(const ServerOptions& options) {
+    if (options.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+    return std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+  }
+
   core::Status Bind() {
+    if (!server_.is_valid()) {
+      return core::Status::Unavailable("cannot use the TLS certificate or key (" + options_.tls_cert_file + ", " +
+                                       options_.tls_key_file + ")");
+    }
     // cpp-httplib's default socket options add SO_REUSEPORT, which lets a
     // second server bind the same port and silently split the traffic
     // between two databases; keep only SO_REUSEADDR and remember the socket.
@@ -388,7 +398,9 @@ class HttpServer::Impl {
                 {{"Content-Type", "media_type", "expected application/json"}});
       return httplib::Server::HandlerResponse::Handled;
     });
-    server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    const bool tls = !options_.tls_cert_file.empty();
+    server_.set_post_routing_handler([tls](const httplib::Request&, httplib::Response& res) {
+      if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
       res.set_header("Cache-Control", "no-store");
       res.set_header("X-Content-Type-Options", "nosniff");
       res.set_header("Referrer-Policy", "no-referrer");
@@ -486,6 +498,7 @@ class HttpServer::Impl {
     principal->client_ip = req.remote_addr;
     if (IsStateChanging(req.method) && !app::AuthService::CheckCsrf(*principal, req.get_header_value(kCsrfHeader))) {
       if (reader != nullptr) res.set_header("Connection", "close");
+      Audit(&*principal, "denied", route.resource.empty() ? "request" : route.resource, "", "csrf");
       return SendError(res, 403, "csrf", std::string("send the session's CSRF token in ") + kCsrfHeader,
                        {{kCsrfHeader, "csrf", "missing or wrong"}});
     }
@@ -572,7 +585,7 @@ class HttpServer::Impl {
         SendJson(res, 200, r->dump());
       };
     }
-    if (RouteHandler h = MakeAuthHandler(route); h) return h;
+    if (RouteHandler h = MakeAuthHandler(route); h) return AuditedAuthHandler(route, std::move(h));
     core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
     std::abort();
   }
@@ -607,6 +620,68 @@ class HttpServer::Impl {
     return std::string("; Path=/api; HttpOnly; SameSite=Strict") + (options_.secure_cookies ? "; Secure" : "");
   }
 
+  // Records a security event (no-op without an audit log). Failures to audit
+  // are logged: the response has already been decided by then.
+  void Audit(const app::Principal* who, std::string_view action, const std::string& resource, const std::string& id,
+             std::string_view outcome) {
+    if (options_.audit == nullptr) return;
+    app::AuditEvent e;
+    if (who != nullptr) {
+      e.user_id = who->user_id;
+      e.role = who->role.code;
+      e.agency_id = who->agency_id;
+      e.client_ip = who->client_ip;
+    }
+    e.action = std::string(action);
+    e.resource = resource;
+    if (!id.empty()) e.record_ids.push_back(id);
+    e.outcome = std::string(outcome);
+    if (auto s = options_.audit->Record(e); !s.ok()) core::Log(core::LogLevel::kError, "audit: " + s.ToString());
+  }
+
+  static const char* OutcomeOfStatus(int status) {
+    if (status < 300) return "ok";
+    switch (status) {
+      case 400: return "invalid";
+      case 401: return "unauthenticated";
+      case 403: return "denied";
+      case 404: return "not_found";
+      case 409: return "conflict";
+      default: return "error";
+    }
+  }
+
+  // Account, role and session changes and reads of accounts are audited
+  // with their outcome. (Sign-in audits itself with the real outcome; break
+  // the glass and grants are audited by the record service.)
+  RouteHandler AuditedAuthHandler(const Route& route, RouteHandler handler) {
+    static const std::map<std::string, std::pair<const char*, const char*>, std::less<>> kEvents = {
+        {"sign_out", {"sign_out", "session"}},
+        {"totp_begin", {"totp_enrol", "session"}},
+        {"totp_confirm", {"totp_confirm", "session"}},
+        {"password", {"password_change", "session"}},
+        {"users_list", {"list", "users"}},
+        {"user_create", {"user_change", "users"}},
+        {"user_update", {"user_change", "users"}},
+        {"role_put", {"role_change", "roles"}},
+    };
+    auto it = kEvents.find(route.operation);
+    if (it == kEvents.end()) return handler;
+    const std::string action = it->second.first;
+    const std::string resource = it->second.second;
+    const bool has_id = route.path.find("{id}") != std::string::npos;
+    return [this, handler = std::move(handler), action, resource, has_id](
+               const httplib::Request& req, httplib::Response& res, const std::vector<std::string>& p,
+               const httplib::ContentReader* reader, const app::Principal* who) {
+      handler(req, res, p, reader, who);
+      std::string id = has_id && !p.empty() && core::IsCanonicalId(p[0]) ? p[0] : "";
+      if (action == "user_change" && id.empty() && res.status == 201) {
+        id = json::parse(res.body, nullptr, false).value("id", std::string());
+      }
+      Audit(who, action, resource, id, OutcomeOfStatus(res.status));
+    };
+  }
+
   // Sessions, users, roles and break-the-glass (issue 3).
   RouteHandler MakeAuthHandler(const Route& route) {
     using Params = std::vector<std::string>;
@@ -624,6 +699,21 @@ class HttpServer::Impl {
         request->client_ip = req.remote_addr;
         app::SignInAudit audit;
         auto result = auth_.SignIn(*request, &audit);
+        if (options_.audit != nullptr) {
+          app::AuditEvent e;
+          e.user_id = audit.user_id;  // empty for an unknown username (which is never logged)
+          e.role = audit.role_code;
+          e.agency_id = audit.agency_id;
+          e.client_ip = req.remote_addr;
+          e.action = "sign_in";
+          e.resource = "session";
+          e.outcome = app::SignInOutcomeName(audit.outcome);
+          if (auto s = options_.audit->Record(e); !s.ok()) {
+            // An unaudited sign-in must not succeed.
+            if (result.ok()) (void)auth_.SignOut(result->token);
+            return Fail(res, s);
+          }
+        }
         if (!result.ok()) return Fail(res, result.status());
         res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + result->token + CookieAttributes());
         json out = {{"user", UserJson(result->user)},
@@ -809,7 +899,9 @@ class HttpServer::Impl {
   std::string openapi_;
   std::string codelist_index_;
   std::map<std::string, std::string, std::less<>> codelists_;
-  httplib::Server server_;
+  // An SSLServer when TLS is configured (cpp-httplib over OpenSSL).
+  std::unique_ptr<httplib::Server> owned_server_ = MakeServer(options_);
+  httplib::Server& server_ = *owned_server_;
   int port_ = -1;
   socket_t listen_fd_ = -1;
 };

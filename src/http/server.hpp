@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
@@ -22,6 +23,14 @@ struct ServerOptions {
   // The session cookie gets the Secure attribute (set when TLS is on, by the
   // server itself or by a terminating proxy in front of it).
   bool secure_cookies = false;
+  // TLS: PEM certificate chain and private key files. Both empty: plain HTTP
+  // (loopback, or behind a TLS-terminating proxy).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Security events the transport sees (sign-in and sign-out, CSRF refusals,
+  // account and role changes) go here; record use cases audit themselves.
+  // nullptr only in tests of the transport.
+  app::AuditLog* audit = nullptr;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.

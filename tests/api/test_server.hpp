@@ -21,12 +21,15 @@
 #include <utility>
 #include <vector>
 
+#include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/id.hpp"
+#include "core/keyring.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -132,12 +135,26 @@ class TestServer {
     auto migrated = store_->Migrate();
     if (!migrated.ok()) throw std::runtime_error("migrate: " + migrated.status().ToString());
 
-    service_ = std::make_unique<app::RecordService>(*store_, domain::CodeLists::Builtin(), clock_);
+    // As `ctims serve` runs: fields sealed with a key file outside the
+    // database, every request audited.
+    key_file_ = (dir_ / "ctims.key").string();
+    if (auto s = core::InitKeyFile(key_file_); !s.ok()) throw std::runtime_error("keys: " + s.ToString());
+    auto ring = core::LoadKeyFile(key_file_);
+    if (!ring.ok()) throw std::runtime_error("keys: " + ring.status().ToString());
+    ring_ = std::make_unique<core::KeyRing>(std::move(*ring));
+    cipher_ = std::make_unique<app::FieldCipher>(*ring_);
+    audit_ = std::make_unique<app::AuditLog>(*store_, clock_);
+    app::RecordServiceOptions record_options;
+    record_options.audit = audit_.get();
+    record_options.cipher = cipher_.get();
+    service_ = std::make_unique<app::RecordService>(*store_, domain::CodeLists::Builtin(), clock_, record_options);
     auto seeded = app::LoadReferenceData(*service_, app::SystemPrincipal());
     if (!seeded.ok()) throw std::runtime_error("seed: " + seeded.status().ToString());
     identity_ = app::AsIdentityStore(*store_);
     if (identity_ == nullptr) throw std::runtime_error("no identity store");
-    auth_ = std::make_unique<app::AuthService>(*identity_, clock_);
+    app::AuthOptions auth_options;
+    auth_options.keyring = ring_.get();
+    auth_ = std::make_unique<app::AuthService>(*identity_, clock_, auth_options);
     if (auto s = auth_->EnsureBuiltinRoles(); !s.ok()) throw std::runtime_error("roles: " + s.ToString());
     // The suite's own role: every record action on every resource, every
     // field group, scope "all" — the API behaviour under test is not access
@@ -151,6 +168,7 @@ class TestServer {
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = 32;
+    options.audit = audit_.get();
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
@@ -234,6 +252,8 @@ class TestServer {
   app::Store& store() { return *store_; }
   app::RecordService& service() { return *service_; }
   app::AuthService& auth() { return *auth_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::string& key_file() const { return key_file_; }
   // The session of "tester" (role test_all) that the ApiTest helpers use.
   const Session& session() const { return session_; }
 
@@ -246,6 +266,7 @@ class TestServer {
     server_.reset();
     auth_.reset();
     service_.reset();
+    audit_.reset();
     store_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -254,6 +275,10 @@ class TestServer {
   std::filesystem::path dir_;
   core::ManualClock clock_;
   std::unique_ptr<app::Store> store_;
+  std::string key_file_;
+  std::unique_ptr<core::KeyRing> ring_;
+  std::unique_ptr<app::FieldCipher> cipher_;
+  std::unique_ptr<app::AuditLog> audit_;
   std::unique_ptr<app::RecordService> service_;
   app::IdentityStore* identity_ = nullptr;
   std::unique_ptr<app::AuthService> auth_;

@@ -238,7 +238,8 @@ std::optional<Server> StartServer(const std::string& binary, const std::string& 
       continue;
     }
     const std::string listen = std::string(kHost) + ":" + std::to_string(s.port);
-    s.child = Child::Spawn({binary, "serve", "--db", db, "--listen", listen}, out, log);
+    s.child =
+        Child::Spawn({binary, "serve", "--db", db, "--key-file", dir + "/ctims.key", "--listen", listen}, out, log);
     if (!s.child) {
       error = std::string("fork failed: ") + std::strerror(errno);
       continue;
@@ -519,6 +520,13 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
         << Tail(dir.path() + "/seed.out") << Tail(dir.path() + "/seed.log");
   }
 
+  {
+    auto keys = Child::Spawn({*binary, "keys", "init", "--key-file", dir.path() + "/ctims.key"},
+                             dir.path() + "/keys.out", dir.path() + "/keys.log");
+    ASSERT_TRUE(keys);
+    const auto status = keys->Wait(std::chrono::seconds(30));
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << Tail(dir.path() + "/keys.log");
+  }
   {
     const std::string pw = dir.path() + "/password";
     {

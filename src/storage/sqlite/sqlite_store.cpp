@@ -620,7 +620,10 @@ class SqliteStore final : public app::Store, public app::IdentityStore {
       // acknowledged commit durable across power loss (WAL + NORMAL could
       // lose the last commits), which the crash test checks.
       if (i == 0) CTIMS_RETURN_IF_ERROR(Wrap(conn->Exec("PRAGMA journal_mode=WAL")));
-      CTIMS_RETURN_IF_ERROR(Wrap(conn->Exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")));
+      // temp_store=MEMORY: sorts and temporary tables never spill to files
+      // in /tmp (issue 3 canary test: no plaintext in temporary files).
+      CTIMS_RETURN_IF_ERROR(
+          Wrap(conn->Exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;")));
       pool_.Add(std::move(conn));
     }
     return Status::Ok();
