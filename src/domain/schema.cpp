@@ -409,6 +409,40 @@ ResourceSpec Personal(ResourceSpec spec, std::string case_field) {
   return spec;
 }
 
+ResourceSpec Consents() {
+  return {"consents",
+          "consents",
+          "Consent",
+          "The person's consent for one purpose: assistance and services, referral and disclosure to other "
+          "agencies, or use in statistics. Who recorded it and when is in the record's history; a withdrawal "
+          "is an update to Withdrawn with its date (issue 3 §4).",
+          {
+              Ref("case_id", "cases").Required(),
+              Code("cns_Purpose", "consent_purpose").Required().Filterable(),
+              Code("cns_Status", "consent_status").Required().Filterable(),
+              Date("cns_Date").Default("today").Describe("When consent was given or refused."),
+              Date("cns_WithdrawnOn"),
+              Code("cns_GivenBy", "consent_giver").Default("Self"),
+              Code("cns_Method", "consent_method"),
+              String("cns_Interpreter").Group(FieldGroup::kIdentity).Describe("Interpreter present, if any."),
+              Text("cns_Notes", 2000).Group(FieldGroup::kNarrative),
+          },
+          [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+            NotInFuture(r, ctx, "cns_Date", errors);
+            NotInFuture(r, ctx, "cns_WithdrawnOn", errors);
+            const bool withdrawn = StringOr(r, "cns_Status") == "Withdrawn";
+            if (withdrawn && !Has(r, "cns_WithdrawnOn")) {
+              errors.push_back({"cns_WithdrawnOn", "required_with", "a withdrawal needs its date"});
+            }
+            if (!withdrawn && Has(r, "cns_WithdrawnOn")) {
+              errors.push_back({"cns_WithdrawnOn", "forbidden_with", "only a withdrawn consent has cns_WithdrawnOn"});
+            }
+            DateOrder(r, "cns_Date", "cns_WithdrawnOn", errors);
+          },
+          false,
+          ""};
+}
+
 std::vector<ResourceSpec> Build() {
   return {Locations(),
           Agencies(),
@@ -419,7 +453,8 @@ std::vector<ResourceSpec> Build() {
           Personal(EmploymentEpisodes(), "case_id"),
           Personal(Claims(), "case_id"),
           Personal(ImmigrationStatuses(), "case_id"),
-          Personal(Assistance(), "case_id")};
+          Personal(Assistance(), "case_id"),
+          Personal(Consents(), "case_id")};
 }
 
 }  // namespace

@@ -301,6 +301,7 @@ struct World {
   std::string claim;
   std::string immigration;
   std::string assistance;
+  std::string consent;
 
   // Resource name -> id of its record.
   std::vector<std::pair<std::string, std::string>> ByResource() const {
@@ -313,7 +314,8 @@ struct World {
             {"employment-episodes", episode},
             {"claims", claim},
             {"immigration-statuses", immigration},
-            {"assistance", assistance}};
+            {"assistance", assistance},
+            {"consents", consent}};
   }
 };
 
@@ -536,6 +538,10 @@ class ApiTest : public ::testing::Test {
                                            {"spl_Type", "SocialCare"},
                                            {"ast_CostAmount", 150000},
                                            {"ast_CostCurrency", "LAK"}});
+    w.consent = CreateId("consents", {{"case_id", w.case_id},
+                                      {"cns_Purpose", "Referral"},
+                                      {"cns_Status", "Given"},
+                                      {"cns_Method", "Thumbprint"}});
     return w;
   }
 
