@@ -232,5 +232,82 @@ TEST_F(BreakGlassTest, OwningAgencySeesTheGrantOthersGetNotFound) {
   EXPECT_FALSE(grants["items"][0].value("active", true)) << "rule grant_duration: " << grants.dump();
 }
 
+TEST_F(BreakGlassTest, CaseOutOfScopeCannotBeOpenedByBreakingTheGlass) {
+  // A police investigator of another province: the case is outside the
+  // jurisdiction, so breaking the glass must not reach it (404 like a
+  // missing case), reason or not.
+  auto lp = server_->service().Create(*domain::FindResource("agencies"),
+                                      {{"org_Code", "LP-PPD-TEST"},
+                                       {"org_NameLo", "ກອງບັນຊາການປ້ອງກັນຄວາມສະຫງົບແຂວງຫຼວງພະບາງ"},
+                                       {"org_NameEn", "Luang Prabang Provincial Police (test)"},
+                                       {"org_Type", "LawEnforcement"},
+                                       {"org_Level", "provincial"},
+                                       {"location_id", SystemIdByCode(*server_, "locations", "loc_Code", "LA-LP")}},
+                                      app::SystemPrincipal());
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  server_->AddUser("police_lp", "LP-PPD-TEST", "police_breakglass");
+  const Session lp_police = server_->SignIn("police_lp");
+  Reply r = BreakGlass(lp_police, case_, kReason);
+  EXPECT_EQ(r.status, 404) << "rule scope: break the glass only within the role's scope: " << Describe(r);
+  ExpectReach(lp_police, false, "police of another province after a refused break-glass");
+  int status = 0;
+  EXPECT_TRUE(Grants(owner_, &status)["items"].empty());
+}
+
+TEST_F(BreakGlassTest, RecordMovedUnderAProtectedCaseBecomesProtected) {
+  // An event recorded under the agency's open case, then moved (case_id)
+  // under its protected case: it must be protected like everything else
+  // under that case.
+  const std::string moved = Create(owner_, "trafficking-events", {{"case_id", open_case_}, {"hte_Type", "Transit"}});
+  ASSERT_EQ(Call(*server_, police_, "GET", Url("trafficking-events", moved)).status, 200)
+      << "control: under the open case the police reach it";
+  Reply patch =
+      Call(*server_, owner_, "PATCH", Url("trafficking-events", moved), json{{"case_id", case_}, {"version", 1}});
+  ASSERT_EQ(patch.status, 200) << Describe(patch);
+  Reply r = Call(*server_, police_, "GET", Url("trafficking-events", moved));
+  EXPECT_EQ(r.status, 404) << "rule protected: a record now under a protected case must be out of reach of the "
+                              "police outside the owning agency: "
+                           << Describe(r);
+  EXPECT_FALSE(Listed(police_, "trafficking-events", moved)) << "rule protected: listed under a protected case";
+}
+
+TEST_F(BreakGlassTest, PersonStaysProtectedWhileAnyOfItsCasesIsProtected) {
+  // The same person gets a second protected case, which is later opened up:
+  // the first case is still protected, so its person must stay protected.
+  const std::string second =
+      Create(owner_, "cases", {{"person_id", person_}, {"owner_agency_id", hxy_agency_}, {"cas_Protected", true}});
+  ASSERT_EQ(Call(*server_, police_, "GET", Url("persons", person_)).status, 404);
+  Reply patch = Call(*server_, owner_, "PATCH", Url("cases", second), json{{"cas_Protected", false}, {"version", 1}});
+  ASSERT_EQ(patch.status, 200) << Describe(patch);
+  ASSERT_EQ(Call(*server_, police_, "GET", Url("cases", second)).status, 200) << "control: the second case is open";
+  ASSERT_EQ(Call(*server_, police_, "GET", Url("cases", case_)).status, 404) << "the first case is still protected";
+  Reply r = Call(*server_, police_, "GET", Url("persons", person_));
+  EXPECT_EQ(r.status, 404) << "rule protected: the person of a still-protected case became readable when another of "
+                              "its cases was unprotected: "
+                           << Describe(r);
+}
+
+TEST_F(BreakGlassTest, HistoryOfADeletedProtectedCaseStaysProtected) {
+  // A case deleted by its agency: its history (with the narrative) must not
+  // become readable to others, not even to a role of scope "all".
+  server_->AddUser("hxy_supervisor", "BK-DMC-HXY", "supervisor");
+  const Session supervisor = server_->SignIn("hxy_supervisor");
+  const std::string gone = Create(owner_, "cases",
+                                  {{"person_id", person_},
+                                   {"owner_agency_id", hxy_agency_},
+                                   {"cas_Protected", true},
+                                   {"cas_Summary", "Names the recruiter's family."}});
+  const Session& all_scope = server_->session();  // "tester", role test_all (scope all) of BK-DMC-TPH
+  ASSERT_EQ(Call(*server_, all_scope, "GET", Url("cases", gone) + "/history").status, 404)
+      << "control: protected while it exists";
+  Reply del = Call(*server_, supervisor, "DELETE", Url("cases", gone) + "?version=1");
+  ASSERT_EQ(del.status, 204) << Describe(del);
+  Reply r = Call(*server_, all_scope, "GET", Url("cases", gone) + "/history");
+  EXPECT_EQ(r.status, 404) << "rule protected: the history of a deleted protected case is readable outside its "
+                              "agency: "
+                           << Describe(r);
+  EXPECT_EQ(r.body.find("recruiter"), std::string::npos) << "the protected narrative leaked through history";
+}
+
 }  // namespace
 }  // namespace ctims::access_test

@@ -646,5 +646,45 @@ TEST_F(SessionTest, NobodyChangesTheirOwnRoleAgencyOrDisabledFlag) {
   EXPECT_EQ(worker_after->role_code, "supervisor");
 }
 
+TEST_F(SessionTest, ChangingTheOwnPasswordEndsEveryOtherSession) {
+  Session s = server_->SignIn("worker");
+  const Session other = server_->SignIn("worker");
+  Reply wrong = Call(*server_, s, "PUT", "/api/v1/session/password",
+                     json{{"current_password", "not my password at all"}, {"new_password", kNewPassword}});
+  EXPECT_EQ(wrong.status, 403) << Describe(wrong);
+  EXPECT_TRUE(HasFieldRule(wrong, "current_password", "invalid")) << Describe(wrong);
+  Reply r = Call(*server_, s, "PUT", "/api/v1/session/password",
+                 json{{"current_password", TestServer::kPassword}, {"new_password", kNewPassword}});
+  ASSERT_EQ(r.status, 204) << Describe(r);
+  EXPECT_EQ(Me(s).status, 200) << "this session stays";
+  EXPECT_EQ(Me(other).status, 401) << "rule password change ends other sessions";
+  EXPECT_EQ(SignInReply("worker", TestServer::kPassword).status, 401) << "the old password is dead";
+  EXPECT_EQ(SignInReply("worker", kNewPassword).status, 201);
+}
+
+TEST_F(SessionTest, AnAdministratorsChangeToAUserEndsThatUsersSessionsAtOnce) {
+  server_->AddUser("admin", "BK-PPD", "administrator");
+  auto enrolment = server_->auth().EnrolTotpForUser("admin");
+  ASSERT_TRUE(enrolment.ok());
+  const Session admin = server_->SignIn("admin", TestServer::kPassword, server_->TotpNow(enrolment->secret_base32));
+  // auth_service.hpp: "Setting the password, disabling, changing role or
+  // agency, or resetting TOTP signs the user out everywhere."
+  const std::vector<std::pair<std::string, json>> changes = {
+      {"password reset", {{"password", kNewPassword}}},
+      {"role change", {{"role", "supervisor"}}},
+      {"agency change", {{"agency", "BK-DMC-HXY"}}},
+      {"disable", {{"disabled", true}}},
+  };
+  for (const auto& [name, change] : changes) {
+    const std::string password = name == "password reset" ? TestServer::kPassword : kNewPassword;
+    const Session victim = server_->SignIn("worker", password);
+    ASSERT_EQ(Me(victim).status, 200);
+    Reply r = Call(*server_, admin, "PATCH", "/api/v1/users/" + worker_id_, change);
+    ASSERT_EQ(r.status, 200) << name << ": " << Describe(r);
+    EXPECT_EQ(Me(victim).status, 401) << "rule " << name << " ends the user's sessions (ASVS 3.3.1): the session "
+                                      << "opened before the " << name << " still works";
+  }
+}
+
 }  // namespace
 }  // namespace ctims::access_test
