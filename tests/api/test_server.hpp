@@ -30,6 +30,7 @@
 #include "core/crypto.hpp"
 #include "core/id.hpp"
 #include "core/keyring.hpp"
+#include "core/totp.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -231,16 +232,35 @@ class TestServer {
     if (auto s = (*tx)->Commit(); !s.ok()) throw std::runtime_error("commit: " + s.ToString());
   }
 
-  // Signs in over HTTP; throws when refused.
-  Session SignIn(const std::string& username, const std::string& password = kPassword) {
-    Reply r =
-        Send(port(), "POST", "/api/v1/session", json{{"username", username}, {"password", password}}.dump(), kJson);
+  // Signs in over HTTP (with `totp_code` when not empty); throws when refused.
+  Session SignIn(const std::string& username, const std::string& password = kPassword,
+                 const std::string& totp_code = "") {
+    json body = {{"username", username}, {"password", password}};
+    if (!totp_code.empty()) body["totp_code"] = totp_code;
+    Reply r = Send(port(), "POST", "/api/v1/session", body.dump(), kJson);
     if (r.status != 201) throw std::runtime_error("sign in " + username + ": " + Describe(r));
+    return SessionOf(r);
+  }
+
+  // The session a successful sign-in reply carries (cookie and CSRF token).
+  static Session SessionOf(const Reply& sign_in) {
     Session session;
-    const std::string set_cookie = r.Header("Set-Cookie");
+    const std::string set_cookie = sign_in.Header("Set-Cookie");
     session.cookie = set_cookie.substr(0, set_cookie.find(';'));
-    session.csrf = r.Json()["csrf_token"].get<std::string>();
+    const json body = sign_in.Json();
+    if (body.is_object() && body.contains("csrf_token") && body["csrf_token"].is_string()) {
+      session.csrf = body["csrf_token"].get<std::string>();
+    }
     return session;
+  }
+
+  // The current TOTP code (by the fixture's clock) for a base32 secret as
+  // returned by enrolment; "" when the secret is not base32.
+  std::string TotpNow(const std::string& secret_base32) const {
+    auto secret = core::Base32Decode(secret_base32);
+    if (!secret.ok()) return "";
+    const auto unix_seconds = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+    return core::TotpCode(*secret, unix_seconds);
   }
 
   ~TestServer() { Shutdown(); }
