@@ -181,7 +181,7 @@ class InMemoryRecordOps : public Base {
       case AccessFilter::Kind::kPath: in = tag.path.compare(0, f.value.size(), f.value) == 0; break;
     }
     if (!in) return false;
-    if (!tag.is_protected || tag.agency == f.viewer_agency) return true;
+    if (f.include_protected || !tag.is_protected || tag.agency == f.viewer_agency) return true;
     auto granted = HasGrant(f.viewer_user, tag.case_id, f.now);
     return granted.ok() && *granted;
   }

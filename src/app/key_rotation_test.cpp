@@ -77,7 +77,7 @@ class KeyRotationTest : public ::testing::Test {
       EXPECT_TRUE(tx->Insert(TableFor(persons), r).ok());
       json changes = domain::Diff(json(), plain);
       EXPECT_TRUE(cipher.SealChanges(persons, id, 1, changes).ok());
-      EXPECT_TRUE(tx->AppendHistory({0, persons.name, id, 1, "create", "local", "t", changes.dump()}).ok());
+      EXPECT_TRUE(tx->AppendHistory({0, persons.name, id, 1, "create", "local", "t", changes.dump(), {}}).ok());
     }
     EXPECT_TRUE(tx->Commit().ok());
   }

@@ -28,6 +28,7 @@ const Principal& SystemPrincipal() {
       p->role.write_groups.insert(g);
     }
     p->second_factor_done = true;
+    p->operator_access = true;
     return p;
   }();
   return *kSystem;

@@ -26,6 +26,9 @@ struct Principal {
   // ConfirmTotpEnrolment). Everything else must be refused: RequireFullSession.
   bool totp_enrolment_required = false;
   std::string client_ip;  // where the request came from (audit); set by the caller of Authenticate
+  // The operator at the command line (SystemPrincipal only): reaches
+  // protected cases too. Never set for a signed-in user.
+  bool operator_access = false;
 
   bool Allows(std::string_view resource, std::string_view action) const {
     return !totp_enrolment_required && role.Allows(resource, action);

@@ -266,6 +266,7 @@ Result<RecordService::Reach> RecordService::ResolveReach(StoreTransaction& tx, c
   f.viewer_user = caller.user_id;
   f.viewer_agency = caller.agency_id;
   f.now = reach.now;
+  f.include_protected = caller.operator_access;
   switch (caller.role.scope) {
     case domain::Scope::kOwn:
       f.kind = AccessFilter::Kind::kOwner;
@@ -300,7 +301,7 @@ static bool InScope(const AccessFilter& f, const AccessTag& tag) {
 
 Result<bool> RecordService::CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag) {
   if (!InScope(reach.filter, tag)) return false;
-  if (!tag.is_protected || tag.agency == reach.caller->agency_id) return true;
+  if (!tag.is_protected || tag.agency == reach.caller->agency_id || reach.filter.include_protected) return true;
   return tx.HasGrant(reach.caller->user_id, tag.case_id, reach.now);
 }
 
@@ -381,8 +382,27 @@ Status RecordService::PropagateCaseAccess(StoreTransaction& tx, const json& case
     person_tag.is_protected = true;
     person_tag.case_id = tag.case_id;
   } else if (person_tag.case_id == tag.case_id) {
+    // The person stays protected while any other case of theirs is.
     person_tag.is_protected = false;
     person_tag.case_id.clear();
+    ListQuery others;
+    others.filters.push_back({Filter::Kind::kColumn, "person_id", person->id});
+    others.limit = kMaxPageSize;
+    others.access = AccessFilter{};
+    others.access->include_protected = true;
+    const TableDef cases = TableFor(*domain::FindResource("cases"));
+    while (!person_tag.is_protected) {
+      CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(cases, others));
+      for (const auto& c : page) {
+        if (c.id != tag.case_id && c.access.is_protected) {
+          person_tag.is_protected = true;
+          person_tag.case_id = c.id;
+          break;
+        }
+      }
+      if (page.size() < others.limit) break;
+      others.after_id = page.back().id;
+    }
   }
   if (person_tag == person->access) return Status::Ok();
   return tx.SetAccess(table, person->id, person_tag);
@@ -427,8 +447,8 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   }
   CTIMS_ASSIGN_OR_RETURN(std::string changes,
                          ChangesText(spec, stored.id, 1, domain::Diff(json(), record), options_.cipher));
-  CTIMS_RETURN_IF_ERROR(
-      tx->AppendHistory({0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, std::move(changes)}));
+  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
+      {0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, std::move(changes), stored.access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "create", spec.name, stored.id));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(record), stored);
@@ -550,6 +570,10 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   stored.created_at = current->created_at;
   stored.updated_at = Now();
   stored.access = current->access;
+  if (!spec.case_field.empty()) {
+    // Moved under another case: it takes that case's reach and protection.
+    CTIMS_ASSIGN_OR_RETURN(stored.access, TagFor(spec, after, stored.id, *tx, caller, &current->access));
+  }
   if (spec.personal && spec.name == "cases") {
     CTIMS_ASSIGN_OR_RETURN(stored.access, TagFor(spec, after, stored.id, *tx, caller, &current->access));
     if (!InScope(reach.filter, stored.access)) {
@@ -563,8 +587,8 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   }
   CTIMS_ASSIGN_OR_RETURN(std::string history,
                          ChangesText(spec, stored.id, stored.version, std::move(diff), options_.cipher));
-  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-      {0, spec.name, stored.id, stored.version, "update", caller.user_id, stored.updated_at, std::move(history)}));
+  CTIMS_RETURN_IF_ERROR(tx->AppendHistory({0, spec.name, stored.id, stored.version, "update", caller.user_id,
+                                           stored.updated_at, std::move(history), stored.access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "update", spec.name, stored.id));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(after), stored);
@@ -593,8 +617,8 @@ Status RecordService::DeleteImpl(const domain::ResourceSpec& spec, const std::st
   CTIMS_RETURN_IF_ERROR(tx->Delete(table, id, *expected_version));
   CTIMS_ASSIGN_OR_RETURN(std::string changes,
                          ChangesText(spec, id, current->version + 1, domain::Diff(before, json()), options_.cipher));
-  CTIMS_RETURN_IF_ERROR(
-      tx->AppendHistory({0, spec.name, id, current->version + 1, "delete", caller.user_id, Now(), std::move(changes)}));
+  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
+      {0, spec.name, id, current->version + 1, "delete", caller.user_id, Now(), std::move(changes), current->access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "delete", spec.name, id));
   return tx->Commit();
 }
@@ -684,19 +708,20 @@ Result<json> RecordService::HistoryImpl(const domain::ResourceSpec& spec, const 
   {
     CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
     if (spec.personal) {
-      // The history of a personal record follows the record's reach; once
-      // the record is deleted, only an "all" scope still reads it.
+      // The history of a personal record follows the record's reach.
       CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
       CTIMS_ASSIGN_OR_RETURN(auto current, tx->Get(TableFor(spec), id));
+      CTIMS_ASSIGN_OR_RETURN(entries, tx->History(spec.name, id));
+      // A deleted record keeps the reach it had when it was deleted.
+      const AccessTag* tag = current ? &current->access : (entries.empty() ? nullptr : &entries.back().access);
       bool reachable = false;
-      if (current) {
-        CTIMS_ASSIGN_OR_RETURN(reachable, CanReach(*tx, reach, current->access));
-      } else {
-        reachable = caller.role.scope == domain::Scope::kAll;
+      if (tag != nullptr) {
+        CTIMS_ASSIGN_OR_RETURN(reachable, CanReach(*tx, reach, *tag));
       }
       if (!reachable) return NotFoundIn(spec);
+    } else {
+      CTIMS_ASSIGN_OR_RETURN(entries, tx->History(spec.name, id));
     }
-    CTIMS_ASSIGN_OR_RETURN(entries, tx->History(spec.name, id));
   }
   if (entries.empty()) return NotFoundIn(spec);
   json items = json::array();

@@ -76,6 +76,9 @@ struct AccessFilter {
   std::string viewer_user;
   std::string viewer_agency;
   std::string now;  // core::FormatTimestamp
+  // Protected rows pass too (the app's own bookkeeping and the operator's
+  // command-line work; never a user's request).
+  bool include_protected = false;
 };
 
 // Keyset pagination in id order: records with id > after_id, at most limit.
@@ -110,6 +113,9 @@ struct HistoryEntry {
   std::string actor;
   std::string at;
   std::string changes;  // JSON array text (domain::Diff)
+  // Personal resources: the record's reach when the entry was written, so
+  // that the history of a deleted record keeps its protection.
+  AccessTag access;
 };
 
 // One row of the tamper-evident audit log (app/audit_log.hpp computes the

@@ -179,6 +179,11 @@ json SamplePatch(const std::string& resource, FieldGroup group, int n) {
     if (group == G::kGeneral) return {{"ast_CostAmount", n}, {"ast_CostCurrency", "LAK"}};
     if (group == G::kNarrative) return {{"ast_Notes", "Notes " + s}};
   }
+  if (resource == "consents") {
+    if (group == G::kGeneral) return {{"cns_Method", n % 2 == 0 ? "Written" : "Thumbprint"}};
+    if (group == G::kIdentity) return {{"cns_Interpreter", "Interpreter " + s}};
+    if (group == G::kNarrative) return {{"cns_Notes", "Notes " + s}};
+  }
   return nullptr;
 }
 
@@ -399,6 +404,12 @@ class AuthorizationMatrixTest : public ::testing::TestWithParam<std::string> {
                                      {"ast_Date", api_test::kToday},
                                      {"ast_ServiceType", "Shelter"},
                                      {"ast_Notes", "Three nights."}});
+    w.main["consents"] = CreateAs(server(), owner, "consents",
+                                  {{"case_id", c},
+                                   {"cns_Purpose", "Referral"},
+                                   {"cns_Status", "Given"},
+                                   {"cns_Interpreter", "ນາງ ແກ້ວ"},
+                                   {"cns_Notes", "Explained in Lao."}});
     for (const auto& spec : domain::Resources()) {
       if (spec.personal) Register(w.main[spec.name], spec.name, w.tag);
     }
@@ -478,6 +489,7 @@ class AuthorizationMatrixTest : public ::testing::TestWithParam<std::string> {
       return {
           {"case_id", c}, {"agency_id", w.agency_id}, {"ast_Date", api_test::kToday}, {"ast_ServiceType", "Shelter"}};
     }
+    if (resource == "consents") return {{"case_id", c}, {"cns_Purpose", "Services"}, {"cns_Status", "Given"}};
     ADD_FAILURE() << "no minimal body for " << resource << ": add one to the matrix test";
     return json::object();
   }

@@ -28,11 +28,13 @@ class BreakGlassTest : public ::testing::Test {
     server_ = std::make_unique<TestServer>();
     const domain::Role* police = domain::FindBuiltinRole("police_investigator");
     ASSERT_NE(police, nullptr);
-    if (!police->permissions.contains({"cases", "break_glass"})) {
-      // The built-in role cannot break the glass (the lead decides the
-      // built-in roles): the same role plus the permission, as a custom role.
-      std::cout << "note: built-in police_investigator lacks (cases, break_glass); testing with a custom role\n";
-    }
+    // The built-in police role may break the glass; "police" below is the
+    // same role without that permission, to show it is needed.
+    domain::Role plain = *police;
+    plain.code = "police_no_breakglass";
+    plain.name_en = "Police investigator who may not break the glass";
+    plain.permissions.erase({"cases", "break_glass"});
+    server_->PutRole(domain::RoleToText(plain));
     domain::Role breaker = *police;
     breaker.code = "police_breakglass";
     breaker.name_en = "Police investigator who may break the glass";
@@ -41,7 +43,7 @@ class BreakGlassTest : public ::testing::Test {
 
     owner_id_ = server_->AddUser("hxy_worker", "BK-DMC-HXY", "case_worker");
     breaker_id_ = server_->AddUser("police_bg", "BK-PPD", "police_breakglass");
-    server_->AddUser("police", "BK-PPD", "police_investigator");
+    server_->AddUser("police", "BK-PPD", "police_no_breakglass");
     server_->AddUser("tph_worker", "BK-DMC-TPH", "case_worker");
     SignInAll();
 
@@ -158,7 +160,7 @@ TEST_F(BreakGlassTest, ReasonMustBeLongEnough) {
 
 TEST_F(BreakGlassTest, WithoutThePermissionIsForbidden) {
   Reply r = BreakGlass(police_, case_, kReason);
-  EXPECT_EQ(r.status, 403) << "rule permission: police_investigator lacks (cases, break_glass): " << Describe(r);
+  EXPECT_EQ(r.status, 403) << "rule permission: police without (cases, break_glass): " << Describe(r);
   EXPECT_EQ(ErrorCode(r), "permission_denied") << Describe(r);
   Reply worker = BreakGlass(tph_, case_, kReason);
   EXPECT_EQ(worker.status, 403) << "rule permission: case_worker lacks (cases, break_glass): " << Describe(worker);

@@ -294,6 +294,7 @@ class CsrfTest : public SessionTest {
     if (resource == "assistance") {
       return {{"case_id", case_}, {"agency_id", tph_}, {"ast_Date", api_test::kToday}, {"ast_ServiceType", "Shelter"}};
     }
+    if (resource == "consents") return {{"case_id", case_}, {"cns_Purpose", "Services"}, {"cns_Status", "Given"}};
     ADD_FAILURE() << "no create body for " << resource << ": add one to the CSRF test";
     return json::object();
   }
@@ -310,6 +311,7 @@ class CsrfTest : public SessionTest {
     if (resource == "claims") return {{"clm_Amount", counter_}, {"clm_Currency", "THB"}};
     if (resource == "immigration-statuses") return {{"imm_CrossingPoint", "Crossing " + n}};
     if (resource == "assistance") return {{"ast_CostAmount", counter_}, {"ast_CostCurrency", "LAK"}};
+    if (resource == "consents") return {{"cns_Method", counter_ % 2 == 0 ? "Written" : "Verbal"}};
     return json::object();
   }
 

@@ -21,10 +21,10 @@ TEST_F(ApiTest, Issue3_ConsentPerPurposeWithWithdrawal) {
       Post(Url("consents"), {{"case_id", w.case_id}, {"cns_Purpose", "Marketing"}, {"cns_Status", "Given"}}),
       "cns_Purpose", "codelist"));
   // A withdrawal needs its date; only a withdrawal has one.
-  EXPECT_TRUE(IsFieldError(Patch(Url("consents", id), {{"version", 1}, {"cns_Status", "Withdrawn"}}),
-                           "cns_WithdrawnOn", "required_with"));
-  EXPECT_TRUE(IsFieldError(Patch(Url("consents", id), {{"version", 1}, {"cns_WithdrawnOn", kToday}}),
-                           "cns_WithdrawnOn", "forbidden_with"));
+  EXPECT_TRUE(IsFieldError(Patch(Url("consents", id), {{"version", 1}, {"cns_Status", "Withdrawn"}}), "cns_WithdrawnOn",
+                           "required_with"));
+  EXPECT_TRUE(IsFieldError(Patch(Url("consents", id), {{"version", 1}, {"cns_WithdrawnOn", kToday}}), "cns_WithdrawnOn",
+                           "forbidden_with"));
   server().clock().Advance(std::chrono::hours(2));
   RefreshSession();
   Reply withdrawn =

@@ -70,7 +70,7 @@ class MaintenanceContractTest : public ::testing::TestWithParam<Backend> {
     r.body = body;
     auto tx = Begin(TxMode::kWrite);
     EXPECT_TRUE(tx->Insert(PersonTable(), r).ok());
-    EXPECT_TRUE(tx->AppendHistory({0, "persons", r.id, 1, "create", "local", r.created_at, "[]"}).ok());
+    EXPECT_TRUE(tx->AppendHistory({0, "persons", r.id, 1, "create", "local", r.created_at, "[]", {}}).ok());
     EXPECT_TRUE(tx->Commit().ok());
     return r;
   }
@@ -121,8 +121,8 @@ TEST_P(MaintenanceContractTest, ListHistoryPagesOverEveryResourceInSeqOrder) {
   for (int i = 0; i < 3; ++i) ids.push_back(PutPerson("{}").id);
   {
     auto tx = Begin(TxMode::kWrite);
-    ASSERT_TRUE(tx->AppendHistory({0, "cases", ids[0], 1, "create", "local", "t", "[]"}).ok());
-    ASSERT_TRUE(tx->AppendHistory({0, "persons", ids[0], 2, "update", "local", "t", "[]"}).ok());
+    ASSERT_TRUE(tx->AppendHistory({0, "cases", ids[0], 1, "create", "local", "t", "[]", {}}).ok());
+    ASSERT_TRUE(tx->AppendHistory({0, "persons", ids[0], 2, "update", "local", "t", "[]", {}}).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin(TxMode::kRead);
@@ -222,7 +222,7 @@ TEST_P(MaintenanceContractTest, Issue3_RotationResealsRecordsHistoryAndTotpSecre
     r.body = body.dump();
     auto tx = Begin(TxMode::kWrite);
     ASSERT_TRUE(tx->Insert(PersonTable(), r).ok());
-    ASSERT_TRUE(tx->AppendHistory({0, "persons", r.id, 1, "create", "local", r.created_at, changes.dump()}).ok());
+    ASSERT_TRUE(tx->AppendHistory({0, "persons", r.id, 1, "create", "local", r.created_at, changes.dump(), {}}).ok());
     ASSERT_TRUE(tx->Commit().ok());
     persons.emplace_back(r.id, plain);
   }

@@ -129,7 +129,7 @@ TEST_P(StoreContractTest, UncommittedWorkRollsBack) {
   {
     auto tx = store_->Begin(TxMode::kWrite);
     ASSERT_TRUE((*tx)->Insert(persons, r).ok());
-    ASSERT_TRUE((*tx)->AppendHistory({0, "persons", r.id, 1, "create", "t", r.created_at, "[]"}).ok());
+    ASSERT_TRUE((*tx)->AppendHistory({0, "persons", r.id, 1, "create", "t", r.created_at, "[]", {}}).ok());
   }  // destroyed without Commit
   EXPECT_FALSE(Read(persons, r.id));
   auto tx = store_->Begin(TxMode::kRead);
@@ -359,11 +359,18 @@ TEST_P(StoreContractTest, HistoryIsAppendOnlyInOrder) {
   const std::string id = core::NewId();
   for (int v = 1; v <= 3; ++v) {
     ASSERT_TRUE((*tx)
-                    ->AppendHistory({0, "persons", id, v, v == 1 ? "create" : "update", "u", "t",
-                                     R"([{"path":"a","from":null,"to":1}])"})
+                    ->AppendHistory({0,
+                                     "persons",
+                                     id,
+                                     v,
+                                     v == 1 ? "create" : "update",
+                                     "u",
+                                     "t",
+                                     R"([{"path":"a","from":null,"to":1}])",
+                                     {}})
                     .ok());
   }
-  ASSERT_TRUE((*tx)->AppendHistory({0, "cases", id, 1, "create", "u", "t", "[]"}).ok());
+  ASSERT_TRUE((*tx)->AppendHistory({0, "cases", id, 1, "create", "u", "t", "[]", {}}).ok());
   ASSERT_TRUE((*tx)->Commit().ok());
   tx = core::Status::Internal("released");
   tx = store_->Begin(TxMode::kRead);

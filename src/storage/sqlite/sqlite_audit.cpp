@@ -32,7 +32,10 @@ Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
 }
 
 void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
-  sqlite3_bind_text(stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  // An empty string_view may have a null data(), which SQLite binds as NULL
+  // (and "x <> NULL" is never true): text is always text.
+  sqlite3_bind_text(stmt, index, value.data() == nullptr ? "" : value.data(), static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
 }
 
 std::string Text(sqlite3_stmt* stmt, int index) {

@@ -120,7 +120,10 @@ void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::string
   }
 }
 void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
-  sqlite3_bind_text(stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  // An empty string_view may have a null data(), which SQLite binds as NULL
+  // (and "x <> NULL" is never true): text is always text.
+  sqlite3_bind_text(stmt, index, value.data() == nullptr ? "" : value.data(), static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
 }
 
 std::string ColumnText(sqlite3_stmt* stmt, int index) {
@@ -270,12 +273,14 @@ class SqliteTransaction final : public SqliteIdentityOps {
           access_params.push_back(PrefixEnd(a.value));
           break;
       }
-      sql +=
-          " AND (acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
-          " WHERE g.user_id = ? AND g.case_id = acl_case AND g.expires_at > ?))";
-      access_params.push_back(a.viewer_agency);
-      access_params.push_back(a.viewer_user);
-      access_params.push_back(a.now);
+      if (!a.include_protected) {
+        sql +=
+            " AND (acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
+            " WHERE g.user_id = ? AND g.case_id = acl_case AND g.expires_at > ?))";
+        access_params.push_back(a.viewer_agency);
+        access_params.push_back(a.viewer_user);
+        access_params.push_back(a.now);
+      }
     }
     for (const auto& f : q.filters) {
       if (!SafeIdentifier(f.field)) return Status::Internal("unsafe filter field");
@@ -469,8 +474,8 @@ class SqliteTransaction final : public SqliteIdentityOps {
   Status AppendHistory(const HistoryEntry& e) override {
     if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
     auto stmt = conn_->Prepare(
-        "INSERT INTO record_history (resource, record_id, version, action, actor, at, changes) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO record_history (resource, record_id, version, action, actor, at, changes, acl_user, acl_agency,"
+        " acl_path, acl_case, acl_protected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, e.resource);
     BindText(*stmt, 2, e.record_id);
@@ -479,6 +484,8 @@ class SqliteTransaction final : public SqliteIdentityOps {
     BindText(*stmt, 5, e.actor);
     BindText(*stmt, 6, e.at);
     BindText(*stmt, 7, e.changes);
+    int next = 8;
+    BindAccess(*stmt, next, e.access);
     const int rc = sqlite3_step(*stmt);
     Status s =
         rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "history");
@@ -488,17 +495,20 @@ class SqliteTransaction final : public SqliteIdentityOps {
 
   Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) override {
     auto stmt = conn_->Prepare(
-        "SELECT seq, resource, record_id, version, action, actor, at, changes FROM record_history "
-        "WHERE resource = ? AND record_id = ? ORDER BY seq");
+        "SELECT seq, resource, record_id, version, action, actor, at, changes, acl_user, acl_agency, acl_path, "
+        "acl_case, acl_protected FROM record_history WHERE resource = ? AND record_id = ? ORDER BY seq");
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, resource);
     BindText(*stmt, 2, record_id);
     std::vector<HistoryEntry> out;
     int rc = 0;
     while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
-      out.push_back({sqlite3_column_int64(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2),
-                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5), ColumnText(*stmt, 6),
-                     ColumnText(*stmt, 7)});
+      HistoryEntry e{sqlite3_column_int64(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2),
+                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5),
+                     ColumnText(*stmt, 6),           ColumnText(*stmt, 7), {}};
+      e.access = {ColumnText(*stmt, 8), ColumnText(*stmt, 9), ColumnText(*stmt, 10), ColumnText(*stmt, 11),
+                  sqlite3_column_int(*stmt, 12) != 0};
+      out.push_back(std::move(e));
     }
     sqlite3_reset(*stmt);
     if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "history");
@@ -529,9 +539,15 @@ class SqliteTransaction final : public SqliteIdentityOps {
     std::vector<HistoryEntry> out;
     int rc = 0;
     while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
-      out.push_back({sqlite3_column_int64(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2),
-                     sqlite3_column_int64(*stmt, 3), ColumnText(*stmt, 4), ColumnText(*stmt, 5), ColumnText(*stmt, 6),
-                     ColumnText(*stmt, 7)});
+      out.push_back({sqlite3_column_int64(*stmt, 0),
+                     ColumnText(*stmt, 1),
+                     ColumnText(*stmt, 2),
+                     sqlite3_column_int64(*stmt, 3),
+                     ColumnText(*stmt, 4),
+                     ColumnText(*stmt, 5),
+                     ColumnText(*stmt, 6),
+                     ColumnText(*stmt, 7),
+                     {}});
     }
     sqlite3_reset(*stmt);
     if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "list history");
