@@ -169,16 +169,26 @@ curl -fsS -o /dev/null -H "$cookie" "$url" || die "GET the case failed"
 
 # ---- fill: BENCH_AUDIT_EVENTS audited reads -----------------------------------
 # Each wrk thread stops after its share of answers (the few requests still in
-# flight on its other connections are answered and audited too).
+# flight on its other connections are answered and audited too) and leaves a
+# file saying so; wrk's main thread would sleep out its -d, so once every
+# thread is done the script sends it SIGINT, on which wrk prints its summary.
 per_thread=$(( (events + threads - 1) / threads ))
+mkdir -p "$work/fill"
 cat >"$work/fill.lua" <<LUA
+local next_id = 0
+setup = function(thread)
+  next_id = next_id + 1
+  thread:set("id", next_id)
+end
 local quota = $per_thread
 local count = 0
-local bad = 0
 response = function(status, headers, body)
   count = count + 1
-  if status ~= 200 then bad = bad + 1 end
-  if count >= quota then wrk.thread:stop() end
+  if count == quota then
+    local f = io.open("$work/fill/done-" .. id, "w")
+    f:close()
+    wrk.thread:stop()
+  end
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -192,10 +202,15 @@ echo "bench-audit-verify: load before: $(uptime | sed 's/^ *//')"
 # Background, so that a signal to this script stops wrk at once.
 wrk -t"$threads" -c"$connections" -d3600s -s "$work/fill.lua" -H "$cookie" "$url" >"$work/wrk-fill.txt" 2>&1 &
 wrk_pid=$!
+while kill -0 "$wrk_pid" 2>/dev/null && [ "$(find "$work/fill" -name 'done-*' | wc -l)" -lt "$threads" ]; do
+  kill -0 "$ctims_pid" 2>/dev/null || die "ctims died while filling: $(tail -5 "$work/ctims.log")"
+  sleep 0.2
+done
+kill -INT "$wrk_pid" 2>/dev/null || true
 rc=0
 wait "$wrk_pid" || rc=$?
 wrk_pid=""
-[ "$rc" -eq 0 ] || die "wrk failed: $(cat "$work/wrk-fill.txt")"
+[ "$rc" -eq 0 ] || die "wrk failed (exit $rc): $(cat "$work/wrk-fill.txt")"
 result=$(grep '^RESULT ' "$work/wrk-fill.txt") || die "no wrk result: $(cat "$work/wrk-fill.txt")"
 read -r _ req dur e_connect e_read e_write e_status e_timeout <<<"$result"
 if [ "$e_status" -ne 0 ] || [ $((e_connect + e_read + e_write + e_timeout)) -ne 0 ]; then
