@@ -1,7 +1,7 @@
 # The two set-up commands on a fresh Debian 12 machine:
 #   make demo   install, build, serve the demo on 127.0.0.1:8080 (SQLite under var/)
 #   make test   install, build, lint, and pass every suite (plain and ASan+UBSan)
-.PHONY: all deps build demo test test-release test-asan lint format check-layers bench clean
+.PHONY: all deps build demo test test-release test-asan lint format check-layers bench bench-case-read bench-audit-verify clean
 
 DEMO_DB ?= var/demo.db
 LISTEN ?= 127.0.0.1:8080
@@ -38,8 +38,17 @@ format:
 check-layers:
 	@scripts/check-layers
 
+# One after the other (never in parallel under make -j: they would measure
+# each other).
 bench: build
 	cmake --build --preset release --target bench-case-read
+	cmake --build --preset release --target bench-audit-verify
+
+bench-case-read: build
+	cmake --build --preset release --target bench-case-read
+
+bench-audit-verify: build
+	cmake --build --preset release --target bench-audit-verify
 
 clean:
 	rm -rf build

@@ -5,7 +5,16 @@
 # connections. Prints requests/s, p50 and p99 for both and the ratio of
 # ctims's throughput to nginx's.
 #
-#   bench/case_read.sh [CTIMS_BINARY]      (default: build/release/ctims)
+# ctims runs as in production: with a key file (identifying fields sealed at
+# rest, opened on every read), a bench user (role supervisor of BK-DMC-TPH)
+# signed in once, its session cookie on every request (CSRF token on POSTs),
+# and every read of the case audited (group commit, durable before the
+# answer). wrk sends the same Cookie header to nginx, so both get the same
+# request bytes.
+#
+#   bench/case_read.sh [CTIMS_BINARY]
+#
+# The binary: the argument, else $CTIMS_BIN, else build/release/ctims.
 #
 # Environment:
 #   BENCH_SECONDS=10       length of each measured wrk run
@@ -25,7 +34,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ctims="${1:-$repo/build/release/ctims}"
+ctims="${1:-${CTIMS_BIN:-$repo/build/release/ctims}}"
 seconds="${BENCH_SECONDS:-10}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
@@ -101,14 +110,24 @@ wait_http() {
   die "$url did not answer within 10 s"
 }
 
-# ---- ctims: database, data, server -------------------------------------
+# ---- ctims: key file, database, bench user, server ------------------------
 db="$work/bench.db"
+key="$work/bench.key"
+"$ctims" keys init --key-file "$key" >"$work/keys.log" 2>&1 || die "ctims keys init failed: $(cat "$work/keys.log")"
 "$ctims" seed --db "$db" >"$work/seed.log" 2>&1 || die "ctims seed failed: $(cat "$work/seed.log")"
+# A supervisor sees and writes the cases of its own agency (scope agency),
+# every field group: the case read below is the whole record.
+bench_user=bench.reader
+bench_agency=BK-DMC-TPH
+bench_password="bench-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+printf '%s\n' "$bench_password" |
+  "$ctims" user add "$bench_user" --agency "$bench_agency" --role supervisor --password-stdin \
+    --db "$db" --key-file "$key" >"$work/user.log" 2>&1 || die "ctims user add failed: $(cat "$work/user.log")"
 
 start_ctims() {
   for _ in 1 2 3 4 5; do
     ctims_port=$(free_port)
-    "${server_cpu[@]}" "$ctims" serve --db "$db" --listen "127.0.0.1:$ctims_port" >>"$work/ctims.log" 2>&1 &
+    "${server_cpu[@]}" "$ctims" serve --db "$db" --key-file "$key" --listen "127.0.0.1:$ctims_port" >>"$work/ctims.log" 2>&1 &
     ctims_pid=$!
     if wait_http "$ctims_pid" "http://127.0.0.1:$ctims_port/api/v1/health" "$work/ctims.log" \
       "listening on 127.0.0.1:$ctims_port"; then
@@ -122,12 +141,28 @@ start_ctims() {
 start_ctims
 api="http://127.0.0.1:$ctims_port/api/v1"
 
+# Sign in once: the session cookie goes on every request from here on, the
+# CSRF token on every POST. Both stay in $work (mode 0700 until nginx's
+# chmod below, which makes it traversable but not listable).
+printf '{"username":"%s","password":"%s"}' "$bench_user" "$bench_password" >"$work/signin.json"
+code=$(curl -sS -o "$work/signin.out" -D "$work/signin.headers" -w '%{http_code}' -X POST \
+  -H 'Content-Type: application/json' --data-binary "@$work/signin.json" "$api/session") || die "POST session failed"
+[ "$code" = 201 ] || die "sign-in -> $code: $(cat "$work/signin.out")"
+session=$(tr -d '\r' <"$work/signin.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *\(ctims_session=[^;]*\).*/\1/p' | head -1)
+csrf=$(grep -o '"csrf_token":"[^"]*"' "$work/signin.out" | cut -d'"' -f4)
+if [ -z "$session" ] || [ -z "$csrf" ]; then die "sign-in gave no session cookie or CSRF token"; fi
+cookie="Cookie: $session"
+csrf_header="X-CSRF-Token: $csrf"
+
+# get PATH: GET with the session and print the body; fails unless 2xx.
+get() { curl -fsS -H "$cookie" "$api/$1"; }
+
 # post RESOURCE JSON_FILE: POST and print the body; fails unless 201.
 post() {
   local out code
   out="$work/post.out"
   code=$(curl -sS -o "$out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    --data-binary "@$2" "$api/$1") || die "POST $1 failed"
+    -H "$cookie" -H "$csrf_header" --data-binary "@$2" "$api/$1") || die "POST $1 failed"
   [ "$code" = 201 ] || die "POST $1 -> $code: $(cat "$out")"
   cat "$out"
 }
@@ -136,9 +171,10 @@ post() {
 record_id() { grep -o '"id":"[0-9a-f-]*"' | head -1 | cut -d'"' -f4; }
 ids_of() { grep -o '"id":"[0-9a-f-]*"' | cut -d'"' -f4; }
 
-mapfile -t agencies < <(curl -fsS "$api/agencies?limit=20" | ids_of)
-mapfile -t locations < <(curl -fsS "$api/locations?limit=50" | ids_of)
-if [ ${#agencies[@]} -eq 0 ] || [ ${#locations[@]} -eq 0 ]; then die "seed data missing (agencies/locations)"; fi
+# The bench user's own agency owns every case (its role's scope).
+agency=$(get "agencies?org_Code=$bench_agency" | record_id) || die "GET agencies failed"
+mapfile -t locations < <(get "locations?limit=50" | ids_of)
+if [ -z "$agency" ] || [ ${#locations[@]} -eq 0 ]; then die "seed data missing (agency $bench_agency/locations)"; fi
 
 # The case that is read: a person and case filled the way a caseworker
 # would after a screening interview.
@@ -178,7 +214,7 @@ person_id=$(post persons "$work/person.json" | record_id)
 cat >"$work/case.json" <<JSON
 {
   "person_id": "$person_id",
-  "owner_agency_id": "${agencies[0]}",
+  "owner_agency_id": "$agency",
   "cas_Status": "Active",
   "cas_OpenedOn": "2024-02-06",
   "vic_TraffickingStatus": "PossibleVictimOfTrafficking",
@@ -210,7 +246,8 @@ case_id=$(post cases "$work/case.json" | record_id)
 [ -n "$case_id" ] || die "no id for the case"
 
 # BENCH_RECORDS other persons and cases, over one keep-alive connection per
-# batch (curl --config with "next" between requests).
+# batch (curl --config with "next" between requests; each request carries
+# the Cookie and X-CSRF-Token headers, since "next" resets them).
 first_names=("ບຸນມີ" "ວັນນະ" "ມະນີ" "ສຸກສະຫວັນ" "ຄຳຫຼ້າ" "ນາງ ແສງເດືອນ" "ທອງສີ" "ນາງ ພອນທິບ")
 family_names=("ສີສຸວັນ" "ແສງທອງ" "ວົງສາ" "ພົມວິຫານ" "ອິນທະວົງ" "ສີຫາລາດ")
 latin=("Bounmy" "Vanna" "Manee" "Souksavanh" "Khamla" "Sengdeuane" "Thongsy" "Phonethip")
@@ -221,8 +258,8 @@ for i in $(seq "$records"); do
   f=$((i % ${#first_names[@]}))
   s=$((i % ${#family_names[@]}))
   [ "$i" -gt 1 ] && echo next >>"$work/persons.curl"
-  printf 'url = "%s/persons"\nheader = "Content-Type: application/json"\nwrite-out = "\\n"\ndata-binary = "{\\"prs_FirstName\\":\\"%s\\",\\"prs_SecondName\\":\\"%s\\",\\"prs_LatinNames\\":[\\"%s %d\\"],\\"prs_Sex\\":\\"%s\\",\\"prs_Citizenship\\":[\\"LA\\"],\\"prs_EstimatedAge\\":%d,\\"prs_AgeEstimatedOn\\":\\"2024-01-15\\",\\"prs_IdentityDocuments\\":[{\\"doc_Type\\":\\"NationalIdCard\\",\\"doc_Number\\":\\"ID-%06d\\",\\"doc_IssuingCountry\\":\\"LA\\",\\"doc_Status\\":\\"HeldByPerson\\"}]}"\n' \
-    "$api" "${first_names[$f]}" "${family_names[$s]}" "${latin[$f]}" "$i" "${sexes[$f]}" $((14 + i % 30)) "$i" \
+  printf 'url = "%s/persons"\nheader = "Content-Type: application/json"\nheader = "%s"\nheader = "%s"\nwrite-out = "\\n"\ndata-binary = "{\\"prs_FirstName\\":\\"%s\\",\\"prs_SecondName\\":\\"%s\\",\\"prs_LatinNames\\":[\\"%s %d\\"],\\"prs_Sex\\":\\"%s\\",\\"prs_Citizenship\\":[\\"LA\\"],\\"prs_EstimatedAge\\":%d,\\"prs_AgeEstimatedOn\\":\\"2024-01-15\\",\\"prs_IdentityDocuments\\":[{\\"doc_Type\\":\\"NationalIdCard\\",\\"doc_Number\\":\\"ID-%06d\\",\\"doc_IssuingCountry\\":\\"LA\\",\\"doc_Status\\":\\"HeldByPerson\\"}]}"\n' \
+    "$api" "$cookie" "$csrf_header" "${first_names[$f]}" "${family_names[$s]}" "${latin[$f]}" "$i" "${sexes[$f]}" $((14 + i % 30)) "$i" \
     >>"$work/persons.curl"
 done
 mapfile -t persons < <(curl -sS --config "$work/persons.curl" | ids_of)
@@ -230,8 +267,8 @@ mapfile -t persons < <(curl -sS --config "$work/persons.curl" | ids_of)
 : >"$work/cases.curl"
 for i in "${!persons[@]}"; do
   [ "$i" -gt 0 ] && echo next >>"$work/cases.curl"
-  printf 'url = "%s/cases"\nheader = "Content-Type: application/json"\nwrite-out = "\\n"\ndata-binary = "{\\"person_id\\":\\"%s\\",\\"owner_agency_id\\":\\"%s\\",\\"vic_TraffickingStatus\\":\\"PossibleVictimOfTrafficking\\",\\"vic_TypeOfExploitation\\":[%s],\\"vic_MethodsOfControl\\":{\\"DebtBondage\\":\\"Yes\\",\\"WithholdsDocuments\\":\\"Yes\\"},\\"cas_Summary\\":\\"Screened at the border, case %d.\\"}"\n' \
-    "$api" "${persons[$i]}" "${agencies[$((i % ${#agencies[@]}))]}" "${exploitation[$((i % ${#exploitation[@]}))]//\"/\\\"}" "$i" \
+  printf 'url = "%s/cases"\nheader = "Content-Type: application/json"\nheader = "%s"\nheader = "%s"\nwrite-out = "\\n"\ndata-binary = "{\\"person_id\\":\\"%s\\",\\"owner_agency_id\\":\\"%s\\",\\"vic_TraffickingStatus\\":\\"PossibleVictimOfTrafficking\\",\\"vic_TypeOfExploitation\\":[%s],\\"vic_MethodsOfControl\\":{\\"DebtBondage\\":\\"Yes\\",\\"WithholdsDocuments\\":\\"Yes\\"},\\"cas_Summary\\":\\"Screened at the border, case %d.\\"}"\n' \
+    "$api" "$cookie" "$csrf_header" "${persons[$i]}" "$agency" "${exploitation[$((i % ${#exploitation[@]}))]//\"/\\\"}" "$i" \
     >>"$work/cases.curl"
 done
 ncases=$(curl -sS --config "$work/cases.curl" | ids_of | wc -l) || die "creating cases failed (see $work/ctims.log)"
@@ -240,7 +277,7 @@ ncases=$(curl -sS --config "$work/cases.curl" | ids_of | wc -l) || die "creating
 # The exact bytes ctims answers; nginx serves them at the same path.
 path="/api/v1/cases/$case_id"
 mkdir -p "$work/www/api/v1/cases"
-curl -fsS -o "$work/www$path" "http://127.0.0.1:$ctims_port$path" || die "GET $path failed"
+curl -fsS -H "$cookie" -o "$work/www$path" "http://127.0.0.1:$ctims_port$path" || die "GET $path failed"
 chmod 711 "$work"  # nginx workers may run as another user
 chmod -R a+rX "$work/www"
 
@@ -287,7 +324,7 @@ CONF
 }
 start_nginx
 
-curl -fsS -o "$work/from-nginx.json" "http://127.0.0.1:$nginx_port$path"
+curl -fsS -H "$cookie" -o "$work/from-nginx.json" "http://127.0.0.1:$nginx_port$path"
 cmp -s "$work/www$path" "$work/from-nginx.json" || die "nginx does not serve the same bytes as ctims"
 
 # ---- measure ----------------------------------------------------------------
@@ -315,10 +352,10 @@ run_wrk() {
 run() {
   local name=$1 url=$2 out result
   if [ "$warmup" != 0 ]; then
-    run_wrk -t"$threads" -c"$connections" -d"${warmup}s" "$url" >/dev/null 2>&1 || true
+    run_wrk -t"$threads" -c"$connections" -d"${warmup}s" -H "$cookie" "$url" >/dev/null 2>&1 || true
   fi
   out="$work/wrk-$name.txt"
-  run_wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$work/report.lua" "$url" >"$out" 2>&1 ||
+  run_wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$work/report.lua" -H "$cookie" "$url" >"$out" 2>&1 ||
     die "wrk against $name failed: $(cat "$out")"
   result=$(grep '^RESULT ' "$out") || die "no wrk result for $name: $(cat "$out")"
   read -r _ req dur p50 p99 e_connect e_read e_write e_status e_timeout <<<"$result"
@@ -333,6 +370,7 @@ run() {
 }
 
 echo "bench-case-read: GET $path ($(stat -c %s "$work/www$path") bytes), wrk -t$threads -c$connections -d${seconds}s --latency"
+echo "bench-case-read: ctims: signed in as $bench_user (supervisor, $bench_agency), identifying fields sealed, every read audited"
 if [ -n "${BENCH_SERVER_CPUS:-}${BENCH_WRK_CPUS:-}" ]; then
   echo "bench-case-read: ${records} other persons and cases; servers on CPUs ${BENCH_SERVER_CPUS:-any}, wrk on CPUs ${BENCH_WRK_CPUS:-any}"
 else
