@@ -496,11 +496,12 @@ int main(int argc, char** argv) {
 
   std::string db = kDefaultDb;
   std::string key_file;  // --key-file, or $CTIMS_KEY_FILE
-  // Every option can also come from a configuration file (INI/TOML, one
-  // section per subcommand, e.g. [serve] key-file = "/etc/ctims/ctims.key").
-  cli.set_config("--config", "", "Read options from this file (see docs/deploy.md)");
   ServeCommand serve_cmd;
 
+  // Every option can also come from a configuration file given before the
+  // subcommand, one section per subcommand (INI/TOML):
+  //   ctims --config /etc/ctims/ctims.conf serve   with   [serve] key-file = "..."
+  cli.set_config("--config", "", "Read options from this file (see docs/deploy.md)");
   auto* serve = cli.add_subcommand("serve", "Serve the JSON API (applies pending migrations first)");
   serve->add_option("--db", db, "SQLite database file")->capture_default_str();
   serve->add_option("--listen", serve_cmd.listen, "HOST:PORT to listen on (off loopback: TLS or --tls-proxy)")
