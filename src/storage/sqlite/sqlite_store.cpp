@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/embedded_file.hpp"
 #include "storage/sqlite/sqlite_identity.hpp"
+#include "storage/sqlite/sqlite_util.hpp"
 
 namespace ctims::storage::sqlite {
 
@@ -36,27 +37,11 @@ bool SafeIdentifier(std::string_view s) {
 }
 
 Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
-  const int primary = rc & 0xFF;
-  std::string msg = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable("database busy: " + msg);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    // "UNIQUE constraint failed: table.column" names schema objects only.
-    std::string column;
-    if (db != nullptr) {
-      std::string_view m = sqlite3_errmsg(db);
-      auto dot = m.rfind('.');
-      if (dot != std::string_view::npos) column = std::string(m.substr(dot + 1));
-    }
-    return Status::AlreadyExists("a record with this value already exists",
-                                 {{column, "unique", column + " must be unique"}});
-  }
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return UniqueViolation(db);
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
     return Status::Conflict("the change would break a reference between records");
   }
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
-    return Status::Unavailable("storage failure: " + msg);
-  }
-  return Status::Internal(msg);
+  return GenericError(rc, db, what);
 }
 
 class Connection final : public StatementCache {
@@ -110,26 +95,6 @@ class Connection final : public StatementCache {
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
-
-// Binds text or NULL.
-void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::string>& value) {
-  if (value) {
-    sqlite3_bind_text(stmt, index, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
-}
-void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
-  // An empty string_view may have a null data(), which SQLite binds as NULL
-  // (and "x <> NULL" is never true): text is always text.
-  sqlite3_bind_text(stmt, index, value.data() == nullptr ? "" : value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
-}
-
-std::string ColumnText(sqlite3_stmt* stmt, int index) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-  return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
-}
 
 std::string Quoted(const std::string& identifier) {
   return "\"" + identifier + "\"";
