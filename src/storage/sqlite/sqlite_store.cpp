@@ -297,10 +297,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
     BindText(*stmt, i++, r.body);
     if (t.personal) BindAccess(*stmt, i, r.access);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "insert");
-    sqlite3_reset(*stmt);
+    Status s = StepWrite(*stmt, "insert");
     if (s.code() == core::StatusCode::kConflict) {
       return Status::InvalidArgument("a reference names no record", {{"", "reference", "unknown record"}});
     }
@@ -323,10 +320,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     if (t.personal) BindAccess(*stmt, i, r.access);
     BindText(*stmt, i++, r.id);
     sqlite3_bind_int64(*stmt, i, expected_version);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "update");
-    sqlite3_reset(*stmt);
+    Status s = StepWrite(*stmt, "update");
     CTIMS_RETURN_IF_ERROR(s);
     if (sqlite3_changes(conn_->db()) == 0) return Missing(t, r.id);
     return Status::Ok();
@@ -339,10 +333,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, id);
     sqlite3_bind_int64(*stmt, 2, expected_version);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "delete");
-    sqlite3_reset(*stmt);
+    Status s = StepWrite(*stmt, "delete");
     if (s.code() == core::StatusCode::kConflict) {
       return Status::Conflict("other records still refer to this one; delete or relink them first");
     }
@@ -398,11 +389,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     BindText(*stmt, 4, g.reason);
     BindText(*stmt, 5, g.granted_at);
     BindText(*stmt, 6, g.expires_at);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "grant");
-    sqlite3_reset(*stmt);
-    return s;
+    return StepWrite(*stmt, "grant");
   }
 
   Result<bool> HasGrant(std::string_view user_id, std::string_view case_id, std::string_view now) override {
@@ -451,11 +438,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     BindText(*stmt, 7, e.changes);
     int next = 8;
     BindAccess(*stmt, next, e.access);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "history");
-    sqlite3_reset(*stmt);
-    return s;
+    return StepWrite(*stmt, "history");
   }
 
   Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) override {
