@@ -2,7 +2,7 @@
 
 // Internal to core: the owner-only files that hold key material (keyring.cpp's
 // field key file, signing_key.cpp's audit signing key file), and wiping the
-// strings that held it.
+// strings that held key material (crypto.cpp uses that too).
 //
 // Writing is atomic: the contents go to a new temporary file beside the
 // target (O_CREAT | O_EXCL | O_NOFOLLOW, mode exactly 0600 whatever the
