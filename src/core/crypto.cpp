@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <unordered_set>
 
+#include "core/secret_file.hpp"
+
 namespace ctims::core {
 namespace {
 
@@ -35,11 +37,6 @@ const unsigned char* Bytes(std::string_view s) {
 }
 unsigned char* MutableBytes(std::string& s) {
   return reinterpret_cast<unsigned char*>(s.data());
-}
-
-// Wipes a buffer that held secret material before it is freed.
-void Wipe(std::string& s) {
-  if (!s.empty()) sodium_memzero(s.data(), s.size());
 }
 
 bool IsAsciiSpace(char c) {
@@ -144,7 +141,7 @@ std::string RandomToken(size_t bytes) {
   std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
   sodium_bin2base64(out.data(), out.size(), Bytes(raw), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(out.size() - 1);  // drop the NUL that sodium_base64_encoded_len counts
-  Wipe(raw);
+  WipeString(raw);
   return out;
 }
 
@@ -230,7 +227,7 @@ bool IsCommonPassword(std::string_view password) {
   std::string key(Trim(password));
   AsciiLower(key);
   const bool common = CommonPasswords().contains(key);
-  Wipe(key);
+  WipeString(key);
   return common;
 }
 

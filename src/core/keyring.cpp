@@ -1,19 +1,13 @@
 #include "core/keyring.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <optional>
 #include <utility>
 
 #include "core/crypto.hpp"
+#include "core/secret_file.hpp"
 
 namespace ctims::core {
 namespace {
@@ -22,26 +16,7 @@ constexpr std::string_view kHeader = "ctims-keyring 1";
 constexpr std::string_view kSealedPrefix = "enc:v";
 constexpr int kMaxVersion = 1'000'000;
 constexpr off_t kMaxKeyFileBytes = off_t{64} * 1024;
-
-void Wipe(std::string& s) {
-  if (!s.empty()) sodium_memzero(s.data(), s.size());
-}
-
-// Clears a string that held key material when it goes out of scope.
-class WipeOnExit {
- public:
-  explicit WipeOnExit(std::string& s) : s_(s) {}
-  WipeOnExit(const WipeOnExit&) = delete;
-  WipeOnExit& operator=(const WipeOnExit&) = delete;
-  ~WipeOnExit() { Wipe(s_); }
-
- private:
-  std::string& s_;
-};
-
-std::string ErrnoText(int err) {
-  return std::strerror(err);
-}
+constexpr std::string_view kLabel = "key file";
 
 // A decimal version number 1..kMaxVersion without sign or leading zeros.
 std::optional<int> ParseVersion(std::string_view digits) {
@@ -65,8 +40,8 @@ void AppendKeyLine(std::string& out, int version, std::string_view data_key, std
   out += ' ';
   out += index_text;
   out += '\n';
-  Wipe(data_text);
-  Wipe(index_text);
+  WipeString(data_text);
+  WipeString(index_text);
 }
 
 // Key file text for `ring` without `skip`, plus `extra` (version, data key)
@@ -82,135 +57,9 @@ std::string Serialize(const KeyRing& ring, int skip, const std::pair<int, std::s
   return out;
 }
 
-std::string DirectoryOf(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  return parent.empty() ? std::string(".") : parent.string();
-}
-
-Status SyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::Internal("cannot open directory " + dir + ": " + ErrnoText(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::Internal("cannot sync directory " + dir + ": " + ErrnoText(err));
-  return Status::Ok();
-}
-
-// Writes `contents` to a new file beside `path` (O_EXCL, mode 0600, owned by
-// `owner` when given) and fsyncs it. On success `temp_path` names it and the
-// caller must rename or unlink it; on failure nothing is left behind.
-Status WriteTempFile(const std::string& path, std::string_view contents, const struct stat* owner,
-                     std::string& temp_path) {
-  std::string suffix;
-  for (const unsigned char b : RandomBytes(8)) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    suffix += kHex[b >> 4];
-    suffix += kHex[b & 0x0F];
-  }
-  temp_path = path + ".tmp-" + suffix;
-  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::Internal("cannot create " + temp_path + ": " + ErrnoText(errno));
-  auto fail = [&](const std::string& what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(temp_path.c_str());
-    return Status::Internal(what + " " + temp_path + ": " + ErrnoText(err));
-  };
-  // The umask may have dropped bits; the mode must be exactly 0600.
-  if (::fchmod(fd, 0600) != 0) return fail("cannot set the mode of");
-  if (owner != nullptr && (owner->st_uid != ::geteuid() || owner->st_gid != ::getegid()) &&
-      ::fchown(fd, owner->st_uid, owner->st_gid) != 0) {
-    return fail("cannot keep the owner of the key file on");
-  }
-  size_t done = 0;
-  while (done < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("cannot sync");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp_path.c_str());
-    return Status::Internal("cannot close " + temp_path + ": " + ErrnoText(err));
-  }
-  return Status::Ok();
-}
-
-struct KeyFile {
-  std::string contents;
-  struct stat info {};
-};
-
 // Opens, checks and reads the key file (the checks of LoadKeyFile).
-Result<KeyFile> ReadKeyFile(const std::string& path) {
-  // O_NONBLOCK so that a FIFO planted at `path` cannot hang us before fstat.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return Status::NotFound("key file " + path + " does not exist");
-    if (err == EACCES) return Status(StatusCode::kPermissionDenied, "cannot read key file " + path);
-    return Status::Internal("cannot open key file " + path + ": " + ErrnoText(err));
-  }
-  KeyFile file;
-  WipeOnExit wipe(file.contents);
-  if (::fstat(fd, &file.info) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::Internal("cannot stat key file " + path + ": " + ErrnoText(err));
-  }
-  if (!S_ISREG(file.info.st_mode)) {
-    ::close(fd);
-    return Status(StatusCode::kPermissionDenied, "key file " + path + " is not a regular file");
-  }
-  if ((file.info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    ::close(fd);
-    return Status(StatusCode::kPermissionDenied,
-                  "key file " + path + " is accessible by group or others; run: chmod 600 " + path);
-  }
-  if (file.info.st_size > kMaxKeyFileBytes) {
-    ::close(fd);
-    return Status::InvalidArgument("key file " + path + " is too large to be a key file");
-  }
-  file.contents.resize(static_cast<size_t>(file.info.st_size) + 1);
-  size_t done = 0;
-  while (true) {
-    if (done == file.contents.size()) {  // grew while we read: refuse rather than guess
-      ::close(fd);
-      return Status::InvalidArgument("key file " + path + " changed while being read");
-    }
-    const ssize_t n = ::read(fd, file.contents.data() + done, file.contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return Status::Internal("cannot read key file " + path + ": " + ErrnoText(err));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  file.contents.resize(done);
-  KeyFile out;
-  out.info = file.info;
-  out.contents.swap(file.contents);  // `wipe` now clears the empty husk
-  return out;
-}
-
-Status ReplaceKeyFile(const std::string& path, std::string contents, const struct stat& owner) {
-  WipeOnExit wipe(contents);
-  std::string temp_path;
-  CTIMS_RETURN_IF_ERROR(WriteTempFile(path, contents, &owner, temp_path));
-  if (::rename(temp_path.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp_path.c_str());
-    return Status::Internal("cannot replace key file " + path + ": " + ErrnoText(err));
-  }
-  return SyncDirectory(DirectoryOf(path));
+Result<SecretFile> ReadKeyFile(const std::string& path) {
+  return ReadSecretFile(path, kLabel, kMaxKeyFileBytes);
 }
 
 // Associated data of a sealed field: every part length-prefixed (64-bit
@@ -236,8 +85,8 @@ bool IsBase64Char(char c) {
 
 KeyRing::~KeyRing() {
   for (auto& [version, keys] : keys_) {
-    Wipe(keys.data_key);
-    Wipe(keys.index_key);
+    WipeString(keys.data_key);
+    WipeString(keys.index_key);
   }
 }
 
@@ -262,8 +111,8 @@ Result<KeyRing> ParseKeyRing(std::string_view contents) {
   std::map<int, KeyRing::Keys> keys;
   auto wipe_all = [&keys] {
     for (auto& [version, k] : keys) {
-      Wipe(k.data_key);
-      Wipe(k.index_key);
+      WipeString(k.data_key);
+      WipeString(k.index_key);
     }
   };
   auto malformed = [&](size_t line_number, const std::string& why) {
@@ -293,13 +142,13 @@ Result<KeyRing> ParseKeyRing(std::string_view contents) {
       const bool good = data_key.ok() && data_key->size() == kSecretKeyBytes && index_key.ok() &&
                         index_key->size() == kSecretKeyBytes;
       if (!good) {
-        if (data_key.ok()) Wipe(*data_key);
-        if (index_key.ok()) Wipe(*index_key);
+        if (data_key.ok()) WipeString(*data_key);
+        if (index_key.ok()) WipeString(*index_key);
         return malformed(line_number, "keys must be base64 of 32 bytes");
       }
       if (!keys.empty() && !ConstantTimeEquals(keys.begin()->second.index_key, *index_key)) {
-        Wipe(*data_key);
-        Wipe(*index_key);
+        WipeString(*data_key);
+        WipeString(*index_key);
         return malformed(line_number, "index key differs from the other versions' (it must never change)");
       }
       keys.emplace(*version, KeyRing::Keys{std::move(*data_key), std::move(*index_key)});
@@ -312,42 +161,21 @@ Result<KeyRing> ParseKeyRing(std::string_view contents) {
 }
 
 Status InitKeyFile(const std::string& path) {
-  struct stat existing {};
-  if (::lstat(path.c_str(), &existing) == 0) {
-    return Status::AlreadyExists("key file " + path + " already exists; refusing to overwrite it");
-  }
   std::string contents(kHeader);
   contents += '\n';
   {
     std::string data_key = NewSecretKey();
     std::string index_key = NewSecretKey();
     AppendKeyLine(contents, 1, data_key, index_key);
-    Wipe(data_key);
-    Wipe(index_key);
+    WipeString(data_key);
+    WipeString(index_key);
   }
   WipeOnExit wipe(contents);
-  std::string temp_path;
-  CTIMS_RETURN_IF_ERROR(WriteTempFile(path, contents, nullptr, temp_path));
-  // Move into place only if nothing is there (a check-then-rename would race).
-  int rc = ::renameat2(AT_FDCWD, temp_path.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
-  int err = rc == 0 ? 0 : errno;
-  if (rc != 0) {
-    if (err == EINVAL || err == ENOSYS) {
-      // The file system cannot rename without replacing: link() never replaces.
-      rc = ::link(temp_path.c_str(), path.c_str());
-      err = rc == 0 ? 0 : errno;
-    }
-    ::unlink(temp_path.c_str());  // after a link it is a second name; after a failure, litter
-  }
-  if (rc != 0) {
-    if (err == EEXIST) return Status::AlreadyExists("key file " + path + " already exists; refusing to overwrite it");
-    return Status::Internal("cannot create key file " + path + ": " + ErrnoText(err));
-  }
-  return SyncDirectory(DirectoryOf(path));
+  return WriteSecretFileAtomically(path, contents, /*replace=*/false, kLabel);
 }
 
 Result<KeyRing> LoadKeyFile(const std::string& path) {
-  CTIMS_ASSIGN_OR_RETURN(KeyFile file, ReadKeyFile(path));
+  CTIMS_ASSIGN_OR_RETURN(SecretFile file, ReadKeyFile(path));
   WipeOnExit wipe(file.contents);
   Result<KeyRing> ring = ParseKeyRing(file.contents);
   if (!ring.ok()) return Status(ring.status().code(), "key file " + path + ": " + ring.status().message());
@@ -355,18 +183,20 @@ Result<KeyRing> LoadKeyFile(const std::string& path) {
 }
 
 Status AddKeyVersion(const std::string& path) {
-  CTIMS_ASSIGN_OR_RETURN(KeyFile file, ReadKeyFile(path));
+  CTIMS_ASSIGN_OR_RETURN(SecretFile file, ReadKeyFile(path));
   WipeOnExit wipe(file.contents);
   Result<KeyRing> ring = ParseKeyRing(file.contents);
   if (!ring.ok()) return Status(ring.status().code(), "key file " + path + ": " + ring.status().message());
   if (ring->current_version() >= kMaxVersion) return Status::Conflict("key file " + path + " has no version left");
   std::pair<int, std::string> added{ring->current_version() + 1, NewSecretKey()};
   WipeOnExit wipe_added(added.second);
-  return ReplaceKeyFile(path, Serialize(*ring, 0, &added), file.info);
+  std::string contents = Serialize(*ring, 0, &added);
+  WipeOnExit wipe_contents(contents);
+  return WriteSecretFileAtomically(path, contents, /*replace=*/true, kLabel, file.owner);
 }
 
 Status RemoveKeyVersion(const std::string& path, int version) {
-  CTIMS_ASSIGN_OR_RETURN(KeyFile file, ReadKeyFile(path));
+  CTIMS_ASSIGN_OR_RETURN(SecretFile file, ReadKeyFile(path));
   WipeOnExit wipe(file.contents);
   Result<KeyRing> ring = ParseKeyRing(file.contents);
   if (!ring.ok()) return Status(ring.status().code(), "key file " + path + ": " + ring.status().message());
@@ -377,7 +207,9 @@ Status RemoveKeyVersion(const std::string& path, int version) {
     return Status::Conflict("version " + std::to_string(version) +
                             " is the current key version; add a newer one and re-seal before removing it");
   }
-  return ReplaceKeyFile(path, Serialize(*ring, version, nullptr), file.info);
+  std::string contents = Serialize(*ring, version, nullptr);
+  WipeOnExit wipe_contents(contents);
+  return WriteSecretFileAtomically(path, contents, /*replace=*/true, kLabel, file.owner);
 }
 
 Result<std::string> SealField(const KeyRing& ring, std::string_view table, std::string_view column,
@@ -424,7 +256,7 @@ std::string BlindIndex(const KeyRing& ring, std::string_view purpose, std::strin
     message += part;
   }
   const std::string mac = HmacSha256(ring.index_key(), message);
-  Wipe(message);
+  WipeString(message);
   std::string hex(mac.size() * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
   hex.pop_back();

@@ -136,16 +136,20 @@ std::string NormalizeName(std::string_view utf8) {
   return out;
 }
 
-std::vector<std::string_view> SplitTokens(std::string_view normalized) {
-  std::vector<std::string_view> tokens;
+std::vector<std::string_view> SplitNonEmpty(std::string_view text, char separator) {
+  std::vector<std::string_view> pieces;
   std::size_t start = 0;
-  while (start < normalized.size()) {
-    std::size_t space = normalized.find(' ', start);
-    if (space == std::string_view::npos) space = normalized.size();
-    if (space > start) tokens.push_back(normalized.substr(start, space - start));
-    start = space + 1;
+  while (start < text.size()) {
+    std::size_t end = text.find(separator, start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) pieces.push_back(text.substr(start, end - start));
+    start = end + 1;
   }
-  return tokens;
+  return pieces;
+}
+
+std::vector<std::string_view> SplitTokens(std::string_view normalized) {
+  return SplitNonEmpty(normalized, ' ');
 }
 
 Script DetectScript(std::string_view token) {

@@ -36,6 +36,11 @@ std::string NormalizeName(std::string_view utf8);
 // Splits a normalised name at its spaces. The views point into `normalized`.
 std::vector<std::string_view> SplitTokens(std::string_view normalized);
 
+// The non-empty pieces of `text` between `separator`s (runs of separators
+// and separators at either end give no empty piece). The views point into
+// `text`.
+std::vector<std::string_view> SplitNonEmpty(std::string_view text, char separator);
+
 // The script of the majority of the letters of `token` (NFKC, case folded;
 // ties go to the script seen first). Digits and punctuation do not count; a
 // token without letters is kOther. Latin with at least one Vietnamese letter

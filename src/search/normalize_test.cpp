@@ -66,6 +66,15 @@ TEST(NormalizeNameTest, InvalidUtf8IsASeparator) {
   EXPECT_EQ(NormalizeName(std::string("\xC3")), "");
 }
 
+TEST(SplitNonEmptyTest, DropsEmptyPieces) {
+  using Pieces = std::vector<std::string_view>;
+  EXPECT_EQ(SplitNonEmpty("a\tbb\t\tc", '\t'), (Pieces{"a", "bb", "c"}));
+  EXPECT_EQ(SplitNonEmpty("\ta\t", '\t'), (Pieces{"a"}));
+  EXPECT_TRUE(SplitNonEmpty("", '\t').empty());
+  EXPECT_TRUE(SplitNonEmpty("\t\t", '\t').empty());
+  EXPECT_EQ(SplitNonEmpty("x y", '\t'), (Pieces{"x y"}));
+}
+
 TEST(SplitTokensTest, SplitsAtSpaces) {
   EXPECT_EQ(SplitTokens("zhang wei"), (std::vector<std::string_view>{"zhang", "wei"}));
   EXPECT_TRUE(SplitTokens("").empty());

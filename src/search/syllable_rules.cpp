@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "search/normalize.hpp"
+
 namespace ctims::search {
 
 namespace {
@@ -57,18 +59,6 @@ struct VowelRule {
 constexpr std::size_t kNpos = std::u32string::npos;
 constexpr int kUnknownCost = 10;
 constexpr int kInfinity = std::numeric_limits<int>::max() / 4;
-
-std::vector<std::string_view> SplitFields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  while (start <= line.size()) {
-    std::size_t tab = line.find('\t', start);
-    if (tab == std::string_view::npos) tab = line.size();
-    if (tab > start) fields.push_back(line.substr(start, tab - start));
-    start = tab + 1;
-  }
-  return fields;
-}
 
 bool IsLatinSpelling(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 'a' && c <= 'z'; });
@@ -180,7 +170,7 @@ class TableParser {
       ++line_no_;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.empty() || line.front() == '#') continue;
-      CTIMS_RETURN_IF_ERROR(ParseLine(SplitFields(line)));
+      CTIMS_RETURN_IF_ERROR(ParseLine(SplitNonEmpty(line, '\t')));
     }
     return Finish();
   }

@@ -5,47 +5,38 @@
 // append-only triggers first: they guard against bugs, not against people.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "app/audit_log.hpp"
 #include "core/clock.hpp"
 #include "core/id.hpp"
 #include "core/signing_key.hpp"
+#include "run_ctims.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace ctims {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing_cli::CliRun;
 
 constexpr int kEvents = 50;
 
-class AuditTamperTest : public ::testing::Test {
+class AuditTamperTest : public testing_cli::CtimsBinaryTest {
  protected:
+  AuditTamperTest() : CtimsBinaryTest("ctims-tamper-") {}
+
   void SetUp() override {
-    const char* bin = std::getenv("CTIMS_BINARY");
-    ASSERT_NE(bin, nullptr) << "CTIMS_BINARY is not set";
-    binary_ = bin;
-    dir_ = std::filesystem::temp_directory_path() / ("ctims-tamper-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    CtimsBinaryTest::SetUp();
+    if (HasFatalFailure()) return;
     db_ = (dir_ / "audit.db").string();
     key_ = (dir_ / "keys" / "audit-signing.key").string();
     checkpoint_ = (dir_ / "checkpoints.txt").string();
     std::filesystem::create_directories(dir_ / "keys");
     AddEvents(kEvents);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Appends `n` events through the real AuditLog: most on their own (Record),
   // every fifth inside a caller's write transaction (Append).
@@ -75,17 +66,7 @@ class AuditTamperTest : public ::testing::Test {
   }
 
   // Runs `ctims ARGS` and captures its output.
-  CliRun Ctims(const std::string& args) {
-    const auto out = dir_ / "out";
-    const std::string cmd = "'" + binary_ + "' " + args + " >'" + out.string() + "' 2>&1";
-    CliRun r;
-    const int status = std::system(cmd.c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream ss;
-    ss << std::ifstream(out).rdbuf();
-    r.output = ss.str();
-    return r;
-  }
+  CliRun Ctims(const std::string& args) { return Shell("'" + binary_ + "' " + args); }
   CliRun Verify() { return Ctims("audit verify --db '" + db_ + "'"); }
   CliRun VerifyWithCheckpoint() {
     return Ctims("audit verify --db '" + db_ + "' --checkpoint '" + checkpoint_ + "' --signing-key '" + key_ + "'");
@@ -129,8 +110,6 @@ class AuditTamperTest : public ::testing::Test {
     EXPECT_NE(r.output.find(why), std::string::npos) << r.output;
   }
 
-  std::string binary_;
-  std::filesystem::path dir_;
   std::string db_;
   std::string key_;
   std::string checkpoint_;

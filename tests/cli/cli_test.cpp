@@ -1,55 +1,32 @@
 // The command line as an operator uses it: the real `ctims` binary
 // (CTIMS_BINARY) on a real SQLite file, passwords on standard input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "run_ctims.hpp"
 
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using ctims::testing_cli::CliRun;
 
-class CliTest : public ::testing::Test {
+class CliTest : public ctims::testing_cli::CtimsBinaryTest {
  protected:
+  CliTest() : CtimsBinaryTest("ctims-cli-") {}
+
   void SetUp() override {
-    const char* bin = std::getenv("CTIMS_BINARY");
-    ASSERT_NE(bin, nullptr) << "CTIMS_BINARY is not set";
-    binary_ = bin;
-    dir_ = std::filesystem::temp_directory_path() / ("ctims-cli-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    CtimsBinaryTest::SetUp();
+    if (HasFatalFailure()) return;
     db_ = (dir_ / "cli.db").string();
     ASSERT_EQ(Ctims("seed").exit_code, 0);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Runs `ctims ARGS --db DB`, feeding `input` on standard input.
   CliRun Ctims(const std::string& args, const std::string& input = "") {
-    const auto in = dir_ / "stdin";
-    const auto out = dir_ / "out";
-    std::ofstream(in) << input;
-    const std::string cmd =
-        "'" + binary_ + "' " + args + " --db '" + db_ + "' <'" + in.string() + "' >'" + out.string() + "' 2>&1";
-    CliRun r;
-    const int status = std::system(cmd.c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream ss;
-    ss << std::ifstream(out).rdbuf();
-    r.output = ss.str();
-    return r;
+    return Shell("'" + binary_ + "' " + args + " --db '" + db_ + "'", input);
   }
 
-  std::string binary_;
-  std::filesystem::path dir_;
   std::string db_;
 };
 

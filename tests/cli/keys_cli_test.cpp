@@ -4,55 +4,37 @@
 // key file.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "run_ctims.hpp"
+
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using ctims::testing_cli::CliRun;
 
-class KeysCliTest : public ::testing::Test {
+class KeysCliTest : public ctims::testing_cli::CtimsBinaryTest {
  protected:
+  KeysCliTest() : CtimsBinaryTest("ctims-keys-cli-") {}
+
   void SetUp() override {
-    const char* bin = std::getenv("CTIMS_BINARY");
-    ASSERT_NE(bin, nullptr) << "CTIMS_BINARY is not set";
-    binary_ = bin;
-    dir_ = std::filesystem::temp_directory_path() / ("ctims-keys-cli-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    CtimsBinaryTest::SetUp();
+    if (HasFatalFailure()) return;
     db_ = (dir_ / "cli.db").string();
     keys_ = (dir_ / "keys").string();
     ASSERT_EQ(Ctims("seed --db '" + db_ + "'").exit_code, 0);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Runs `ctims ARGS` with `input` on standard input. CTIMS_KEY_FILE is
   // cleared unless `env_key_file` is given.
   CliRun Ctims(const std::string& args, const std::string& input = "", const std::string& env_key_file = "") {
-    const auto in = dir_ / "stdin";
-    const auto out = dir_ / "out";
-    std::ofstream(in) << input;
     const std::string env =
         env_key_file.empty() ? "env -u CTIMS_KEY_FILE " : "env CTIMS_KEY_FILE='" + env_key_file + "' ";
-    const std::string cmd = env + "'" + binary_ + "' " + args + " <'" + in.string() + "' >'" + out.string() + "' 2>&1";
-    CliRun r;
-    const int status = std::system(cmd.c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream ss;
-    ss << std::ifstream(out).rdbuf();
-    r.output = ss.str();
-    return r;
+    return Shell(env + "'" + binary_ + "' " + args, input);
   }
   std::string Db() const { return " --db '" + db_ + "'"; }
   std::string Keys() const { return " --key-file '" + keys_ + "'"; }
@@ -70,8 +52,6 @@ class KeysCliTest : public ::testing::Test {
     ASSERT_EQ(add.exit_code, 0) << add.output;
   }
 
-  std::string binary_;
-  std::filesystem::path dir_;
   std::string db_;
   std::string keys_;
 };

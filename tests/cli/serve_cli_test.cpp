@@ -7,31 +7,23 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
+#include "run_ctims.hpp"
+
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
+using ctims::testing_cli::CliRun;
 
-class ServeCliTest : public ::testing::Test {
+class ServeCliTest : public ctims::testing_cli::CtimsBinaryTest {
  protected:
+  ServeCliTest() : CtimsBinaryTest("ctims-serve-") {}
+
   void SetUp() override {
-    const char* bin = std::getenv("CTIMS_BINARY");
-    ASSERT_NE(bin, nullptr) << "CTIMS_BINARY is not set";
-    binary_ = bin;
-    dir_ = std::filesystem::temp_directory_path() / ("ctims-serve-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    CtimsBinaryTest::SetUp();
+    if (HasFatalFailure()) return;
     db_ = (dir_ / "serve.db").string();
     key_ = (dir_ / "ctims.key").string();
     ASSERT_EQ(Shell("'" + binary_ + "' seed --db '" + db_ + "'").exit_code, 0);
@@ -43,24 +35,11 @@ class ServeCliTest : public ::testing::Test {
       int status = 0;
       ::waitpid(server_pid_, &status, 0);
     }
-    std::filesystem::remove_all(dir_);
-  }
-
-  Outcome Shell(const std::string& cmd, const std::string& input = "") {
-    const auto in = dir_ / "stdin";
-    const auto out = dir_ / "out";
-    std::ofstream(in) << input;
-    Outcome r;
-    const int status = std::system((cmd + " <'" + in.string() + "' >'" + out.string() + "' 2>&1").c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::stringstream ss;
-    ss << std::ifstream(out).rdbuf();
-    r.output = ss.str();
-    return r;
+    CtimsBinaryTest::TearDown();
   }
 
   // `ctims serve ARGS` (exits at once when it refuses to start).
-  Outcome Serve(const std::string& args) {
+  CliRun Serve(const std::string& args) {
     return Shell("timeout 20 '" + binary_ + "' serve --db '" + db_ + "' " + args);
   }
 
@@ -76,45 +55,43 @@ class ServeCliTest : public ::testing::Test {
     }
   }
 
-  std::string binary_;
-  std::filesystem::path dir_;
   std::string db_;
   std::string key_;
   pid_t server_pid_ = -1;
 };
 
 TEST_F(ServeCliTest, RefusesToRunWithoutAKeyFile) {
-  Outcome r = Serve("--listen 127.0.0.1:9");
+  CliRun r = Serve("--listen 127.0.0.1:9");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--key-file"), std::string::npos) << r.output;
 }
 
 TEST_F(ServeCliTest, RefusesDemoAccountsWithoutDemoFlag) {
-  Outcome add =
+  CliRun add =
       Shell("'" + binary_ + "' user add demo.x --agency BK-DMC-TPH --role case_worker --password-stdin --demo --db '" +
                 db_ + "'",
             "demo password for tests\n");
   ASSERT_EQ(add.exit_code, 0) << add.output;
-  Outcome r = Serve("--key-file '" + key_ + "' --listen 127.0.0.1:9");
+  CliRun r = Serve("--key-file '" + key_ + "' --listen 127.0.0.1:9");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("demo accounts"), std::string::npos) << r.output;
 }
 
 TEST_F(ServeCliTest, RefusesPlainHttpOffLoopback) {
-  Outcome r = Serve("--key-file '" + key_ + "' --listen 0.0.0.0:9");
+  CliRun r = Serve("--key-file '" + key_ + "' --listen 0.0.0.0:9");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("refusing plain HTTP"), std::string::npos) << r.output;
-  Outcome half = Serve("--key-file '" + key_ + "' --listen 127.0.0.1:9 --tls-cert x.pem");
+  CliRun half = Serve("--key-file '" + key_ + "' --listen 127.0.0.1:9 --tls-cert x.pem");
   EXPECT_EQ(half.exit_code, 2) << half.output;
 }
 
 TEST_F(ServeCliTest, ServesHttpsWithSecureCookiesAndHsts) {
   const std::string cert = (dir_ / "cert.pem").string();
   const std::string pkey = (dir_ / "key.pem").string();
-  Outcome gen = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout '" + pkey +
-                      "' -out '" + cert + "'");
+  CliRun gen = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout '" + pkey +
+                     "' -out '" + cert + "'");
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
-  Outcome add = Shell(
+  CliRun add = Shell(
       "'" + binary_ + "' user add somsak --agency BK-DMC-TPH --role case_worker --password-stdin --db '" + db_ + "'",
       "correct horse battery staple\n");
   ASSERT_EQ(add.exit_code, 0) << add.output;
@@ -122,7 +99,7 @@ TEST_F(ServeCliTest, ServesHttpsWithSecureCookiesAndHsts) {
   const std::string base = "https://127.0.0.1:" + std::to_string(port);
   Start("--key-file '" + key_ + "' --listen 127.0.0.1:" + std::to_string(port) + " --tls-cert '" + cert +
         "' --tls-key '" + pkey + "'");
-  Outcome health;
+  CliRun health;
   for (int i = 0; i < 100; ++i) {
     health = Shell("curl -ksS -D - -o /dev/null " + base + "/api/v1/health");
     if (health.exit_code == 0) break;
@@ -134,7 +111,7 @@ TEST_F(ServeCliTest, ServesHttpsWithSecureCookiesAndHsts) {
   EXPECT_NE(health.output.find("Content-Security-Policy"), std::string::npos) << health.output;
   // Plain HTTP on the TLS port gets nothing useful.
   EXPECT_NE(Shell("curl -sS --max-time 3 http://127.0.0.1:" + std::to_string(port) + "/api/v1/health").exit_code, 0);
-  Outcome in = Shell(
+  CliRun in = Shell(
       "curl -ksS -D - -o /dev/null -H 'Content-Type: application/json' -d "
       "'{\"username\":\"somsak\",\"password\":\"correct horse battery staple\"}' " +
       base + "/api/v1/session");

@@ -20,24 +20,11 @@ using app::AuditRow;
 using app::TxMode;
 using core::StatusCode;
 
-using testing_backends::Backend;
 using testing_backends::Backends;
 
-class AuditContractTest : public ::testing::TestWithParam<Backend> {
+class AuditContractTest : public testing_backends::ContractTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctims-audit-contract-" + std::to_string(::getpid()) + "-" + core::NewId().substr(24));
-    std::filesystem::create_directories(dir_);
-    store_ = GetParam().open(dir_);
-    ASSERT_NE(store_, nullptr);
-    auto v = store_->Migrate();
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  AuditContractTest() : ContractTest("ctims-audit-contract-") {}
 
   // A well-formed row (the store does not check the chain; these are only
   // plausible values).
@@ -76,9 +63,6 @@ class AuditContractTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     return rows.ok() ? *rows : std::vector<AuditRow>{};
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<app::Store> store_;
 };
 
 TEST_P(AuditContractTest, EmptyLog) {

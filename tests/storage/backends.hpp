@@ -4,14 +4,17 @@
 // (PostgreSQL) is added here once and runs every suite in tests/storage.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/record_store.hpp"
+#include "core/id.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace ctims::testing_backends {
@@ -33,5 +36,35 @@ inline std::vector<Backend> Backends() {
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& param_info) {
   return param_info.param.name;
 }
+
+// The fixture every contract suite shares: SetUp makes a fresh temporary
+// directory, opens the backend in it and migrates it; TearDown closes the
+// store and removes the directory. A suite that needs more in SetUp calls
+// ContractTest::SetUp() first and returns when it HasFatalFailure().
+class ContractTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  // `dir_prefix` starts the temporary directory's name ("ctims-contract-").
+  explicit ContractTest(std::string dir_prefix) : dir_prefix_(std::move(dir_prefix)) {}
+
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           (dir_prefix_ + std::to_string(::getpid()) + "-" + core::NewId().substr(24));
+    std::filesystem::create_directories(dir_);
+    store_ = GetParam().open(dir_);
+    ASSERT_NE(store_, nullptr);
+    auto v = store_->Migrate();
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<app::Store> store_;
+
+ private:
+  std::string dir_prefix_;
+};
 
 }  // namespace ctims::testing_backends

@@ -26,19 +26,14 @@ using app::TxMode;
 using app::UserRecord;
 using core::StatusCode;
 
-using testing_backends::Backend;
 using testing_backends::Backends;
 
-class IdentityContractTest : public ::testing::TestWithParam<Backend> {
+class IdentityContractTest : public testing_backends::ContractTest {
  protected:
+  IdentityContractTest() : ContractTest("ctims-identity-") {}
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctims-identity-" + std::to_string(::getpid()) + "-" + core::NewId().substr(24));
-    std::filesystem::create_directories(dir_);
-    store_ = GetParam().open(dir_);
-    ASSERT_NE(store_, nullptr);
-    auto v = store_->Migrate();
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ContractTest::SetUp();
+    if (HasFatalFailure()) return;
     identity_ = app::AsIdentityStore(*store_);
     ASSERT_NE(identity_, nullptr);
 
@@ -57,10 +52,6 @@ class IdentityContractTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(tx->UpsertRole(Role("case_worker")).ok());
     ASSERT_TRUE(tx->UpsertRole(Role("administrator")).ok());
     ASSERT_TRUE(tx->Commit().ok());
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   static app::TableDef AgencyTable() { return app::TableFor(*domain::FindResource("agencies")); }
@@ -103,8 +94,6 @@ class IdentityContractTest : public ::testing::TestWithParam<Backend> {
     return {core::Sha256Hex(seed), user_id, "csrf-" + seed, at, at, false, "192.0.2.1"};
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<app::Store> store_;
   app::IdentityStore* identity_ = nullptr;
   std::string agency_, other_agency_;
 };

@@ -32,24 +32,11 @@ using app::TxMode;
 using core::StatusCode;
 using nlohmann::json;
 
-using testing_backends::Backend;
 using testing_backends::Backends;
 
-class MaintenanceContractTest : public ::testing::TestWithParam<Backend> {
+class MaintenanceContractTest : public testing_backends::ContractTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctims-maintenance-" + std::to_string(::getpid()) + "-" + core::NewId().substr(24));
-    std::filesystem::create_directories(dir_);
-    store_ = GetParam().open(dir_);
-    ASSERT_NE(store_, nullptr);
-    auto v = store_->Migrate();
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  MaintenanceContractTest() : ContractTest("ctims-maintenance-") {}
 
   static const domain::ResourceSpec& Persons() { return *domain::FindResource("persons"); }
   static TableDef PersonTable() { return app::TableFor(Persons()); }
@@ -74,9 +61,6 @@ class MaintenanceContractTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(tx->Commit().ok());
     return r;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<app::Store> store_;
 };
 
 TEST_P(MaintenanceContractTest, RewriteBodyReplacesOnlyTheBodyWhenTheVersionMatches) {

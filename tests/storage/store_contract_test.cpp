@@ -23,24 +23,11 @@ using app::StoredRecord;
 using app::TableDef;
 using app::TxMode;
 
-using testing_backends::Backend;
 using testing_backends::Backends;
 
-class StoreContractTest : public ::testing::TestWithParam<Backend> {
+class StoreContractTest : public testing_backends::ContractTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctims-contract-" + std::to_string(::getpid()) + "-" + core::NewId().substr(24));
-    std::filesystem::create_directories(dir_);
-    store_ = GetParam().open(dir_);
-    ASSERT_NE(store_, nullptr);
-    auto v = store_->Migrate();
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  StoreContractTest() : ContractTest("ctims-contract-") {}
 
   static TableDef Table(const char* resource) { return app::TableFor(*domain::FindResource(resource)); }
 
@@ -73,9 +60,6 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(r.ok());
     return *r;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<app::Store> store_;
 };
 
 TEST_P(StoreContractTest, MigrationsAreIdempotentAndRecorded) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "storage/sqlite/sqlite_identity.hpp"
+#include "storage/sqlite/sqlite_util.hpp"
 
 namespace ctims::storage::sqlite {
 namespace {
@@ -19,44 +20,26 @@ constexpr const char* kAuditColumns =
 
 // Messages name schema objects and operations only, never values.
 Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
-  const int primary = rc & 0xFF;
-  const std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable("database busy: " + msg);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
     return Status::Conflict("an audit event with this sequence number exists");
   }
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
-    return Status::Unavailable("storage failure: " + msg);
-  }
-  return Status::Internal(msg);
-}
-
-void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
-  // An empty string_view may have a null data(), which SQLite binds as NULL
-  // (and "x <> NULL" is never true): text is always text.
-  sqlite3_bind_text(stmt, index, value.data() == nullptr ? "" : value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
-}
-
-std::string Text(sqlite3_stmt* stmt, int index) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-  return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
+  return GenericError(rc, db, what);
 }
 
 AuditRow ReadRow(sqlite3_stmt* s) {
   AuditRow r;
   r.seq = sqlite3_column_int64(s, 0);
-  r.at = Text(s, 1);
-  r.user_id = Text(s, 2);
-  r.role = Text(s, 3);
-  r.agency_id = Text(s, 4);
-  r.client_ip = Text(s, 5);
-  r.action = Text(s, 6);
-  r.resource = Text(s, 7);
-  r.record_ids = Text(s, 8);
-  r.outcome = Text(s, 9);
-  r.prev_hash = Text(s, 10);
-  r.hash = Text(s, 11);
+  r.at = ColumnText(s, 1);
+  r.user_id = ColumnText(s, 2);
+  r.role = ColumnText(s, 3);
+  r.agency_id = ColumnText(s, 4);
+  r.client_ip = ColumnText(s, 5);
+  r.action = ColumnText(s, 6);
+  r.resource = ColumnText(s, 7);
+  r.record_ids = ColumnText(s, 8);
+  r.outcome = ColumnText(s, 9);
+  r.prev_hash = ColumnText(s, 10);
+  r.hash = ColumnText(s, 11);
   return r;
 }
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "storage/sqlite/sqlite_util.hpp"
+
 namespace ctims::storage::sqlite {
 namespace {
 
@@ -14,58 +16,11 @@ using core::Status;
 
 // Messages name schema objects and operations only, never values.
 Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
-  const int primary = rc & 0xFF;
-  const std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable("database busy: " + msg);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    // "UNIQUE constraint failed: users.username": the column after the dot.
-    const std::string_view m = sqlite3_errmsg(db);
-    const auto dot = m.rfind('.');
-    const std::string column = dot == std::string_view::npos ? std::string() : std::string(m.substr(dot + 1));
-    return Status::AlreadyExists("a record with this value already exists",
-                                 {{column, "unique", column + " must be unique"}});
-  }
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return UniqueViolation(db);
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
     return Status::InvalidArgument("a reference names no record", {{"", "reference", "unknown record"}});
   }
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
-    return Status::Unavailable("storage failure: " + msg);
-  }
-  return Status::Internal(msg);
-}
-
-void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
-  // An empty string_view may have a null data(), which SQLite binds as NULL
-  // (and "x <> NULL" is never true): text is always text.
-  sqlite3_bind_text(stmt, index, value.data() == nullptr ? "" : value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
-}
-void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::string>& value) {
-  if (value) {
-    BindText(stmt, index, *value);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
-}
-void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::int64_t>& value) {
-  if (value) {
-    sqlite3_bind_int64(stmt, index, *value);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
-}
-
-std::string Text(sqlite3_stmt* stmt, int index) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-  return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
-}
-std::optional<std::string> OptionalText(sqlite3_stmt* stmt, int index) {
-  if (sqlite3_column_type(stmt, index) == SQLITE_NULL) return std::nullopt;
-  return Text(stmt, index);
-}
-std::optional<std::int64_t> OptionalInt(sqlite3_stmt* stmt, int index) {
-  if (sqlite3_column_type(stmt, index) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_int64(stmt, index);
+  return GenericError(rc, db, what);
 }
 
 // Runs a query and reads every row with `read`.
@@ -99,22 +54,22 @@ constexpr const char* kUserColumns =
 
 UserRecord ReadUser(sqlite3_stmt* s) {
   UserRecord u;
-  u.id = Text(s, 0);
+  u.id = ColumnText(s, 0);
   u.version = sqlite3_column_int64(s, 1);
-  u.username = Text(s, 2);
-  u.display_name = Text(s, 3);
-  u.agency_id = Text(s, 4);
-  u.role_code = Text(s, 5);
-  u.password_hash = Text(s, 6);
+  u.username = ColumnText(s, 2);
+  u.display_name = ColumnText(s, 3);
+  u.agency_id = ColumnText(s, 4);
+  u.role_code = ColumnText(s, 5);
+  u.password_hash = ColumnText(s, 6);
   u.disabled = sqlite3_column_int64(s, 7) != 0;
   u.is_demo = sqlite3_column_int64(s, 8) != 0;
-  u.totp_secret_sealed = OptionalText(s, 9);
-  u.totp_pending_sealed = OptionalText(s, 10);
-  u.totp_last_step = OptionalInt(s, 11);
+  u.totp_secret_sealed = ColumnOptionalText(s, 9);
+  u.totp_pending_sealed = ColumnOptionalText(s, 10);
+  u.totp_last_step = ColumnOptionalInt(s, 11);
   u.failed_logins = sqlite3_column_int64(s, 12);
-  u.locked_until = OptionalText(s, 13);
-  u.created_at = Text(s, 14);
-  u.updated_at = Text(s, 15);
+  u.locked_until = ColumnOptionalText(s, 13);
+  u.created_at = ColumnText(s, 14);
+  u.updated_at = ColumnText(s, 15);
   return u;
 }
 
@@ -141,15 +96,17 @@ constexpr const char* kSessionColumns =
     "token_hash, user_id, csrf_token, created_at, last_seen_at, second_factor_done, client_ip";
 
 SessionRecord ReadSession(sqlite3_stmt* s) {
-  return {Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4), sqlite3_column_int64(s, 5) != 0, Text(s, 6)};
+  return {ColumnText(s, 0), ColumnText(s, 1), ColumnText(s, 2),
+          ColumnText(s, 3), ColumnText(s, 4), sqlite3_column_int64(s, 5) != 0,
+          ColumnText(s, 6)};
 }
 
 RoleRecord ReadRole(sqlite3_stmt* s) {
-  return {Text(s, 0), Text(s, 1), sqlite3_column_int64(s, 2) != 0};
+  return {ColumnText(s, 0), ColumnText(s, 1), sqlite3_column_int64(s, 2) != 0};
 }
 
 ThrottleRecord ReadThrottle(sqlite3_stmt* s) {
-  return {Text(s, 0), sqlite3_column_int64(s, 1), Text(s, 2), OptionalText(s, 3)};
+  return {ColumnText(s, 0), sqlite3_column_int64(s, 1), ColumnText(s, 2), ColumnOptionalText(s, 3)};
 }
 
 // A unique-constraint error of the users table always names "username" to

@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/embedded_file.hpp"
 #include "storage/sqlite/sqlite_identity.hpp"
+#include "storage/sqlite/sqlite_util.hpp"
 
 namespace ctims::storage::sqlite {
 
@@ -36,27 +37,11 @@ bool SafeIdentifier(std::string_view s) {
 }
 
 Status ErrorFrom(int rc, sqlite3* db, std::string_view what) {
-  const int primary = rc & 0xFF;
-  std::string msg = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Unavailable("database busy: " + msg);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    // "UNIQUE constraint failed: table.column" names schema objects only.
-    std::string column;
-    if (db != nullptr) {
-      std::string_view m = sqlite3_errmsg(db);
-      auto dot = m.rfind('.');
-      if (dot != std::string_view::npos) column = std::string(m.substr(dot + 1));
-    }
-    return Status::AlreadyExists("a record with this value already exists",
-                                 {{column, "unique", column + " must be unique"}});
-  }
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return UniqueViolation(db);
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
     return Status::Conflict("the change would break a reference between records");
   }
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
-    return Status::Unavailable("storage failure: " + msg);
-  }
-  return Status::Internal(msg);
+  return GenericError(rc, db, what);
 }
 
 class Connection final : public StatementCache {
@@ -110,26 +95,6 @@ class Connection final : public StatementCache {
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
-
-// Binds text or NULL.
-void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::string>& value) {
-  if (value) {
-    sqlite3_bind_text(stmt, index, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
-}
-void BindText(sqlite3_stmt* stmt, int index, std::string_view value) {
-  // An empty string_view may have a null data(), which SQLite binds as NULL
-  // (and "x <> NULL" is never true): text is always text.
-  sqlite3_bind_text(stmt, index, value.data() == nullptr ? "" : value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
-}
-
-std::string ColumnText(sqlite3_stmt* stmt, int index) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-  return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, index)));
-}
 
 std::string Quoted(const std::string& identifier) {
   return "\"" + identifier + "\"";
@@ -332,10 +297,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     for (const auto& v : r.columns) BindOptional(*stmt, i++, v);
     BindText(*stmt, i++, r.body);
     if (t.personal) BindAccess(*stmt, i, r.access);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "insert");
-    sqlite3_reset(*stmt);
+    Status s = StepWrite(*stmt, "insert");
     if (s.code() == core::StatusCode::kConflict) {
       return Status::InvalidArgument("a reference names no record", {{"", "reference", "unknown record"}});
     }
@@ -358,10 +320,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     if (t.personal) BindAccess(*stmt, i, r.access);
     BindText(*stmt, i++, r.id);
     sqlite3_bind_int64(*stmt, i, expected_version);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "update");
-    sqlite3_reset(*stmt);
+    Status s = StepWrite(*stmt, "update");
     CTIMS_RETURN_IF_ERROR(s);
     if (sqlite3_changes(conn_->db()) == 0) return Missing(t, r.id);
     return Status::Ok();
@@ -374,10 +333,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, id);
     sqlite3_bind_int64(*stmt, 2, expected_version);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "delete");
-    sqlite3_reset(*stmt);
+    Status s = StepWrite(*stmt, "delete");
     if (s.code() == core::StatusCode::kConflict) {
       return Status::Conflict("other records still refer to this one; delete or relink them first");
     }
@@ -433,11 +389,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     BindText(*stmt, 4, g.reason);
     BindText(*stmt, 5, g.granted_at);
     BindText(*stmt, 6, g.expires_at);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "grant");
-    sqlite3_reset(*stmt);
-    return s;
+    return StepWrite(*stmt, "grant");
   }
 
   Result<bool> HasGrant(std::string_view user_id, std::string_view case_id, std::string_view now) override {
@@ -486,11 +438,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     BindText(*stmt, 7, e.changes);
     int next = 8;
     BindAccess(*stmt, next, e.access);
-    const int rc = sqlite3_step(*stmt);
-    Status s =
-        rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(sqlite3_extended_errcode(conn_->db()), conn_->db(), "history");
-    sqlite3_reset(*stmt);
-    return s;
+    return StepWrite(*stmt, "history");
   }
 
   Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) override {
