@@ -558,10 +558,9 @@ class ApiTest : public ::testing::Test {
                                            {"spl_Type", "SocialCare"},
                                            {"ast_CostAmount", 150000},
                                            {"ast_CostCurrency", "LAK"}});
-    w.consent = CreateId("consents", {{"case_id", w.case_id},
-                                      {"cns_Purpose", "Referral"},
-                                      {"cns_Status", "Given"},
-                                      {"cns_Method", "Thumbprint"}});
+    w.consent = CreateId(
+        "consents",
+        {{"case_id", w.case_id}, {"cns_Purpose", "Referral"}, {"cns_Status", "Given"}, {"cns_Method", "Thumbprint"}});
     return w;
   }
 
