@@ -122,23 +122,23 @@ std::string ComputeAuditHash(const AuditRow& row) {
 
 // ---- AuditLog ------------------------------------------------------------------
 
-// Events gathered for one leader. `done` and `status` are guarded by the
-// AuditLog's mutex.
+// Events gathered for one leader: the caller that opened the batch. `done`
+// and `status` are guarded by the AuditLog's mutex; `done_cv` wakes the
+// batch's other callers once it is written, and no one else.
 struct AuditLog::Batch {
   std::vector<AuditEvent> events;
   bool done = false;
   Status status;
+  std::condition_variable done_cv;
 };
 
 AuditLog::AuditLog(Store& store, const core::Clock& clock) : store_(store), clock_(clock) {}
 
 AuditLog::~AuditLog() = default;
 
-Status AuditLog::Append(StoreTransaction& tx, const AuditEvent& event) {
-  CTIMS_RETURN_IF_ERROR(ValidateAuditEvent(event));
-  CTIMS_ASSIGN_OR_RETURN(const std::optional<AuditRow> last, tx.LastAudit());
+Status AuditLog::AppendAfter(StoreTransaction& tx, const AuditEvent& event, ChainHead& head) {
   AuditRow row;
-  row.seq = last ? last->seq + 1 : 1;
+  row.seq = head.seq + 1;
   row.at = core::FormatTimestamp(clock_.Now());
   row.user_id = event.user_id;
   row.role = event.role;
@@ -148,14 +148,33 @@ Status AuditLog::Append(StoreTransaction& tx, const AuditEvent& event) {
   row.resource = event.resource;
   row.record_ids = RecordIdsJson(event.record_ids);
   row.outcome = event.outcome;
-  row.prev_hash = last ? last->hash : std::string(kAuditGenesisHash);
+  row.prev_hash = std::move(head.hash);
   row.hash = ComputeAuditHash(row);
-  return tx.AppendAudit(row);
+  CTIMS_RETURN_IF_ERROR(tx.AppendAudit(row));
+  head.seq = row.seq;
+  head.hash = std::move(row.hash);
+  return Status::Ok();
+}
+
+Result<AuditLog::ChainHead> AuditLog::ReadHead(StoreTransaction& tx) {
+  CTIMS_ASSIGN_OR_RETURN(std::optional<AuditRow> last, tx.LastAudit());
+  if (!last) return ChainHead{0, std::string(kAuditGenesisHash)};
+  return ChainHead{last->seq, std::move(last->hash)};
+}
+
+Status AuditLog::Append(StoreTransaction& tx, const AuditEvent& event) {
+  CTIMS_RETURN_IF_ERROR(ValidateAuditEvent(event));
+  CTIMS_ASSIGN_OR_RETURN(ChainHead head, ReadHead(tx));
+  return AppendAfter(tx, event, head);
 }
 
 Status AuditLog::WriteBatch(const std::vector<AuditEvent>& events) {
   CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  for (const auto& event : events) CTIMS_RETURN_IF_ERROR(Append(*tx, event));
+  // The head is read once: write transactions are serialised, so no one else
+  // appends while this one is open, and the batch chains on in memory. On any
+  // error the transaction is dropped (rolled back) and nothing is kept.
+  CTIMS_ASSIGN_OR_RETURN(ChainHead head, ReadHead(*tx));
+  for (const auto& event : events) CTIMS_RETURN_IF_ERROR(AppendAfter(*tx, event, head));
   return tx->Commit();
 }
 
@@ -163,33 +182,42 @@ Status AuditLog::Record(const AuditEvent& event) {
   // Refused before joining a batch, so one bad event cannot fail the others.
   CTIMS_RETURN_IF_ERROR(ValidateAuditEvent(event));
   std::unique_lock lock(mutex_);
-  if (!open_) open_ = std::make_shared<Batch>();
-  const std::shared_ptr<Batch> mine = open_;
-  mine->events.push_back(event);
-  // Invariant: a batch leaves open_ only when a leader takes it, and its
-  // leader marks it done before clearing leader_active_. So when no leader is
-  // active and `mine` is not done, `mine` is the open batch.
-  while (!mine->done) {
-    if (leader_active_) {
-      batch_done_.wait(lock);
-      continue;
-    }
-    leader_active_ = true;
-    open_.reset();
-    lock.unlock();
-    Status status;
-    try {
-      status = WriteBatch(mine->events);
-    } catch (const std::exception&) {  // e.g. bad_alloc: every waiter must still be woken
-      status = Status::Internal("audit batch failed");
-    }
-    lock.lock();
-    mine->status = std::move(status);
-    mine->done = true;
-    leader_active_ = false;
-    batch_done_.notify_all();  // the batch's callers, and the next batch's leader
+  if (open_) {
+    // A follower: the batch's opener writes it. Waits on the batch's own
+    // condition, so only the end of this batch wakes it.
+    const std::shared_ptr<Batch> mine = open_;
+    mine->events.push_back(event);
+    mine->done_cv.wait(lock, [&] { return mine->done; });
+    return mine->status;
   }
-  return mine->status;
+  // The opener, and so the batch's leader: waits (alone on leader_free_) for
+  // the leader in flight, then takes everything gathered meanwhile.
+  // Invariant: at most one batch is open, its opener is the only thread
+  // waiting on leader_free_, and a batch leaves open_ only when its opener
+  // takes it.
+  const std::shared_ptr<Batch> mine = std::make_shared<Batch>();
+  mine->events.push_back(event);
+  open_ = mine;
+  leader_free_.wait(lock, [&] { return !leader_active_; });
+  leader_active_ = true;
+  open_.reset();
+  lock.unlock();
+  Status status;
+  try {
+    status = WriteBatch(mine->events);
+  } catch (const std::exception&) {  // e.g. bad_alloc: every waiter must still be woken
+    status = Status::Internal("audit batch failed");
+  }
+  lock.lock();
+  mine->status = std::move(status);
+  mine->done = true;
+  leader_active_ = false;
+  Status result = mine->status;
+  lock.unlock();
+  // Only this batch's callers (all durable now), and the next batch's leader.
+  mine->done_cv.notify_all();
+  leader_free_.notify_one();
+  return result;
 }
 
 // ---- checkpoints ---------------------------------------------------------------

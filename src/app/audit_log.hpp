@@ -114,8 +114,10 @@ class AuditLog {
   // durable: for events that change nothing else (reads, lists, searches,
   // failed sign-ins, denials). Group commit: while one thread (the leader)
   // writes a batch, the events of other callers gather; when it finishes,
-  // one of them writes all gathered events in one transaction. Callers wait
-  // on a condition variable, never spinning. Every caller of a batch gets the
+  // the caller that opened the next batch writes all events gathered in it
+  // in one transaction, reading the chain head once. Callers wait on a
+  // condition variable, never spinning; a batch's end wakes only its own
+  // callers and the next batch's leader. Every caller of a batch gets the
   // batch's outcome: OK only when the batch committed. kInvalidArgument (and
   // nothing written, no batch affected) when ValidateAuditEvent refuses the
   // event. Must not be called by a thread that holds a write transaction of
@@ -124,14 +126,23 @@ class AuditLog {
 
  private:
   struct Batch;
+  // The last event's seq and hash (0 and the genesis hash for an empty log).
+  struct ChainHead {
+    std::int64_t seq = 0;
+    std::string hash;
+  };
+  static core::Result<ChainHead> ReadHead(StoreTransaction& tx);
+  // Appends `event` (already validated) as the successor of `head`, and
+  // advances `head` to it.
+  core::Status AppendAfter(StoreTransaction& tx, const AuditEvent& event, ChainHead& head);
   core::Status WriteBatch(const std::vector<AuditEvent>& events);
 
   Store& store_;
   const core::Clock& clock_;
   std::mutex mutex_;
-  std::condition_variable batch_done_;
-  std::shared_ptr<Batch> open_;  // events waiting for the next leader; guarded by mutex_
-  bool leader_active_ = false;   // guarded by mutex_
+  std::condition_variable leader_free_;  // the open batch's opener waits here for leader_active_ to clear
+  std::shared_ptr<Batch> open_;          // events waiting for the next leader; guarded by mutex_
+  bool leader_active_ = false;           // guarded by mutex_
 };
 
 // ---- verification and checkpoints --------------------------------------------

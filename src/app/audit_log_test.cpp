@@ -63,6 +63,14 @@ class FakeStore final : public Store {
     const std::lock_guard lock(data_mutex_);
     return data_;
   }
+  // Whether a committed audit row holds these record ids (JSON array text).
+  bool HasCommittedAudit(const std::string& record_ids) {
+    const std::lock_guard lock(data_mutex_);
+    for (const auto& [seq, row] : data_.audit) {
+      if (row.record_ids == record_ids) return true;
+    }
+    return false;
+  }
   // Direct access to the stored rows, for tampering.
   std::map<std::int64_t, AuditRow>& audit() { return data_.audit; }
 
@@ -249,6 +257,56 @@ TEST_F(AuditLogTest, GroupCommitUnderSixteenThreads) {
   const AuditVerifyResult v = Verify();
   EXPECT_TRUE(v.ok) << v.reason;
   EXPECT_EQ(v.count, kThreads * kPerThread);
+}
+
+// Regression test for the batch wake-up (each batch wakes only its own
+// callers; its opener leads it) and the head read once per batch: many
+// threads, some appending inside write transactions of their own between the
+// batches. Every caller returns only once its event is committed, the chain
+// is exact, and batches stay large.
+TEST_F(AuditLogTest, EveryCallerReturnsOnlyOnceItsEventIsCommitted) {
+  constexpr int kThreads = 32;
+  constexpr int kPerThread = 40;
+  constexpr int kAppenders = 2;
+  store_.commit_delay = std::chrono::microseconds(300);
+  std::atomic<int> failures = 0;
+  std::atomic<int> not_durable = 0;
+  std::atomic<int> no_commit_since = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const AuditEvent e = Event();
+        const std::string ids = "[\"" + e.record_ids[0] + "\"]";
+        const int commits_before = store_.commits.load();
+        if (!log_.Record(e).ok()) {
+          ++failures;
+          continue;
+        }
+        if (store_.commits.load() <= commits_before) ++no_commit_since;
+        if (!store_.HasCommittedAudit(ids)) ++not_durable;
+      }
+    });
+  }
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto tx = store_.Begin(TxMode::kWrite);
+        if (!tx.ok() || !log_.Append(**tx, Event("update")).ok() || !(*tx)->Commit().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(not_durable, 0) << "a caller returned before its event was committed";
+  EXPECT_EQ(no_commit_since, 0);
+  constexpr int kEvents = (kThreads + kAppenders) * kPerThread;
+  EXPECT_EQ(store_.Snapshot().audit.size(), static_cast<std::size_t>(kEvents));
+  // Batches gathered: far fewer commits than recorded events.
+  EXPECT_LT(store_.commits.load(), kThreads * kPerThread / 2) << "batches too small";
+  const AuditVerifyResult v = Verify();
+  EXPECT_TRUE(v.ok) << v.reason << " at " << v.broken_seq;
+  EXPECT_EQ(v.count, kEvents);
 }
 
 TEST_F(AuditLogTest, AFailedBatchFailsEveryCallerAndWritesNothing) {
