@@ -220,14 +220,36 @@ Result<std::string> SealField(const KeyRing& ring, std::string_view table, std::
   return std::string(kSealedPrefix) + std::to_string(version) + ":" + Base64Encode(sealed);
 }
 
+namespace {
+
+// The key version of `text` and its payload (the text after the second
+// colon), from the prefix alone: the payload's characters are not looked at.
+// 0 when the prefix is not "enc:v<N>:" or the payload is empty.
+int ParseSealedPrefix(std::string_view text, std::string_view& payload) {
+  if (!text.starts_with(kSealedPrefix)) return 0;
+  text.remove_prefix(kSealedPrefix.size());
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) return 0;
+  const std::optional<int> version = ParseVersion(text.substr(0, colon));
+  if (!version) return 0;
+  payload = text.substr(colon + 1);
+  return *version;
+}
+
+}  // namespace
+
 Result<std::string> OpenField(const KeyRing& ring, std::string_view table, std::string_view column,
                               std::string_view row_id, std::string_view sealed) {
-  const int version = SealedVersion(sealed);
+  // One pass over the payload: libsodium's decoder refuses any character
+  // outside the base64 alphabet (no ignore set, no unconsumed input), which
+  // is at least as strict as SealedVersion's scan.
+  std::string_view payload;
+  const int version = ParseSealedPrefix(sealed, payload);
   if (version == 0) return Status::InvalidArgument("malformed sealed value");
+  Result<std::string> bytes = Base64Decode(payload);
+  if (!bytes.ok()) return Status::InvalidArgument("malformed sealed value");
   const std::string* key = ring.DataKey(version);
   if (key == nullptr) return Status::Internal("key version " + std::to_string(version) + " is not in the key ring");
-  Result<std::string> bytes = Base64Decode(sealed.substr(sealed.find(':', kSealedPrefix.size()) + 1));
-  if (!bytes.ok()) return Status::InvalidArgument("malformed sealed value");
   return Open(*key, *bytes, FieldAssociatedData(table, column, row_id, version));
 }
 
@@ -235,17 +257,19 @@ bool IsSealed(std::string_view text) {
   return SealedVersion(text) != 0;
 }
 
+bool HasSealedPrefix(std::string_view text) {
+  std::string_view payload;
+  return ParseSealedPrefix(text, payload) != 0;
+}
+
 int SealedVersion(std::string_view text) {
-  if (!text.starts_with(kSealedPrefix)) return 0;
-  text.remove_prefix(kSealedPrefix.size());
-  const size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon + 1 == text.size()) return 0;
-  const std::optional<int> version = ParseVersion(text.substr(0, colon));
-  if (!version) return 0;
-  for (const char c : text.substr(colon + 1)) {
+  std::string_view payload;
+  const int version = ParseSealedPrefix(text, payload);
+  if (version == 0) return 0;
+  for (const char c : payload) {
     if (!IsBase64Char(c)) return 0;
   }
-  return *version;
+  return version;
 }
 
 std::string BlindIndex(const KeyRing& ring, std::string_view purpose, std::string_view normalized_value) {

@@ -136,6 +136,11 @@ Result<std::string> OpenField(const KeyRing& ring, std::string_view table, std::
 // base64 characters). Syntactic only: whether it opens is OpenField's job.
 bool IsSealed(std::string_view text);
 
+// True when `text` starts like a sealed value ("enc:v<N>:" and something
+// after it), without looking at the payload's characters: a cheap test
+// before OpenField, which checks the rest.
+bool HasSealedPrefix(std::string_view text);
+
 // The key version N of a sealed value, or 0 when `text` is not IsSealed.
 int SealedVersion(std::string_view text);
 
