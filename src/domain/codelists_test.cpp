@@ -44,6 +44,56 @@ TEST(CodeListsTest, HtcdsListsKeepTheStandardsCodes) {
   EXPECT_EQ(lists.Find("forced_labour_industry")->items().size(), 21u);
 }
 
+TEST(CodeListsTest, ReferralMechanismListsHaveTheirCodesInOrder) {
+  const auto& lists = CodeLists::Builtin();
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"ilo_forced_labour_indicator",
+       {"AbuseOfVulnerability", "Deception", "RestrictionOfMovement", "Isolation", "PhysicalSexualViolence",
+        "IntimidationThreats", "RetentionOfIdentityDocuments", "WithholdingOfWages", "DebtBondage",
+        "AbusiveWorkingLivingConditions", "ExcessiveOvertime"}},
+      {"screening_assessment",
+       {"PossibleTrafficking", "FurtherScreeningNeeded", "LabourDispute", "InsufficientIndicators"}},
+      {"screening_status", {"Submitted", "Confirmed", "Overridden"}},
+      {"referral_status", {"Requested", "Accepted", "Declined", "Revoked", "Completed"}},
+      {"referral_urgency", {"Routine", "Urgent", "Emergency"}},
+      {"transfer_status", {"Requested", "Accepted", "Declined", "Revoked"}},
+      {"repatriation_status", {"Planned", "DocumentsReady", "Departed", "Received", "FollowedUp", "Cancelled"}},
+      {"repatriation_direction", {"Outbound", "Inbound"}},
+      {"travel_document_status", {"None", "Requested", "Issued", "NotRequired"}},
+      {"embassy_contact_status", {"NotContacted", "Contacted", "Confirmed", "NotApplicable"}},
+      {"followup_outcome", {"Reintegrating", "NeedsSupport", "LostContact", "ReTrafficked", "Other"}},
+      {"investigation_status", {"Open", "Investigating", "SentToProsecution", "Resolved", "ClosedWithoutAction"}},
+      {"offence",
+       {"LaoPenalCode215", "ForcedLabour", "Fraud", "UnlawfulDetention", "DocumentFraud", "MoneyLaundering", "Other"}},
+      {"perpetrator_role",
+       {"TravellingPartner", "Transporter", "RecruiterOrIntermediary", "BrokerTravelAgent", "TransferredIndividual",
+        "HarbouredIndividual", "SoldIndividual", "BoughtIndividual", "ReceivedIndividual", "ControlledIndividual",
+        "Smuggler", "Abuser", "Kidnapper", "Exploiter", "Other"}},
+      {"suspect_kind", {"Person", "Organisation"}},
+      {"organisation_involvement", {"Employer", "ContractBuyer", "RecruitmentAgency", "Transporter", "Other"}},
+      {"task_kind",
+       {"AnswerReferral", "AnswerTransfer", "ConfirmScreening", "ApproveClosure", "FollowUpReturn", "Other"}},
+      {"task_status", {"Open", "Done", "Cancelled"}},
+      {"notification_kind",
+       {"ReferralReceived", "ReferralAnswered", "TransferReceived", "TransferAnswered", "ApprovalRequested",
+        "ApprovalAnswered", "TaskDue", "ProtectedCaseAccessed"}},
+  };
+  for (const auto& [name, codes] : expected) {
+    const auto* list = lists.Find(name);
+    ASSERT_NE(list, nullptr) << name;
+    std::vector<std::string> actual;
+    for (const auto& item : list->items()) {
+      actual.push_back(item.code);
+      for (const char* lang : {"lo", "en", "th", "zh", "vi", "my"}) {
+        EXPECT_TRUE(item.labels.contains(lang)) << name << "/" << item.code << " lacks " << lang;
+      }
+    }
+    EXPECT_EQ(actual, codes) << name;
+  }
+  EXPECT_TRUE(lists.Find("case_status")->Contains("ClosureRequested"));
+  EXPECT_EQ(lists.Find("perpetrator_role")->source(), "HTCDS 2.0 per_RoleInProcess");
+}
+
 TEST(CodeListsTest, ParseRejectsBrokenFiles) {
   const core::EmbeddedFile missing_lo[] = {{"a.json", R"({"name":"a","items":[{"code":"X","labels":{"en":"X"}}]})"}};
   EXPECT_FALSE(CodeLists::Parse(missing_lo).ok());
