@@ -139,7 +139,7 @@ agency=$(curl -fsS -H "$cookie" "$api/agencies?org_Code=$bench_agency" | record_
 [ -n "$agency" ] || die "seed data missing (agency $bench_agency)"
 person_id=$(post persons '{"prs_FirstName":"ນາງ ສົມພອນ","prs_SecondName":"ພົມມະຈັນ","prs_LatinNames":["Somphone Phommachanh"],"prs_Sex":"Female","prs_Birthdate":"2005-03-14","prs_Citizenship":["LA"],"prs_IdentityDocuments":[{"doc_Type":"Passport","doc_Number":"P2387710","doc_IssuingCountry":"LA","doc_Status":"WithheldByEmployer"}],"prs_MobilePhone":"+8562055512345"}' | record_id)
 [ -n "$person_id" ] || die "no id for the person"
-case_id=$(post cases "{\"person_id\":\"$person_id\",\"owner_agency_id\":\"$agency\",\"vic_TraffickingStatus\":\"PossibleVictimOfTrafficking\",\"vic_TypeOfExploitation\":[\"ForcedLabour\",\"ForcedCriminality\"],\"vic_MethodsOfControl\":{\"DebtBondage\":\"Yes\",\"WithholdsDocuments\":\"Yes\"},\"cas_Summary\":\"Recruited through Facebook for a restaurant job; made to run online scams. Screened at the Houayxay crossing.\"}" | record_id)
+case_id=$(post cases "{\"person_id\":\"$person_id\",\"owner_agency_id\":\"$agency\",\"vic_TypeOfExploitation\":[\"ForcedLabour\",\"ForcedCriminality\"],\"vic_MethodsOfControl\":{\"DebtBondage\":\"Yes\",\"WithholdsDocuments\":\"Yes\"},\"cas_Summary\":\"Recruited through Facebook for a restaurant job; made to run online scams. Screened at the Houayxay crossing.\"}" | record_id)
 [ -n "$case_id" ] || die "no id for the case"
 url="http://127.0.0.1:$ctims_port/api/v1/cases/$case_id"
 curl -fsS -o /dev/null -H "$cookie" "$url" || die "GET the case failed"

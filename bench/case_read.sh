@@ -189,10 +189,7 @@ cat >"$work/case.json" <<JSON
 {
   "person_id": "$person_id",
   "owner_agency_id": "$agency",
-  "cas_Status": "Active",
   "cas_OpenedOn": "2024-02-06",
-  "vic_TraffickingStatus": "PossibleVictimOfTrafficking",
-  "vic_TraffickingStatusDecisionMakingOrg": "Police",
   "vic_RelationshipToTrafficker": "Acquainted",
   "vic_AgeWhenTrafficked": 17,
   "vic_MethodOfRecruitment": ["ThroughOnlineSocialNetworks", "ThroughFriendsOrSocialEvents"],
@@ -241,7 +238,7 @@ mapfile -t persons < <(curl -sS --config "$work/persons.curl" | ids_of)
 : >"$work/cases.curl"
 for i in "${!persons[@]}"; do
   [ "$i" -gt 0 ] && echo next >>"$work/cases.curl"
-  printf 'url = "%s/cases"\nheader = "Content-Type: application/json"\nheader = "%s"\nheader = "%s"\nwrite-out = "\\n"\ndata-binary = "{\\"person_id\\":\\"%s\\",\\"owner_agency_id\\":\\"%s\\",\\"vic_TraffickingStatus\\":\\"PossibleVictimOfTrafficking\\",\\"vic_TypeOfExploitation\\":[%s],\\"vic_MethodsOfControl\\":{\\"DebtBondage\\":\\"Yes\\",\\"WithholdsDocuments\\":\\"Yes\\"},\\"cas_Summary\\":\\"Screened at the border, case %d.\\"}"\n' \
+  printf 'url = "%s/cases"\nheader = "Content-Type: application/json"\nheader = "%s"\nheader = "%s"\nwrite-out = "\\n"\ndata-binary = "{\\"person_id\\":\\"%s\\",\\"owner_agency_id\\":\\"%s\\",\\"vic_TypeOfExploitation\\":[%s],\\"vic_MethodsOfControl\\":{\\"DebtBondage\\":\\"Yes\\",\\"WithholdsDocuments\\":\\"Yes\\"},\\"cas_Summary\\":\\"Screened at the border, case %d.\\"}"\n' \
     "$api" "$cookie" "$csrf_header" "${persons[$i]}" "$agency" "${exploitation[$((i % ${#exploitation[@]}))]//\"/\\\"}" "$i" \
     >>"$work/cases.curl"
 done

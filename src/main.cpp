@@ -2,6 +2,7 @@
 // its own lives here.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -88,7 +89,8 @@ struct ServeCommand {
   bool demo = false;
   std::string tls_cert;
   std::string tls_key;
-  bool tls_proxy = false;  // a TLS-terminating proxy in front: Secure cookies, any address
+  bool tls_proxy = false;   // a TLS-terminating proxy in front: Secure cookies, any address
+  int referral_hours = 48;  // a referral unanswered this long is overdue (issue 4 §3)
 };
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
@@ -161,6 +163,7 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   ctims::app::RecordServiceOptions record_options;
   record_options.audit = &audit;
   record_options.cipher = &cipher;
+  record_options.referral_answer_time = std::chrono::hours(cmd.referral_hours);
   ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock(),
                                     record_options);
   options.audit = &audit;
@@ -514,6 +517,11 @@ int main(int argc, char** argv) {
   serve->add_flag("--tls-proxy", serve_cmd.tls_proxy,
                   "A TLS-terminating proxy is in front: Secure cookies, any listen address");
   serve->add_flag("--demo", serve_cmd.demo, "Allow a database with demo accounts (make demo)");
+  serve
+      ->add_option("--referral-hours", serve_cmd.referral_hours,
+                   "Hours after which an unanswered referral or transfer is overdue")
+      ->check(CLI::Range(1, 24 * 90))
+      ->capture_default_str();
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   migrate->add_option("--db", db, "SQLite database file")->capture_default_str();

@@ -20,6 +20,10 @@ struct InMemoryRecords {
   std::vector<HistoryEntry> history;
   std::vector<AccessGrant> grants;
   std::map<std::int64_t, AuditRow> audit;  // by seq
+  std::vector<CaseShare> shares;
+  std::map<std::string, WorkTask> tasks;
+  std::vector<Notification> notifications;
+  std::map<std::pair<std::string, std::string>, std::string> notification_reads;  // (id, user) -> at
 };
 
 // Implements StoreTransaction's record operations over `records()`, for a
@@ -43,7 +47,7 @@ class InMemoryRecordOps : public Base {
       bool match = id > q.after_id;
       if (t.personal) {
         if (!q.access) return core::Status::Internal("list of a personal table without an access filter");
-        match = match && Passes(*q.access, r.access);
+        match = match && Passes(*q.access, r.access, id);
       }
       for (const auto& f : q.filters) {
         auto col = std::find(t.columns.begin(), t.columns.end(), f.field);
@@ -170,9 +174,117 @@ class InMemoryRecordOps : public Base {
     return core::Status::NotFound("no history entry");
   }
 
+  core::Status InsertShare(const CaseShare& share) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (const auto& s : records().shares) {
+      if (s.agency_id == share.agency_id && s.case_id == share.case_id && s.source_id == share.source_id) {
+        return core::Status::Ok();
+      }
+    }
+    records().shares.push_back(share);
+    return core::Status::Ok();
+  }
+  core::Result<bool> HasShare(std::string_view agency, std::string_view case_id, std::string_view person) override {
+    for (const auto& s : records().shares) {
+      if (s.agency_id != agency) continue;
+      if ((!case_id.empty() && s.case_id == case_id) || (!person.empty() && s.person_id == person)) return true;
+    }
+    return false;
+  }
+  core::Result<std::vector<CaseShare>> ListShares(std::string_view case_id) override {
+    std::vector<CaseShare> out;
+    for (const auto& s : records().shares) {
+      if (s.case_id == case_id) out.push_back(s);
+    }
+    return out;
+  }
+  core::Status InsertTask(const WorkTask& task) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    records().tasks[task.id] = task;
+    return core::Status::Ok();
+  }
+  core::Result<std::optional<WorkTask>> GetTask(std::string_view id) override {
+    auto it = records().tasks.find(std::string(id));
+    if (it == records().tasks.end()) return std::optional<WorkTask>();
+    return std::optional<WorkTask>(it->second);
+  }
+  core::Status UpdateTask(const WorkTask& task, std::int64_t expected_version) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto it = records().tasks.find(task.id);
+    if (it == records().tasks.end()) return core::Status::NotFound("no task");
+    if (it->second.version != expected_version) return core::Status::Conflict("stale task");
+    it->second = task;
+    return core::Status::Ok();
+  }
+  core::Result<std::vector<WorkTask>> ListTasks(const TaskQuery& q) override {
+    std::vector<WorkTask> out;
+    for (const auto& [id, t] : records().tasks) {
+      const bool mine =
+          (!q.agency_id.empty() && t.agency_id == q.agency_id) || (!q.user_id.empty() && t.user_id == q.user_id);
+      if (!mine || (q.open_only && t.status != "Open")) continue;
+      if (!q.due_before.empty() && !(t.due_at < q.due_before)) continue;
+      out.push_back(t);
+    }
+    std::sort(out.begin(), out.end(), [](const WorkTask& a, const WorkTask& b) {
+      return a.due_at != b.due_at ? a.due_at < b.due_at : a.id < b.id;
+    });
+    if (out.size() > q.limit) out.resize(q.limit);
+    return out;
+  }
+  core::Result<int> CloseTasks(std::string_view resource, std::string_view record_id, std::string_view kind,
+                               std::string_view status, std::string_view at, std::string_view by) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    int n = 0;
+    for (auto& [id, t] : records().tasks) {
+      if (t.resource != resource || t.record_id != record_id || t.status != "Open") continue;
+      if (!kind.empty() && t.kind != kind) continue;
+      t.status = std::string(status);
+      t.closed_at = std::string(at);
+      t.closed_by = std::string(by);
+      ++t.version;
+      ++n;
+    }
+    return n;
+  }
+  core::Result<bool> InsertNotification(const Notification& n) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (const auto& e : records().notifications) {
+      if (e.dedupe_key == n.dedupe_key) return false;
+    }
+    records().notifications.push_back(n);
+    return true;
+  }
+  core::Result<std::vector<Notification>> ListNotifications(std::string_view user, std::string_view agency,
+                                                            std::size_t limit) override {
+    std::vector<Notification> out;
+    for (auto it = records().notifications.rbegin(); it != records().notifications.rend(); ++it) {
+      const bool to_me = (!user.empty() && it->user_id == user) || (!agency.empty() && it->agency_id == agency);
+      if (!to_me) continue;
+      Notification n = *it;
+      n.read = records().notification_reads.contains({n.id, std::string(user)});
+      out.push_back(std::move(n));
+      if (out.size() >= limit) break;
+    }
+    return out;
+  }
+  core::Status MarkNotificationRead(std::string_view id, std::string_view user, std::string_view at) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (const auto& e : records().notifications) {
+      if (e.id == id) {
+        records().notification_reads.emplace(std::make_pair(std::string(id), std::string(user)), std::string(at));
+        return core::Status::Ok();
+      }
+    }
+    return core::Status::NotFound("no notification");
+  }
+
  protected:
   // AccessFilter's rule, as the SQL of a real store applies it.
-  bool Passes(const AccessFilter& f, const AccessTag& tag) {
+  bool Passes(const AccessFilter& f, const AccessTag& tag, const std::string& id) {
+    if (f.kind != AccessFilter::Kind::kAll) {
+      auto shared = HasShare(f.viewer_agency, tag.case_id, id);
+      if (shared.ok() && *shared) return true;
+    }
     bool in = false;
     switch (f.kind) {
       case AccessFilter::Kind::kAll: in = true; break;

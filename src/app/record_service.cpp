@@ -1,5 +1,7 @@
 #include "app/record_service.hpp"
 
+#include "app/record_service_util.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -13,207 +15,15 @@
 #include "domain/validation.hpp"
 
 namespace ctims::app {
-namespace {
-
+using namespace detail;  // NOLINT(google-build-using-namespace): the service's own helpers
 using core::FieldError;
 using core::Result;
 using core::Status;
 using nlohmann::json;
 
-// Splits a validated record into storage columns and the JSON body, sealing
-// the body's protected fields (bound to the row `id`) when a cipher is set.
-Result<StoredRecord> ToStored(const domain::ResourceSpec& spec, const TableDef& table, const json& record,
-                              const std::string& id, const FieldCipher* cipher) {
-  StoredRecord out;
-  out.id = id;
-  json body = json::object();
-  for (const auto& [key, value] : record.items()) {
-    const auto* field = spec.FindField(key);
-    if (field == nullptr || !field->column) body[key] = value;
-  }
-  out.columns.reserve(table.columns.size());
-  for (const auto& column : table.columns) {
-    auto it = record.find(column);
-    if (it != record.end() && it->is_string()) {
-      out.columns.emplace_back(it->get<std::string>());
-    } else {
-      out.columns.emplace_back(std::nullopt);
-    }
-  }
-  if (cipher != nullptr) CTIMS_RETURN_IF_ERROR(cipher->SealBody(spec, id, body));
-  out.body = body.dump();
-  return out;
-}
-
-// The history form of a diff: protected values sealed to their entry.
-Result<std::string> ChangesText(const domain::ResourceSpec& spec, const std::string& id, std::int64_t version,
-                                json diff, const FieldCipher* cipher) {
-  if (cipher != nullptr) CTIMS_RETURN_IF_ERROR(cipher->SealChanges(spec, id, version, diff));
-  return diff.dump();
-}
-
-// The record's fields only (no metadata): the form that is validated and
-// diffed.
-Result<json> Fields(const domain::ResourceSpec& spec, const TableDef& table, const StoredRecord& stored,
-                    const FieldCipher* cipher) {
-  json record = json::parse(stored.body, nullptr, /*allow_exceptions=*/false);
-  if (!record.is_object()) return Status::Internal("stored record body is not a JSON object");
-  if (cipher != nullptr) CTIMS_RETURN_IF_ERROR(cipher->OpenBody(spec, stored.id, record));
-  for (size_t i = 0; i < table.columns.size() && i < stored.columns.size(); ++i) {
-    if (stored.columns[i]) record[table.columns[i]] = *stored.columns[i];
-  }
-  return record;
-}
-
-json WithMeta(json record, const StoredRecord& stored) {
-  record["id"] = stored.id;
-  record["version"] = stored.version;
-  record["created_at"] = stored.created_at;
-  record["updated_at"] = stored.updated_at;
-  return record;
-}
-
-Status RejectMetaFields(const json& body, bool allow_version) {
-  std::vector<FieldError> errors;
-  for (const char* meta : domain::kMetaFields) {
-    if (allow_version && std::string_view(meta) == "version") continue;
-    if (body.contains(meta)) errors.push_back({meta, "read_only", std::string(meta) + " is set by the server"});
-  }
-  if (!errors.empty()) return Status::InvalidArgument("read-only fields in request", std::move(errors));
-  return Status::Ok();
-}
-
-Status ValidateRecord(const domain::ResourceSpec& spec, const json& record, const domain::CodeLists& codelists,
-                      const domain::CheckContext& context) {
-  auto errors = domain::Validate(spec, record, codelists, context);
-  if (errors.empty()) return Status::Ok();
-  std::string message = "the record breaks " + std::to_string(errors.size()) + " rule(s)";
-  return Status::InvalidArgument(std::move(message), std::move(errors));
-}
-
-Result<std::int64_t> ExpectedVersion(const json& patch, std::optional<std::int64_t> header_version) {
-  std::optional<std::int64_t> body_version;
-  if (patch.is_object() && patch.contains("version")) {
-    const auto& v = patch["version"];
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 1) {
-      return Status::InvalidArgument("version must be a positive integer", {{"version", "type", "positive integer"}});
-    }
-    body_version = v.get<std::int64_t>();
-  }
-  if (header_version && body_version && *header_version != *body_version) {
-    return Status::InvalidArgument("If-Match and body version differ", {{"version", "mismatch", "If-Match differs"}});
-  }
-  if (header_version) return *header_version;
-  if (body_version) return *body_version;
-  return Status::InvalidArgument("the current version is required (If-Match header or \"version\")",
-                                 {{"version", "required", "send the version you read"}});
-}
-
-bool ParseSize(const std::string& text, std::size_t& out) {
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size();
-}
-
-Status Denied(const domain::ResourceSpec& spec, std::string_view action) {
-  return Status::PermissionDenied("your role may not " + std::string(action) + " " + spec.name);
-}
-
-// The role must allow (resource, action) and the session be complete.
-Status CheckAction(const Principal& caller, const domain::ResourceSpec& spec, std::string_view action) {
-  CTIMS_RETURN_IF_ERROR(RequireFullSession(caller));
-  if (!caller.Allows(spec.name, action)) return Denied(spec, action);
-  return Status::Ok();
-}
-
-Status NotFoundIn(const domain::ResourceSpec& spec) {
-  return Status::NotFound("no " + spec.title + " with this id");
-}
-
-// The group of the top-level field a member name or change path starts with
-// (kGeneral for metadata and unknown names).
-domain::FieldGroup GroupOf(const domain::ResourceSpec& spec, std::string_view path) {
-  const auto dot = path.find('.');
-  const auto* field = spec.FindField(dot == std::string_view::npos ? path : path.substr(0, dot));
-  return field == nullptr ? domain::FieldGroup::kGeneral : field->group;
-}
-
-// True when the role reads every field group the resource has.
-bool ReadsEveryGroup(const domain::ResourceSpec& spec, const domain::Role& role) {
-  for (const auto& f : spec.fields) {
-    if (!role.CanRead(f.group)) return false;
-  }
-  return true;
-}
-
-// Drops the members the role may not read.
-void StripUnreadable(const domain::ResourceSpec& spec, const domain::Role& role, json& record) {
-  for (auto it = record.begin(); it != record.end();) {
-    if (role.CanRead(GroupOf(spec, it.key()))) {
-      ++it;
-    } else {
-      it = record.erase(it);
-    }
-  }
-}
-
-// Refuses a body or patch naming a field the role may not write. Unknown
-// names are left to validation.
-Status CheckWritable(const domain::ResourceSpec& spec, const domain::Role& role, const json& members) {
-  std::vector<FieldError> errors;
-  for (const auto& [key, value] : members.items()) {
-    const auto* field = spec.FindField(key);
-    if (field == nullptr || role.CanWrite(field->group)) continue;
-    errors.push_back({key, "field_group",
-                      std::string("your role may not write ") + domain::FieldGroupName(field->group) + " fields"});
-  }
-  if (!errors.empty()) return Status::PermissionDenied("fields outside your role's field groups", std::move(errors));
-  return Status::Ok();
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
-}
-
-std::size_t ColumnIndex(const TableDef& table, std::string_view column) {
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (table.columns[i] == column) return i;
-  }
-  return table.columns.size();
-}
-
-std::optional<std::string> ColumnValue(const TableDef& table, const StoredRecord& record, std::string_view column) {
-  const std::size_t i = ColumnIndex(table, column);
-  if (i >= record.columns.size()) return std::nullopt;
-  return record.columns[i];
-}
-
-// Length in code points of valid UTF-8 (the validator has checked encoding
-// of JSON strings already).
-std::size_t CodePoints(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-bool HasControl(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 TableDef TableFor(const domain::ResourceSpec& spec) {
   return {spec.table, spec.ColumnNames(), spec.personal, spec.case_field};
 }
-
-struct RecordService::Reach {
-  const Principal* caller = nullptr;
-  std::string path;  // the caller's agency's location path ("" when it has none)
-  std::string now;
-  AccessFilter filter;
-};
 
 RecordService::RecordService(Store& store, const domain::CodeLists& codelists, const core::Clock& clock,
                              RecordServiceOptions options)
@@ -299,10 +109,16 @@ static bool InScope(const AccessFilter& f, const AccessTag& tag) {
   return false;
 }
 
-Result<bool> RecordService::CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag) {
-  if (!InScope(reach.filter, tag)) return false;
-  if (!tag.is_protected || tag.agency == reach.caller->agency_id || reach.filter.include_protected) return true;
-  return tx.HasGrant(reach.caller->user_id, tag.case_id, reach.now);
+Result<bool> RecordService::CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag,
+                                     std::string_view record_id) {
+  if (InScope(reach.filter, tag)) {
+    if (!tag.is_protected || tag.agency == reach.caller->agency_id || reach.filter.include_protected) return true;
+    CTIMS_ASSIGN_OR_RETURN(bool granted, tx.HasGrant(reach.caller->user_id, tag.case_id, reach.now));
+    if (granted) return true;
+  }
+  // Shared with the caller's agency by an accepted referral (issue 4 §3).
+  if (reach.caller->agency_id.empty()) return false;
+  return tx.HasShare(reach.caller->agency_id, tag.case_id, record_id);
 }
 
 Result<std::optional<StoredRecord>> RecordService::ReadReachable(StoreTransaction& tx, const domain::ResourceSpec& spec,
@@ -310,7 +126,7 @@ Result<std::optional<StoredRecord>> RecordService::ReadReachable(StoreTransactio
   if (!core::IsCanonicalId(id)) return std::optional<StoredRecord>();
   CTIMS_ASSIGN_OR_RETURN(auto stored, tx.Get(TableFor(spec), id));
   if (!stored || !spec.personal) return stored;
-  CTIMS_ASSIGN_OR_RETURN(bool reachable, CanReach(tx, reach, stored->access));
+  CTIMS_ASSIGN_OR_RETURN(bool reachable, CanReach(tx, reach, stored->access, stored->id));
   if (!reachable) return std::optional<StoredRecord>();
   return stored;
 }
@@ -413,6 +229,7 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
   CTIMS_RETURN_IF_ERROR(RejectMetaFields(body, /*allow_version=*/false));
   CTIMS_RETURN_IF_ERROR(CheckWritable(spec, caller.role, body));
+  CTIMS_RETURN_IF_ERROR(RejectManaged(spec, body));
   json record = body;
   // A case belongs to the caller's agency unless another is named.
   if (spec.name == "cases" && !record.contains("owner_agency_id") && !caller.agency_id.empty()) {
@@ -426,16 +243,25 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   domain::DropNulls(record);
 
   const TableDef table = TableFor(spec);
-  CTIMS_ASSIGN_OR_RETURN(StoredRecord stored, ToStored(spec, table, record, core::NewId(clock_), options_.cipher));
-  stored.version = 1;
-  stored.created_at = stored.updated_at = Now();
-
   CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
   CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
   CTIMS_RETURN_IF_ERROR(CheckReferences(spec, record, json(), *tx, reach));
+  CTIMS_RETURN_IF_ERROR(BeforeCreate(spec, record, *tx, reach, caller));
+  CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, record, codelists_, context));
+
+  CTIMS_ASSIGN_OR_RETURN(StoredRecord stored, ToStored(spec, table, record, core::NewId(clock_), options_.cipher));
+  stored.version = 1;
+  stored.created_at = stored.updated_at = Now();
   if (spec.personal) {
     CTIMS_ASSIGN_OR_RETURN(stored.access, TagFor(spec, record, stored.id, *tx, caller, nullptr));
-    if (!InScope(reach.filter, stored.access)) {
+    // Under a case, what counts is reaching the case, within the role's
+    // scope or through a share (a receiving agency records its own services
+    // on a case referred to it; issue 4 §2).
+    bool allowed = InScope(reach.filter, stored.access);
+    if (!allowed && !spec.case_field.empty()) {
+      CTIMS_ASSIGN_OR_RETURN(allowed, CanReach(*tx, reach, stored.access, stored.id));
+    }
+    if (!allowed) {
       const std::string field = spec.name == "cases" ? "owner_agency_id" : spec.case_field;
       return Status::PermissionDenied("the record would be outside your scope",
                                       {{field, "scope", "outside your role's scope"}});
@@ -450,6 +276,7 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
       {0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, std::move(changes), stored.access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "create", spec.name, stored.id));
+  CTIMS_RETURN_IF_ERROR(AfterCreate(spec, record, stored.id, *tx, caller));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(record), stored);
   StripUnreadable(spec, caller.role, out);
@@ -545,6 +372,7 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   CTIMS_ASSIGN_OR_RETURN(auto current, ReadReachable(*tx, spec, id, reach));
   if (!current) return NotFoundIn(spec);
   CTIMS_RETURN_IF_ERROR(CheckWritable(spec, caller.role, changes));
+  CTIMS_RETURN_IF_ERROR(RejectManaged(spec, changes));
   if (current->version != expected) {
     return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
@@ -554,6 +382,7 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   domain::MergePatch(after, changes);
   const auto context = Context();
   CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, after, codelists_, context));
+  CTIMS_RETURN_IF_ERROR(BeforeUpdate(spec, before, after, *tx));
   domain::DropNulls(after);
   json diff = domain::Diff(before, after);
   if (diff.empty()) {
@@ -716,7 +545,7 @@ Result<json> RecordService::HistoryImpl(const domain::ResourceSpec& spec, const 
       const AccessTag* tag = current ? &current->access : (entries.empty() ? nullptr : &entries.back().access);
       bool reachable = false;
       if (tag != nullptr) {
-        CTIMS_ASSIGN_OR_RETURN(reachable, CanReach(*tx, reach, *tag));
+        CTIMS_ASSIGN_OR_RETURN(reachable, CanReach(*tx, reach, *tag, id));
       }
       if (!reachable) return NotFoundIn(spec);
     } else {
@@ -769,6 +598,16 @@ Result<json> RecordService::BreakGlassImpl(const std::string& case_id, const std
   grant.expires_at = core::FormatTimestamp(clock_.Now() + options_.grant_duration);
   CTIMS_RETURN_IF_ERROR(tx->InsertGrant(grant));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "break_glass", spec.name, case_id));
+  // The owning agency learns that someone outside it opened its case.
+  Notification notice;
+  notice.kind = "ProtectedCaseAccessed";
+  notice.agency_id = current->access.agency;
+  notice.audience = "cases:update";
+  notice.case_id = case_id;
+  notice.resource = "cases";
+  notice.record_id = case_id;
+  notice.dedupe_key = "ProtectedCaseAccessed:" + grant.id;
+  CTIMS_RETURN_IF_ERROR(Notify(*tx, notice));
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   return json{{"case_id", case_id}, {"expires_at", grant.expires_at}};
 }

@@ -48,6 +48,29 @@ struct RecordServiceOptions {
   // Seals protected fields at rest, in records and their history (issue 3
   // §7). nullptr only in unit tests and development databases.
   const FieldCipher* cipher = nullptr;
+  // A referral or transfer not answered within this time is overdue (issue 4
+  // §3); its AnswerReferral/AnswerTransfer task is due then.
+  std::chrono::seconds referral_answer_time = std::chrono::hours(48);
+  // Reintegration follow-up after a return is due this long after it
+  // (issue 4 §7), and a supervisor's approval within approval_time.
+  std::chrono::seconds return_follow_up_time = std::chrono::hours(24 * 30);
+  std::chrono::seconds approval_time = std::chrono::hours(72);
+  // Task-due notifications go out this long before a task is due.
+  std::chrono::seconds task_due_notice = std::chrono::hours(24);
+};
+
+// Queries of the referral inbox and outbox and of the task list.
+struct InboxRequest {
+  bool outbox = false;  // what my agency sent rather than received
+  std::optional<std::string> status;
+  bool overdue_only = false;
+  std::optional<std::string> limit;
+  std::optional<std::string> cursor;
+};
+struct TaskRequest {
+  std::string assignee = "me";  // "me": mine and my agency's; "agency": my agency's only
+  bool overdue_only = false;
+  bool include_closed = false;
 };
 
 // The case-registry use cases: create, read, update, delete, list and history
@@ -124,9 +147,70 @@ class RecordService {
   // {"items": [{"user_id","reason","granted_at","expires_at","active"}]}.
   core::Result<nlohmann::json> Grants(const std::string& case_id, const Principal& caller);
 
+  // ---- the referral mechanism (issue 4) ----------------------------------
+  // Runs transition `action` of the resource's state machine
+  // (domain/workflow.hpp) on record `id`. `body` carries "version" (required,
+  // like an update) and the action's own members (a reason, a date, ...).
+  // Who may act: the role must allow (resource, action); accept, decline and
+  // complete of a referral or transfer belong to the receiving agency,
+  // revoke to the sending one; every other action needs the record in the
+  // caller's reach. The record, its history (action = the transition) and
+  // the audit log change in one transaction with the step's effects: the
+  // case's trafficking status on a screening decision, the case's owner on
+  // an accepted transfer, a share of the case on an accepted referral, and
+  // the tasks and notifications of the step.
+  // Errors: kNotFound (no transitions for the resource, unknown id, out of
+  // reach); kInvalidArgument (unknown action, bad payload: field errors);
+  // kConflict with allowed_actions() when the state forbids the action, or
+  // when a precondition fails (rule "precondition", naming the field);
+  // kPermissionDenied.
+  core::Result<nlohmann::json> Transition(const domain::ResourceSpec& spec, const std::string& id,
+                                          const std::string& action, const nlohmann::json& body,
+                                          const Principal& caller);
+  // Referrals (`spec` referrals) or transfers addressed to (inbox) or sent by
+  // (outbox) the caller's agency: {"items": [... each with "overdue"],
+  // "next_cursor"}. The receiving agency sees the request, not the case,
+  // until it accepts.
+  core::Result<nlohmann::json> Inbox(const domain::ResourceSpec& spec, const InboxRequest& request,
+                                     const Principal& caller);
+  // Open (or all) tasks of the caller and the caller's agency, earliest due
+  // first, each with "overdue".
+  core::Result<nlohmann::json> Tasks(const TaskRequest& request, const Principal& caller);
+  // complete | cancel a task addressed to the caller or the caller's agency.
+  core::Result<nlohmann::json> TaskTransition(const std::string& id, const std::string& action,
+                                              const nlohmann::json& body, const Principal& caller);
+  // The caller's notifications, newest first (at most 200), after creating
+  // the TaskDue notifications that have come due (idempotent: several
+  // servers create each once).
+  core::Result<nlohmann::json> Notifications(bool unread_only, const Principal& caller);
+  core::Status MarkNotificationRead(const std::string& id, const Principal& caller);
+
   const domain::CodeLists& codelists() const { return codelists_; }
 
  private:
+  struct Reach;  // the caller's resolved scope
+  struct Step;   // one transition in progress (record_service_workflow.cpp)
+  core::Result<nlohmann::json> TransitionImpl(const domain::ResourceSpec& spec, const std::string& id,
+                                              const std::string& action, const nlohmann::json& body,
+                                              const Principal& caller);
+  // The workflow's part of a create (fills managed fields, checks consent)
+  // and what follows it in the same transaction (tasks, notifications).
+  core::Status BeforeCreate(const domain::ResourceSpec& spec, nlohmann::json& record, StoreTransaction& tx,
+                            const Reach& reach, const Principal& caller);
+  core::Status AfterCreate(const domain::ResourceSpec& spec, const nlohmann::json& record, const std::string& id,
+                           StoreTransaction& tx, const Principal& caller);
+  core::Status BeforeUpdate(const domain::ResourceSpec& spec, const nlohmann::json& before, nlohmann::json& after,
+                            StoreTransaction& tx);
+  core::Status ApplyStep(Step& step);
+  core::Status AfterStep(Step& step);
+  // Rewrites a record inside `tx` on behalf of the workflow (authorisation
+  // done by the caller): new version, history entry `action`, audit.
+  core::Result<StoredRecord> WriteInTx(StoreTransaction& tx, const domain::ResourceSpec& spec,
+                                       const StoredRecord& current, const nlohmann::json& before,
+                                       const nlohmann::json& after, std::string_view action, const Principal& caller);
+  core::Status Notify(StoreTransaction& tx, Notification n);
+  core::Status AddTask(StoreTransaction& tx, WorkTask task);
+
   core::Result<nlohmann::json> CreateImpl(const domain::ResourceSpec& spec, const nlohmann::json& body,
                                           const Principal& caller);
   core::Result<nlohmann::json> GetImpl(const domain::ResourceSpec& spec, const std::string& id,
@@ -155,10 +239,10 @@ class RecordService {
   void AuditFailure(const Principal& caller, std::string_view action, const domain::ResourceSpec& spec,
                     const std::string& id, const core::Status& status);
 
-  struct Reach;  // the caller's resolved scope
   core::Result<Reach> ResolveReach(StoreTransaction& tx, const Principal& caller);
   core::Result<std::string> AgencyPath(StoreTransaction& tx, const std::string& agency_id);
-  core::Result<bool> CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag);
+  core::Result<bool> CanReach(StoreTransaction& tx, const Reach& reach, const AccessTag& tag,
+                              std::string_view record_id);
   core::Result<std::optional<StoredRecord>> ReadReachable(StoreTransaction& tx, const domain::ResourceSpec& spec,
                                                           const std::string& id, const Reach& reach);
   core::Status CheckReferences(const domain::ResourceSpec& spec, const nlohmann::json& record,

@@ -68,7 +68,9 @@ struct Filter {
 // agency with `value`; kPath keeps rows whose path starts with `value`. In
 // every kind, a protected row passes only when its agency is
 // `viewer_agency`, or `viewer_user` holds a grant on its case that expires
-// after `now`.
+// after `now`. Outside kAll, a row also passes (protected or not) when
+// `viewer_agency` holds a CaseShare of its case (or, for a person, of one of
+// the person's cases).
 struct AccessFilter {
   enum class Kind { kAll, kOwner, kAgency, kPath };
   Kind kind = Kind::kAll;
@@ -102,6 +104,69 @@ struct AccessGrant {
   std::string expires_at;
 
   bool operator==(const AccessGrant&) const = default;
+};
+
+// An agency's access to a case outside its role's scope, given when it
+// accepted a referral of the case (issue 4 §3). It reaches the case, its
+// person and everything under the case, under its users' own roles.
+struct CaseShare {
+  std::string id;
+  std::string case_id;
+  std::string person_id;
+  std::string agency_id;
+  std::string source;     // "referral"
+  std::string source_id;  // the referral's id
+  std::string granted_at;
+
+  bool operator==(const CaseShare&) const = default;
+};
+
+// Work created by the workflow (issue 4 §7). No personal data: a kind and the
+// record it is about. Addressed to an agency (user_id empty) or to a user.
+struct WorkTask {
+  std::string id;
+  std::int64_t version = 1;
+  std::string kind;             // code list task_kind
+  std::string status = "Open";  // Open | Done | Cancelled
+  std::string agency_id;
+  std::string user_id;
+  std::string case_id;
+  std::string resource;  // what it is about: "referrals", "cases", ...
+  std::string record_id;
+  std::string due_at;  // core::FormatTimestamp
+  std::string created_at;
+  std::string closed_at;
+  std::string closed_by;
+
+  bool operator==(const WorkTask&) const = default;
+};
+
+// Open or all tasks of an agency (and/or of a user), earliest due first.
+struct TaskQuery {
+  std::string agency_id;  // tasks addressed to this agency (any user_id), when set
+  std::string user_id;    // tasks addressed to this user, when set
+  bool open_only = true;
+  std::string due_before;  // only tasks due before this timestamp, when set
+  std::size_t limit = 200;
+};
+
+// An in-app notification (issue 4 §8), to one user or to the users of an
+// agency whose role holds `audience` ("resource:action"; empty: everyone in
+// the agency). No personal data: a kind and the record it is about.
+struct Notification {
+  std::string id;
+  std::string kind;  // code list notification_kind
+  std::string user_id;
+  std::string agency_id;
+  std::string audience;
+  std::string case_id;
+  std::string resource;
+  std::string record_id;
+  std::string created_at;
+  std::string dedupe_key;  // unique: creating the same notification twice is a no-op
+  bool read = false;       // for the user who listed it (ListNotifications)
+
+  bool operator==(const Notification&) const = default;
 };
 
 struct HistoryEntry {
@@ -170,6 +235,39 @@ class StoreTransaction {
   virtual core::Result<bool> HasGrant(std::string_view user_id, std::string_view case_id, std::string_view now) = 0;
   // Every grant on the case, newest first.
   virtual core::Result<std::vector<AccessGrant>> ListGrants(std::string_view case_id) = 0;
+
+  // Idempotent: a share with the same (agency, case, source_id) is kept.
+  virtual core::Status InsertShare(const CaseShare& share) = 0;
+  // True when `agency_id` holds a share of `case_id`, or of a case whose
+  // person is `person_id` (either may be empty).
+  virtual core::Result<bool> HasShare(std::string_view agency_id, std::string_view case_id,
+                                      std::string_view person_id) = 0;
+  // The agencies sharing a case, oldest first.
+  virtual core::Result<std::vector<CaseShare>> ListShares(std::string_view case_id) = 0;
+
+  // ---- workflow tasks and notifications (issue 4 §7, §8) ----
+  virtual core::Status InsertTask(const WorkTask& task) = 0;
+  virtual core::Result<std::optional<WorkTask>> GetTask(std::string_view id) = 0;
+  // Replaces the task whose version is `expected_version` (kConflict when it
+  // differs, kNotFound when absent); the stored version becomes task.version.
+  virtual core::Status UpdateTask(const WorkTask& task, std::int64_t expected_version) = 0;
+  // Tasks matching `query`: addressed to query.agency_id OR query.user_id.
+  virtual core::Result<std::vector<WorkTask>> ListTasks(const TaskQuery& query) = 0;
+  // Closes every open task of `kind` about (resource, record_id) with
+  // `status` (Done or Cancelled); empty kind closes every kind. Returns how
+  // many were closed.
+  virtual core::Result<int> CloseTasks(std::string_view resource, std::string_view record_id, std::string_view kind,
+                                       std::string_view status, std::string_view at, std::string_view by) = 0;
+  // Returns false (and changes nothing) when a notification with the same
+  // dedupe_key exists: two servers creating it race to one row.
+  virtual core::Result<bool> InsertNotification(const Notification& notification) = 0;
+  // Newest first: those to `user_id`, and those to `agency_id` (the caller
+  // filters by audience), with `read` set for `user_id`.
+  virtual core::Result<std::vector<Notification>> ListNotifications(std::string_view user_id,
+                                                                    std::string_view agency_id, std::size_t limit) = 0;
+  // kNotFound when no such notification. Marking twice is fine.
+  virtual core::Status MarkNotificationRead(std::string_view notification_id, std::string_view user_id,
+                                            std::string_view at) = 0;
 
   virtual core::Status AppendHistory(const HistoryEntry& entry) = 0;
   // Oldest first. Empty when the record never existed.

@@ -68,6 +68,13 @@ class Status {
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
   const std::vector<FieldError>& field_errors() const { return fields_; }
+  // For a refused workflow transition (kConflict): the actions allowed from
+  // the record's current state (possibly none). Clients show them.
+  const std::optional<std::vector<std::string>>& allowed_actions() const { return allowed_; }
+  Status WithAllowedActions(std::vector<std::string> actions) && {
+    allowed_ = std::move(actions);
+    return std::move(*this);
+  }
 
   // Human-readable "code: message" for logs and CLI output. Never contains
   // record contents: messages are written by us, not copied from input.
@@ -77,6 +84,7 @@ class Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::vector<FieldError> fields_;
+  std::optional<std::vector<std::string>> allowed_;
 };
 
 // A value or the Status explaining its absence. Accessing value() of an error

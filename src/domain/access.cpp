@@ -8,6 +8,7 @@
 #include <map>
 
 #include "domain/schema.hpp"
+#include "domain/workflow.hpp"
 
 namespace ctims::domain {
 namespace {
@@ -105,7 +106,16 @@ std::optional<Scope> ParseScope(std::string_view name) {
 }
 
 bool IsAction(std::string_view action) {
-  return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
+  if (std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions)) return true;
+  // Workflow steps are permissions too (issue 4), and so is referring
+  // without recorded consent.
+  if (action == "override_consent") return true;
+  for (const auto& machine : StateMachines()) {
+    for (const auto& t : machine.transitions) {
+      if (t.action == action) return true;
+    }
+  }
+  return false;
 }
 
 bool IsAccessResource(std::string_view resource) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 
 namespace ctims::domain {
@@ -218,13 +219,22 @@ ResourceSpec Cases() {
       {
           Ref("person_id", "persons").Required(),
           Ref("owner_agency_id", "agencies").Required(),
-          Code("cas_Status", "case_status").Column().Default("Active"),
+          Code("cas_Status", "case_status")
+              .Column()
+              .Default("Active")
+              .Managed()
+              .Describe("Changed by transitions: follow_up, reactivate, request_closure, approve_closure, "
+                        "reject_closure, reopen."),
           Date("cas_OpenedOn").Default("today"),
-          Date("cas_ClosedOn"),
-          Code("cas_ClosureReason", "closure_reason"),
-          Text("cas_ReasonForCaseClosure", 5000).Group(FieldGroup::kNarrative),
-          Code("vic_TraffickingStatus", "trafficking_status").Column(),
-          Code("vic_TraffickingStatusDecisionMakingOrg", "trafficking_status_decision_org"),
+          Date("cas_ClosedOn").Managed(),
+          Code("cas_ClosureReason", "closure_reason").Managed().Describe("Given with request_closure."),
+          Text("cas_ReasonForCaseClosure", 5000).Group(FieldGroup::kNarrative).Managed(),
+          String("cas_ClosureRequestedBy", 64).Managed().Describe("User who asked for closure."),
+          Code("vic_TraffickingStatus", "trafficking_status")
+              .Column()
+              .Managed()
+              .Describe("Set when a supervisor confirms or overrides a screening."),
+          Code("vic_TraffickingStatusDecisionMakingOrg", "trafficking_status_decision_org").Managed(),
           Code("vic_RelationshipToTrafficker", "relationship_to_trafficker"),
           Integer("vic_AgeWhenTrafficked", 0, 120),
           CodeSet("vic_MethodOfRecruitment", "recruitment_method"),
@@ -247,10 +257,11 @@ ResourceSpec Cases() {
       },
       [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
         const std::string status = StringOr(r, "cas_Status");
-        if ((status == "Closed" || status == "ClosedReferred") && !Has(r, "cas_ClosureReason")) {
+        if ((status == "Closed" || status == "ClosedReferred" || status == "ClosureRequested") &&
+            !Has(r, "cas_ClosureReason")) {
           errors.push_back({"cas_ClosureReason", "required_with", "a closed case needs cas_ClosureReason"});
         }
-        if ((status == "Active" || status == "FollowUp") && Has(r, "cas_ClosedOn")) {
+        if (status != "Closed" && status != "ClosedReferred" && Has(r, "cas_ClosedOn")) {
           errors.push_back({"cas_ClosedOn", "forbidden_with", "an open case has no cas_ClosedOn"});
         }
         DateOrder(r, "cas_OpenedOn", "cas_ClosedOn", errors);
@@ -443,6 +454,254 @@ ResourceSpec Consents() {
           ""};
 }
 
+// ---- the referral mechanism (issue 4) -------------------------------------
+// State fields and decisions are Managed(): they change only through the
+// transitions of domain/workflow.hpp, which record who and when.
+
+ResourceSpec Screenings() {
+  return {"screenings",
+          "screenings",
+          "Screening",
+          "An identification interview: who, when, which agency, interpreter and language, and a checklist of "
+          "ILO forced-labour and ILO-EC operational trafficking indicators. The server computes a suggested "
+          "trafficking status with the indicators that drove it; a supervisor confirms or overrides it, which "
+          "sets the case's trafficking status.",
+          {
+              Ref("case_id", "cases").Required(),
+              Ref("agency_id", "agencies").Describe("Interviewing agency; the caller's agency when absent."),
+              Date("scr_Date").Default("today"),
+              String("scr_Interviewer").Describe("Staff member who interviewed."),
+              Code("scr_InterviewLanguage", "language"),
+              String("scr_InterpreterName").Group(FieldGroup::kIdentity),
+              Code("scr_InterpreterLanguage", "language"),
+              ObjectList("scr_Indicators",
+                         {Code("ind_Code", "screening_indicator").Required(),
+                          Code("ind_Answer", "yes_no_unknown").Required(), Text("ind_Note", 1000)},
+                         100)
+                  .Group(FieldGroup::kNarrative),
+              Text("scr_Notes", 5000).Group(FieldGroup::kNarrative),
+              Code("scr_Status", "screening_status").Column().Default("Submitted").Managed(),
+              String("scr_RecordedBy", 64).Managed(),
+              Code("scr_Assessment", "screening_assessment").Filterable().Managed(),
+              Code("scr_SuggestedStatus", "trafficking_status").Managed(),
+              CodeSet("scr_SuggestionBasis", "screening_indicator", 100).Group(FieldGroup::kNarrative).Managed(),
+              CodeSet("scr_IloIndicators", "ilo_forced_labour_indicator", 11).Managed(),
+              String("scr_Explanation", 1000).Managed(),
+              Code("scr_DecidedStatus", "trafficking_status").Managed(),
+              Code("scr_DecisionOrg", "trafficking_status_decision_org").Managed(),
+              Text("scr_DecisionReason", 2000).Group(FieldGroup::kNarrative).Managed(),
+              String("scr_DecidedBy", 64).Managed(),
+              String("scr_DecidedAt", 32).Managed(),
+          },
+          [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+            NotInFuture(r, ctx, "scr_Date", errors);
+            auto it = r.find("scr_Indicators");
+            if (it == r.end() || !it->is_array()) return;
+            std::vector<std::string> seen;
+            for (size_t i = 0; i < it->size(); ++i) {
+              const std::string code = StringOr((*it)[i], "ind_Code");
+              if (code.empty()) continue;
+              if (std::find(seen.begin(), seen.end(), code) != seen.end()) {
+                errors.push_back({"scr_Indicators[" + std::to_string(i) + "].ind_Code", "unique",
+                                  "each indicator is answered once"});
+              }
+              seen.push_back(code);
+            }
+          },
+          false,
+          ""};
+}
+
+ResourceSpec Referrals() {
+  return {"referrals",
+          "referrals",
+          "Referral",
+          "A request from one agency to another to provide services to the person, with reason, urgency and "
+          "services requested. Needs recorded consent for referral (purpose Referral, status Given) or an "
+          "override with a reason. requested -> accepted | declined | revoked; accepted -> completed. On "
+          "acceptance the receiving agency reaches the case under its own role.",
+          {
+              Ref("case_id", "cases").Required(),
+              Ref("to_agency_id", "agencies").Required(),
+              Ref("from_agency_id", "agencies").Managed().Describe("The caller's agency."),
+              Text("ref_Reason", 2000).Required().Group(FieldGroup::kNarrative),
+              Code("ref_Urgency", "referral_urgency").Default("Routine").Filterable(),
+              CodeSet("ref_ServicesRequested", "service_type", 16).Required(),
+              Text("ref_ConsentOverrideReason", 1000)
+                  .Group(FieldGroup::kNarrative)
+                  .Describe("Without recorded consent for referral: why the referral must go ahead (needs the "
+                            "override_consent permission; audited)."),
+              Code("ref_Status", "referral_status").Column().Default("Requested").Managed(),
+              Ref("consent_id", "consents").Managed(),
+              Boolean("ref_ConsentOverridden").Managed(),
+              String("ref_RequestedBy", 64).Managed(),
+              String("ref_RequestedAt", 32).Managed(),
+              String("ref_DueAt", 32).Managed().Describe("Answer due by (requested + the configured hours)."),
+              String("ref_AnsweredBy", 64).Managed(),
+              String("ref_AnsweredAt", 32).Managed(),
+              Text("ref_DeclineReason", 1000).Group(FieldGroup::kNarrative).Managed(),
+              String("ref_CompletedAt", 32).Managed(),
+              Text("ref_Outcome", 2000).Group(FieldGroup::kNarrative).Managed(),
+          },
+          nullptr,
+          false,
+          ""};
+}
+
+ResourceSpec Transfers() {
+  return {"transfers",
+          "transfers",
+          "Transfer",
+          "Hands ownership of a case to another agency (for example to the provincial Foreign Affairs "
+          "Department for a foreign national). The receiving agency accepts or declines; the sender may revoke "
+          "while pending. Needs consent for referral, like a referral.",
+          {
+              Ref("case_id", "cases").Required(),
+              Ref("to_agency_id", "agencies").Required(),
+              Ref("from_agency_id", "agencies").Managed(),
+              Text("trf_Reason", 2000).Required().Group(FieldGroup::kNarrative),
+              Text("trf_ConsentOverrideReason", 1000).Group(FieldGroup::kNarrative),
+              Code("trf_Status", "transfer_status").Column().Default("Requested").Managed(),
+              Ref("consent_id", "consents").Managed(),
+              Boolean("trf_ConsentOverridden").Managed(),
+              String("trf_RequestedBy", 64).Managed(),
+              String("trf_RequestedAt", 32).Managed(),
+              String("trf_AnsweredBy", 64).Managed(),
+              String("trf_AnsweredAt", 32).Managed(),
+              Text("trf_DeclineReason", 1000).Group(FieldGroup::kNarrative).Managed(),
+          },
+          nullptr,
+          false,
+          ""};
+}
+
+ResourceSpec Repatriations() {
+  return {"repatriations",
+          "repatriations",
+          "Repatriation",
+          "A return home: a foreign national to their country (Outbound) or a Lao national back to Laos "
+          "(Inbound). planned -> documents ready -> departed -> received -> followed up, or cancelled before "
+          "departure.",
+          {
+              Ref("case_id", "cases").Required(),
+              Code("rep_Direction", "repatriation_direction").Required().Filterable(),
+              Code("rep_DestinationCountry", "country").Required().Filterable(),
+              String("rep_DestinationPlace").Group(FieldGroup::kContact),
+              String("rep_EmbassyContact").Describe("Embassy or consulate: office, officer, phone."),
+              Code("rep_EmbassyStatus", "embassy_contact_status").Default("NotContacted"),
+              Code("rep_TravelDocumentStatus", "travel_document_status").Default("None"),
+              Number("rep_OutstandingDebtAmount", 0, 1e15).Describe("Fees or debts the employer still claims."),
+              Code("rep_OutstandingDebtCurrency", "currency"),
+              Text("rep_OutstandingDebtNotes", 2000).Group(FieldGroup::kNarrative),
+              String("rep_BorderCrossingPoint").Describe("e.g. Houayxay - Chiang Khong (Friendship Bridge IV)."),
+              Date("rep_PlannedDate"),
+              Date("rep_DepartureDate"),
+              Date("rep_ArrivalDate"),
+              String("rep_Escort"),
+              Ref("receiving_organisation_id", "organisations"),
+              ObjectList("rep_FollowUps",
+                         {Date("fup_Date").Required(), Code("fup_Outcome", "followup_outcome").Required(),
+                          String("fup_By"), Text("fup_Notes", 2000)},
+                         32)
+                  .Group(FieldGroup::kNarrative)
+                  .Describe("Reintegration follow-ups after return."),
+              Code("rep_Status", "repatriation_status").Column().Default("Planned").Managed(),
+              Text("rep_CancelReason", 1000).Group(FieldGroup::kNarrative).Managed(),
+          },
+          [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+            if (Has(r, "rep_OutstandingDebtAmount") && !Has(r, "rep_OutstandingDebtCurrency")) {
+              errors.push_back({"rep_OutstandingDebtCurrency", "required_with", "an amount needs a currency"});
+            }
+            DateOrder(r, "rep_DepartureDate", "rep_ArrivalDate", errors);
+            NotInFuture(r, ctx, "rep_DepartureDate", errors);
+            NotInFuture(r, ctx, "rep_ArrivalDate", errors);
+            if (StringOr(r, "rep_Direction") == "Inbound" && StringOr(r, "rep_DestinationCountry") != "LA" &&
+                Has(r, "rep_DestinationCountry")) {
+              errors.push_back({"rep_DestinationCountry", "consistent", "an inbound return goes to Laos (LA)"});
+            }
+            if (StringOr(r, "rep_Direction") == "Outbound" && StringOr(r, "rep_DestinationCountry") == "LA") {
+              errors.push_back({"rep_DestinationCountry", "consistent", "an outbound return leaves Laos"});
+            }
+          },
+          false,
+          ""};
+}
+
+// An organisation named inside a list (a suspect, a company involved). Lists
+// cannot hold foreign keys, so the record service checks that the id names
+// an organisation on every write (rule "reference").
+FieldSpec OrganisationIdIn() {
+  return String("organisation_id", 36)
+      .Pattern("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+      .Describe("Id of an organisation (/organisations).");
+}
+
+ResourceSpec Investigations() {
+  return {"investigations",
+          "investigations",
+          "Investigation",
+          "A police case: offences, suspects (people or organisations with their HTCDS role in the process) "
+          "and the companies involved, including a company a contract was sold to. open -> investigating -> "
+          "sent to prosecution -> resolved | closed without action. Victims are linked through "
+          "investigation-victims.",
+          {
+              String("inv_Reference", 64).Required().Describe("The police file number."),
+              Ref("agency_id", "agencies").Managed().Describe("The investigating agency (the caller's)."),
+              CodeSet("inv_Offences", "offence", 16).Required().Filterable(),
+              Date("inv_OpenedOn").Default("today"),
+              Text("inv_Summary", 10000).Group(FieldGroup::kInvestigation),
+              ObjectList("inv_Suspects",
+                         {Code("sus_Kind", "suspect_kind").Required(), String("sus_Name"), String("sus_NameLatin"),
+                          OrganisationIdIn(), CodeSet("sus_Roles", "perpetrator_role", 15),
+                          Code("sus_Citizenship", "country"), Text("sus_Notes", 2000)},
+                         64)
+                  .Group(FieldGroup::kInvestigation),
+              ObjectList("inv_Organisations",
+                         {OrganisationIdIn().Required(), Code("org_Involvement", "organisation_involvement").Required(),
+                          Text("org_Notes", 2000)},
+                         32)
+                  .Group(FieldGroup::kInvestigation)
+                  .Describe("Employers and companies involved, e.g. the company a contract was sold to."),
+              String("inv_ProsecutionReference", 64).Group(FieldGroup::kInvestigation),
+              Code("inv_Status", "investigation_status").Column().Default("Open").Managed(),
+              Date("inv_ResolvedOn").Managed(),
+              Text("inv_Outcome", 5000).Group(FieldGroup::kInvestigation).Managed(),
+          },
+          [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
+            NotInFuture(r, ctx, "inv_OpenedOn", errors);
+            auto it = r.find("inv_Suspects");
+            if (it == r.end() || !it->is_array()) return;
+            for (size_t i = 0; i < it->size(); ++i) {
+              const json& s = (*it)[i];
+              const std::string at = "inv_Suspects[" + std::to_string(i) + "]";
+              if (StringOr(s, "sus_Kind") == "Organisation" && !Has(s, "organisation_id")) {
+                errors.push_back({at + ".organisation_id", "required_with", "an organisation suspect names it"});
+              }
+              if (StringOr(s, "sus_Kind") == "Person" && !Has(s, "sus_Name") && !Has(s, "sus_NameLatin")) {
+                errors.push_back({at + ".sus_Name", "required_with", "a person suspect has a name"});
+              }
+            }
+          },
+          false,
+          ""};
+}
+
+ResourceSpec InvestigationVictims() {
+  return {"investigation-victims",
+          "investigation_victims",
+          "Investigation victim",
+          "Links a victim's case to an investigation. A victim counts as resolved when an investigation "
+          "covering them is resolved.",
+          {
+              Ref("investigation_id", "investigations").Required(),
+              Ref("case_id", "cases").Required(),
+              Text("ivv_Notes", 2000).Group(FieldGroup::kInvestigation),
+          },
+          nullptr,
+          false,
+          ""};
+}
+
 std::vector<ResourceSpec> Build() {
   return {Locations(),
           Agencies(),
@@ -454,7 +713,13 @@ std::vector<ResourceSpec> Build() {
           Personal(Claims(), "case_id"),
           Personal(ImmigrationStatuses(), "case_id"),
           Personal(Assistance(), "case_id"),
-          Personal(Consents(), "case_id")};
+          Personal(Consents(), "case_id"),
+          Personal(Screenings(), "case_id"),
+          Personal(Referrals(), "case_id"),
+          Personal(Transfers(), "case_id"),
+          Personal(Repatriations(), "case_id"),
+          Personal(Investigations(), ""),
+          Personal(InvestigationVictims(), "case_id")};
 }
 
 }  // namespace

@@ -57,6 +57,10 @@ struct FieldSpec {
   // and investigation data never lies in the database file as plaintext.
   // Nested fields take the group of their top-level field.
   FieldGroup group = FieldGroup::kGeneral;
+  // Set only by the server's workflow (issue 4): a state field, a decision,
+  // who answered and when. A client naming it in a create or update is
+  // refused (rule "managed"); it changes through a transition.
+  bool managed = false;
 
   FieldSpec Required() && {
     required = true;
@@ -92,6 +96,10 @@ struct FieldSpec {
   }
   FieldSpec Group(FieldGroup g) && {
     group = g;
+    return std::move(*this);
+  }
+  FieldSpec Managed() && {
+    managed = true;
     return std::move(*this);
   }
   FieldSpec Describe(std::string d) && {

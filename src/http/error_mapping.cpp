@@ -33,7 +33,14 @@ std::string ErrorBody(const core::Status& status) {
   if (status.code() == core::StatusCode::kInternal) {
     return ErrorBody("internal", "internal error; the event was logged");
   }
-  return ErrorBody(core::StatusCodeName(status.code()), status.message(), status.field_errors());
+  if (!status.allowed_actions()) {
+    return ErrorBody(core::StatusCodeName(status.code()), status.message(), status.field_errors());
+  }
+  // A refused transition also names the actions allowed from the current state.
+  nlohmann::json body =
+      nlohmann::json::parse(ErrorBody(core::StatusCodeName(status.code()), status.message(), status.field_errors()));
+  body["error"]["allowed_actions"] = *status.allowed_actions();
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace ctims::http

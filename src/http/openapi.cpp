@@ -267,13 +267,25 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
         op["requestBody"] = {{"required", true}, {"content", JsonContent({{"type", "object"}})}};
         op["responses"]["400"] = ErrorResponse("input breaks a rule; nothing was written");
       }
-      const bool creates = route.method == "POST" && route.operation != "totp_confirm";
-      op["responses"][route.method == "DELETE" || route.operation == "totp_confirm" || route.operation == "password"
+      const bool step = route.operation == "transition" || route.operation == "task_transition";
+      const bool creates = route.method == "POST" && route.operation != "totp_confirm" && !step &&
+                           route.operation != "notification_read";
+      op["responses"][route.method == "DELETE" || route.operation == "totp_confirm" || route.operation == "password" ||
+                              route.operation == "notification_read"
                           ? "204"
                       : creates ? "201"
                                 : "200"] = {{"description", "done"}};
+      if (step) {
+        op["responses"]["409"] = ErrorResponse(
+            "the record's state forbids this step (error.allowed_actions lists what it allows), a "
+            "precondition fails, or a stale version");
+      }
       if (route.path.find("{id}") != std::string::npos) {
         op["parameters"] = {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};
+        if (route.path.find("{action}") != std::string::npos) {
+          op["parameters"].push_back(
+              {{"name", "action"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+        }
         op["responses"]["404"] = ErrorResponse("no such record, or outside your scope");
       } else if (route.path.find("{code}") != std::string::npos) {
         op["parameters"] = {{{"name", "code"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};

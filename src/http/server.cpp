@@ -17,6 +17,7 @@
 #include "core/id.hpp"
 #include "core/log.hpp"
 #include "domain/schema.hpp"
+#include "domain/workflow.hpp"
 #include "http/auth_json.hpp"
 #include "http/error_mapping.hpp"
 #include "http/openapi.hpp"
@@ -305,6 +306,17 @@ std::vector<Route> ApiRoutes() {
        "Break the glass: state a reason to reach a protected case for a limited time (audited)"},
       {"GET", "/api/v1/cases/{id}/access-grants", "access_grants", "", true,
        "Break-the-glass grants on a case, for its owning agency"},
+      {"GET", "/api/v1/referrals/inbox", "inbox", "referrals", true,
+       "Referrals addressed to my agency (?status=, ?overdue=true, ?limit=, ?cursor=); each says if it is overdue"},
+      {"GET", "/api/v1/referrals/outbox", "outbox", "referrals", true, "Referrals my agency sent"},
+      {"GET", "/api/v1/transfers/inbox", "inbox", "transfers", true, "Case transfers offered to my agency"},
+      {"GET", "/api/v1/transfers/outbox", "outbox", "transfers", true, "Case transfers my agency offered"},
+      {"GET", "/api/v1/tasks", "tasks", "", true,
+       "My and my agency's open tasks, earliest due first (?assignee=me|agency, ?overdue=true, ?closed=true)"},
+      {"POST", "/api/v1/tasks/{id}/transitions/{action}", "task_transition", "", true,
+       "complete or cancel a task (body: {\"version\"})"},
+      {"GET", "/api/v1/notifications", "notifications", "", true, "My notifications, newest first (?unread=true)"},
+      {"POST", "/api/v1/notifications/{id}/read", "notification_read", "", true, "Mark a notification read"},
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
@@ -314,6 +326,12 @@ std::vector<Route> ApiRoutes() {
     routes.push_back({"PATCH", base + "/{id}", "update", r.name, true, ""});
     routes.push_back({"DELETE", base + "/{id}", "delete", r.name, true, ""});
     routes.push_back({"GET", base + "/{id}/history", "history", r.name, true, ""});
+    if (const auto* machine = domain::FindMachine(r.name); machine != nullptr) {
+      std::string actions;
+      for (const auto& t : machine->transitions) actions += (actions.empty() ? "" : ", ") + t.action;
+      routes.push_back({"POST", base + "/{id}/transitions/{action}", "transition", r.name, true,
+                        "Workflow step (body: {\"version\", ...}): " + actions});
+    }
   }
   return routes;
 }
@@ -585,6 +603,7 @@ class HttpServer::Impl {
         SendJson(res, 200, r->dump());
       };
     }
+    if (RouteHandler h = MakeWorkflowHandler(route, spec); h) return h;
     if (RouteHandler h = MakeAuthHandler(route); h) return AuditedAuthHandler(route, std::move(h));
     core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
     std::abort();
@@ -840,6 +859,102 @@ class HttpServer::Impl {
         auto grants = service_.Grants(p[0], *who);
         if (!grants.ok()) return Fail(res, grants.status());
         SendJson(res, 200, grants->dump());
+      };
+    }
+    return nullptr;
+  }
+
+  // The referral mechanism's routes (issue 4).
+  RouteHandler MakeWorkflowHandler(const Route& route, const domain::ResourceSpec* spec) {
+    const std::string& op = route.operation;
+    using Params = std::vector<std::string>;
+    using Reader = const httplib::ContentReader*;
+    using Who = const app::Principal*;
+    if (op == "transition") {
+      return [this, spec](const httplib::Request&, httplib::Response& res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto r = service_.Transition(*spec, p[0], p[1], body, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SetEtag(res, *r);
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "inbox" || op == "outbox") {
+      const bool outbox = op == "outbox";
+      return [this, spec, outbox](const httplib::Request& req, httplib::Response& res, const Params&, Reader, Who who) {
+        app::InboxRequest ir;
+        ir.outbox = outbox;
+        std::vector<core::FieldError> errors;
+        for (const auto& [key, value] : req.params) {
+          if (key == "status") {
+            ir.status = value;
+          } else if (key == "overdue") {
+            if (value != "true" && value != "false") errors.push_back({key, "boolean", "true or false"});
+            ir.overdue_only = value == "true";
+          } else if (key == "limit") {
+            ir.limit = value;
+          } else if (key == "cursor") {
+            ir.cursor = value;
+          } else {
+            errors.push_back({key, "unknown_filter", "the inbox takes status, overdue, limit and cursor"});
+          }
+        }
+        if (!errors.empty()) return SendError(res, 400, "invalid_argument", "bad query parameters", errors);
+        auto r = service_.Inbox(*spec, ir, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "tasks") {
+      return [this](const httplib::Request& req, httplib::Response& res, const Params&, Reader, Who who) {
+        app::TaskRequest tr;
+        std::vector<core::FieldError> errors;
+        for (const auto& [key, value] : req.params) {
+          if (key == "assignee") {
+            tr.assignee = value;
+          } else if (key == "overdue" || key == "closed") {
+            if (value != "true" && value != "false") errors.push_back({key, "boolean", "true or false"});
+            (key == "overdue" ? tr.overdue_only : tr.include_closed) = value == "true";
+          } else {
+            errors.push_back({key, "unknown_filter", "tasks take assignee, overdue and closed"});
+          }
+        }
+        if (!errors.empty()) return SendError(res, 400, "invalid_argument", "bad query parameters", errors);
+        auto r = service_.Tasks(tr, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "task_transition") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto r = service_.TaskTransition(p[0], p[1], body, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "notifications") {
+      return [this](const httplib::Request& req, httplib::Response& res, const Params&, Reader, Who who) {
+        bool unread = false;
+        for (const auto& [key, value] : req.params) {
+          if (key != "unread" || (value != "true" && value != "false")) {
+            return SendError(res, 400, "invalid_argument", "bad query parameters",
+                             {{key, "unknown_filter", "notifications take unread=true|false"}});
+          }
+          unread = value == "true";
+        }
+        auto r = service_.Notifications(unread, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "notification_read") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader, Who who) {
+        auto s = service_.MarkNotificationRead(p[0], *who);
+        if (!s.ok()) return Fail(res, s);
+        res.status = 204;
       };
     }
     return nullptr;

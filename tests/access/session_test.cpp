@@ -260,9 +260,11 @@ class CsrfTest : public SessionTest {
     case_ = CreateAs(*server_, tph_user, "cases", {{"person_id", person_}, {"owner_agency_id", tph_}});
     protected_case_ = CreateAs(*server_, tph_user, "cases",
                                {{"person_id", person_}, {"owner_agency_id", tph_}, {"cas_Protected", true}});
+    ppd_ = SystemIdByCode(*server_, "agencies", "org_Code", "BK-PPD");
     for (const auto& spec : domain::Resources()) {
-      update_target_[spec.name] = CreateAs(*server_, tph_user, spec.name, CreateBody(spec.name));
-      delete_target_[spec.name] = CreateAs(*server_, tph_user, spec.name, CreateBody(spec.name));
+      const app::Principal creator = spec.name == "transfers" ? ActingAs(super_id_, ppd_) : tph_user;
+      update_target_[spec.name] = CreateAs(*server_, creator, spec.name, CreateBody(spec.name));
+      delete_target_[spec.name] = CreateAs(*server_, creator, spec.name, CreateBody(spec.name));
     }
   }
 
@@ -295,8 +297,50 @@ class CsrfTest : public SessionTest {
       return {{"case_id", case_}, {"agency_id", tph_}, {"ast_Date", api_test::kToday}, {"ast_ServiceType", "Shelter"}};
     }
     if (resource == "consents") return {{"case_id", case_}, {"cns_Purpose", "Services"}, {"cns_Status", "Given"}};
+    // The referral mechanism (issue 4). One pending referral per case and
+    // receiving agency, one pending transfer per case: each body gets its own.
+    const app::Principal tph_user = ActingAs(worker_id_, tph_);
+    if (resource == "screenings") {
+      return {{"case_id", case_}, {"scr_Indicators", {{{"ind_Code", "DeceivedAboutJob"}, {"ind_Answer", "Yes"}}}}};
+    }
+    if (resource == "referrals") {
+      static const char* kAgencies[] = {"BK-FAD", "BK-LWU-SHELTER", "BK-DMC-HXY", "MPS-ATD", "NCATIP-SEC"};
+      const std::string to = SystemIdByCode(*server_, "agencies", "org_Code", kAgencies[referrals_++ % 5]);
+      return {{"case_id", ReferrableCase(tph_user)},
+              {"to_agency_id", to},
+              {"ref_Reason", "Repatriation to Myanmar"},
+              {"ref_ServicesRequested", {"Repatriation"}}};
+    }
+    if (resource == "transfers") {
+      // Only the owning agency transfers: the cases belong to the
+      // superuser's agency (the set-up creates these as it too).
+      const std::string to = SystemIdByCode(*server_, "agencies", "org_Code", "BK-FAD");
+      const app::Principal ppd_user = ActingAs(super_id_, ppd_);
+      const std::string c = CreateAs(*server_, ppd_user, "cases", {{"person_id", person_}, {"owner_agency_id", ppd_}});
+      CreateAs(*server_, ppd_user, "consents", {{"case_id", c}, {"cns_Purpose", "Referral"}, {"cns_Status", "Given"}});
+      return {{"case_id", c}, {"to_agency_id", to}, {"trf_Reason", "Foreign national: FAD takes the case " + n}};
+    }
+    if (resource == "repatriations") {
+      return {{"case_id", case_}, {"rep_Direction", "Outbound"}, {"rep_DestinationCountry", "MM"}};
+    }
+    if (resource == "investigations") return {{"inv_Reference", "INV-" + n}, {"inv_Offences", {"LaoPenalCode215"}}};
+    if (resource == "investigation-victims") {
+      const std::string inv = CreateAs(*server_, tph_user, "investigations",
+                                       {{"inv_Reference", "INV-V" + n}, {"inv_Offences", {"LaoPenalCode215"}}});
+      return {{"investigation_id", inv}, {"case_id", case_}};
+    }
     ADD_FAILURE() << "no create body for " << resource << ": add one to the CSRF test";
     return json::object();
+  }
+
+  // A case of the Ton Pheung committee with consent to referral.
+  std::string ReferrableCase(const app::Principal& owner) {
+    if (referrable_case_.empty()) {
+      referrable_case_ = CreateAs(*server_, owner, "cases", {{"person_id", person_}, {"owner_agency_id", tph_}});
+      CreateAs(*server_, owner, "consents",
+               {{"case_id", referrable_case_}, {"cns_Purpose", "Referral"}, {"cns_Status", "Given"}});
+    }
+    return referrable_case_;
   }
 
   json Patch(const std::string& resource) {
@@ -312,6 +356,12 @@ class CsrfTest : public SessionTest {
     if (resource == "immigration-statuses") return {{"imm_CrossingPoint", "Crossing " + n}};
     if (resource == "assistance") return {{"ast_CostAmount", counter_}, {"ast_CostCurrency", "LAK"}};
     if (resource == "consents") return {{"cns_Method", counter_ % 2 == 0 ? "Written" : "Verbal"}};
+    if (resource == "screenings") return {{"scr_Notes", "Note " + n}};
+    if (resource == "referrals") return {{"ref_Urgency", counter_ % 2 == 0 ? "Urgent" : "Routine"}};
+    if (resource == "transfers") return {{"trf_Reason", "Reason " + n}};
+    if (resource == "repatriations") return {{"rep_Escort", "Escort " + n}};
+    if (resource == "investigations") return {{"inv_Summary", "Summary " + n}};
+    if (resource == "investigation-victims") return {{"ivv_Notes", "Notes " + n}};
     return json::object();
   }
 
@@ -399,9 +449,11 @@ class CsrfTest : public SessionTest {
   }
 
   Session session_;
-  std::string tph_, person_, case_, protected_case_;
+  std::string tph_, ppd_, person_, case_, protected_case_;
   std::map<std::string, std::string> update_target_, delete_target_;
   int counter_ = 1;
+  int referrals_ = 0;
+  std::string referrable_case_;
 };
 
 TEST_F(CsrfTest, EveryStateChangingRouteRefusesAMissingOrWrongTokenAndWritesNothing) {

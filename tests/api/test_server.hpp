@@ -481,8 +481,6 @@ class ApiTest : public ::testing::Test {
         {"person_id", person_id},
         {"owner_agency_id", agency_id},
         {"cas_OpenedOn", "2025-06-01"},
-        {"vic_TraffickingStatus", "PossibleVictimOfTrafficking"},
-        {"vic_TraffickingStatusDecisionMakingOrg", nullptr},
         {"vic_AgeWhenTrafficked", 22},
         {"vic_MethodOfRecruitment", {"ThroughOnlineSocialNetworks"}},
         {"vic_TypeOfExploitation", {"ForcedLabour"}},

@@ -221,30 +221,43 @@ class SqliteTransaction final : public SqliteIdentityOps {
     std::vector<std::string> access_params;
     if (t.personal) {
       const app::AccessFilter& a = *q.access;
+      std::string scope;
       switch (a.kind) {
         case app::AccessFilter::Kind::kAll: break;
         case app::AccessFilter::Kind::kOwner:
-          sql += " AND acl_user = ?";
+          scope = "acl_user = ?";
           access_params.push_back(a.value);
           break;
         case app::AccessFilter::Kind::kAgency:
-          sql += " AND acl_agency = ?";
+          scope = "acl_agency = ?";
           access_params.push_back(a.value);
           break;
         case app::AccessFilter::Kind::kPath:
           if (a.value.empty()) return Status::Internal("empty jurisdiction path");
-          sql += " AND acl_path >= ? AND acl_path < ?";
+          scope = "acl_path >= ? AND acl_path < ?";
           access_params.push_back(a.value);
           access_params.push_back(PrefixEnd(a.value));
           break;
       }
+      std::string protection;
       if (!a.include_protected) {
-        sql +=
-            " AND (acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
+        protection =
+            "(acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
             " WHERE g.user_id = ? AND g.case_id = acl_case AND g.expires_at > ?))";
         access_params.push_back(a.viewer_agency);
         access_params.push_back(a.viewer_user);
         access_params.push_back(a.now);
+      }
+      if (a.kind == app::AccessFilter::Kind::kAll) {
+        if (!protection.empty()) sql += " AND " + protection;
+      } else {
+        // In scope and past protection, or shared with the viewer's agency by
+        // an accepted referral (which opens protection too).
+        sql += " AND ((" + scope + (protection.empty() ? "" : " AND " + protection) +
+               ") OR EXISTS (SELECT 1 FROM case_shares s WHERE s.agency_id = ? AND (s.case_id = acl_case OR "
+               "s.person_id = " +
+               t.table + ".id)))";
+        access_params.push_back(a.viewer_agency);
       }
     }
     for (const auto& f : q.filters) {
@@ -421,6 +434,230 @@ class SqliteTransaction final : public SqliteIdentityOps {
     sqlite3_reset(*stmt);
     if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "grants");
     return out;
+  }
+
+  // ---- shares, tasks, notifications (issue 4) ----
+
+  Status InsertShare(const app::CaseShare& share) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "INSERT INTO case_shares (id, case_id, person_id, agency_id, source, source_id, granted_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agency_id, case_id, source_id) DO NOTHING");
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    for (const std::string* v : {&share.id, &share.case_id, &share.person_id, &share.agency_id, &share.source,
+                                 &share.source_id, &share.granted_at}) {
+      BindText(*stmt, i++, *v);
+    }
+    return StepWrite(*stmt, "share");
+  }
+
+  Result<bool> HasShare(std::string_view agency_id, std::string_view case_id, std::string_view person_id) override {
+    auto stmt = conn_->Prepare(
+        "SELECT 1 FROM case_shares WHERE agency_id = ?1 AND ((?2 <> '' AND case_id = ?2) OR (?3 <> '' AND "
+        "person_id = ?3)) LIMIT 1");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, agency_id);
+    BindText(*stmt, 2, case_id);
+    BindText(*stmt, 3, person_id);
+    const int rc = sqlite3_step(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return ErrorFrom(rc, conn_->db(), "share");
+  }
+
+  Result<std::vector<app::CaseShare>> ListShares(std::string_view case_id) override {
+    auto stmt = conn_->Prepare(
+        "SELECT id, case_id, person_id, agency_id, source, source_id, granted_at FROM case_shares WHERE case_id = ?"
+        " ORDER BY granted_at, id");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, case_id);
+    std::vector<app::CaseShare> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      out.push_back({ColumnText(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2), ColumnText(*stmt, 3),
+                     ColumnText(*stmt, 4), ColumnText(*stmt, 5), ColumnText(*stmt, 6)});
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "shares");
+    return out;
+  }
+
+  static constexpr const char* kTaskColumns =
+      "id, version, kind, status, agency_id, user_id, case_id, resource, record_id, due_at, created_at, closed_at,"
+      " closed_by";
+
+  static app::WorkTask ReadTask(sqlite3_stmt* stmt) {
+    app::WorkTask t;
+    t.id = ColumnText(stmt, 0);
+    t.version = sqlite3_column_int64(stmt, 1);
+    t.kind = ColumnText(stmt, 2);
+    t.status = ColumnText(stmt, 3);
+    t.agency_id = ColumnText(stmt, 4);
+    t.user_id = ColumnText(stmt, 5);
+    t.case_id = ColumnText(stmt, 6);
+    t.resource = ColumnText(stmt, 7);
+    t.record_id = ColumnText(stmt, 8);
+    t.due_at = ColumnText(stmt, 9);
+    t.created_at = ColumnText(stmt, 10);
+    t.closed_at = ColumnText(stmt, 11);
+    t.closed_by = ColumnText(stmt, 12);
+    return t;
+  }
+
+  Status InsertTask(const app::WorkTask& t) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(std::string("INSERT INTO tasks (") + kTaskColumns +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, t.id);
+    sqlite3_bind_int64(*stmt, 2, t.version);
+    int i = 3;
+    for (const std::string* v : {&t.kind, &t.status, &t.agency_id, &t.user_id, &t.case_id, &t.resource, &t.record_id,
+                                 &t.due_at, &t.created_at, &t.closed_at, &t.closed_by}) {
+      BindText(*stmt, i++, *v);
+    }
+    return StepWrite(*stmt, "task");
+  }
+
+  Result<std::optional<app::WorkTask>> GetTask(std::string_view id) override {
+    auto stmt = conn_->Prepare(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, id);
+    const int rc = sqlite3_step(*stmt);
+    if (rc == SQLITE_DONE) return std::optional<app::WorkTask>();
+    if (rc != SQLITE_ROW) return ErrorFrom(rc, conn_->db(), "task");
+    std::optional<app::WorkTask> out = ReadTask(*stmt);
+    sqlite3_reset(*stmt);
+    return out;
+  }
+
+  Status UpdateTask(const app::WorkTask& t, std::int64_t expected_version) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "UPDATE tasks SET version = ?, status = ?, user_id = ?, due_at = ?, closed_at = ?, closed_by = ?"
+        " WHERE id = ? AND version = ?");
+    if (!stmt.ok()) return stmt.status();
+    sqlite3_bind_int64(*stmt, 1, t.version);
+    BindText(*stmt, 2, t.status);
+    BindText(*stmt, 3, t.user_id);
+    BindText(*stmt, 4, t.due_at);
+    BindText(*stmt, 5, t.closed_at);
+    BindText(*stmt, 6, t.closed_by);
+    BindText(*stmt, 7, t.id);
+    sqlite3_bind_int64(*stmt, 8, expected_version);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "update task"));
+    if (sqlite3_changes(conn_->db()) == 1) return Status::Ok();
+    CTIMS_ASSIGN_OR_RETURN(auto current, GetTask(t.id));
+    if (!current) return Status::NotFound("no task with this id");
+    return Status::Conflict("stale task version", {{"version", "stale", "the task changed since it was read"}});
+  }
+
+  Result<std::vector<app::WorkTask>> ListTasks(const app::TaskQuery& q) override {
+    std::string sql = std::string("SELECT ") + kTaskColumns +
+                      " FROM tasks WHERE ((?1 <> '' AND agency_id = ?1) OR (?2 <> '' AND user_id = ?2))";
+    if (q.open_only) sql += " AND status = 'Open'";
+    if (!q.due_before.empty()) sql += " AND due_at < ?3";
+    sql += " ORDER BY due_at, id LIMIT ?4";
+    auto stmt = conn_->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, q.agency_id);
+    BindText(*stmt, 2, q.user_id);
+    BindText(*stmt, 3, q.due_before);
+    sqlite3_bind_int64(*stmt, 4, static_cast<sqlite3_int64>(q.limit));
+    std::vector<app::WorkTask> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) out.push_back(ReadTask(*stmt));
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "tasks");
+    return out;
+  }
+
+  Result<int> CloseTasks(std::string_view resource, std::string_view record_id, std::string_view kind,
+                         std::string_view status, std::string_view at, std::string_view by) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "UPDATE tasks SET status = ?4, closed_at = ?5, closed_by = ?6, version = version + 1"
+        " WHERE resource = ?1 AND record_id = ?2 AND (?3 = '' OR kind = ?3) AND status = 'Open'");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, resource);
+    BindText(*stmt, 2, record_id);
+    BindText(*stmt, 3, kind);
+    BindText(*stmt, 4, status);
+    BindText(*stmt, 5, at);
+    BindText(*stmt, 6, by);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "close tasks"));
+    return sqlite3_changes(conn_->db());
+  }
+
+  Result<bool> InsertNotification(const app::Notification& n) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "INSERT INTO notifications (id, kind, user_id, agency_id, audience, case_id, resource, record_id, "
+        "created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING");
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    for (const std::string* v : {&n.id, &n.kind, &n.user_id, &n.agency_id, &n.audience, &n.case_id, &n.resource,
+                                 &n.record_id, &n.created_at, &n.dedupe_key}) {
+      BindText(*stmt, i++, *v);
+    }
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "notification"));
+    return sqlite3_changes(conn_->db()) == 1;
+  }
+
+  Result<std::vector<app::Notification>> ListNotifications(std::string_view user_id, std::string_view agency_id,
+                                                           std::size_t limit) override {
+    auto stmt = conn_->Prepare(
+        "SELECT n.id, n.kind, n.user_id, n.agency_id, n.audience, n.case_id, n.resource, n.record_id, n.created_at,"
+        " n.dedupe_key, r.read_at IS NOT NULL FROM notifications n LEFT JOIN notification_reads r"
+        " ON r.notification_id = n.id AND r.user_id = ?1"
+        " WHERE (?1 <> '' AND n.user_id = ?1) OR (?2 <> '' AND n.agency_id = ?2)"
+        " ORDER BY n.created_at DESC, n.id DESC LIMIT ?3");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, user_id);
+    BindText(*stmt, 2, agency_id);
+    sqlite3_bind_int64(*stmt, 3, static_cast<sqlite3_int64>(limit));
+    std::vector<app::Notification> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      app::Notification n;
+      n.id = ColumnText(*stmt, 0);
+      n.kind = ColumnText(*stmt, 1);
+      n.user_id = ColumnText(*stmt, 2);
+      n.agency_id = ColumnText(*stmt, 3);
+      n.audience = ColumnText(*stmt, 4);
+      n.case_id = ColumnText(*stmt, 5);
+      n.resource = ColumnText(*stmt, 6);
+      n.record_id = ColumnText(*stmt, 7);
+      n.created_at = ColumnText(*stmt, 8);
+      n.dedupe_key = ColumnText(*stmt, 9);
+      n.read = sqlite3_column_int(*stmt, 10) != 0;
+      out.push_back(std::move(n));
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "notifications");
+    return out;
+  }
+
+  Status MarkNotificationRead(std::string_view notification_id, std::string_view user_id,
+                              std::string_view at) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto exists = conn_->Prepare("SELECT 1 FROM notifications WHERE id = ?");
+    if (!exists.ok()) return exists.status();
+    BindText(*exists, 1, notification_id);
+    const int rc = sqlite3_step(*exists);
+    sqlite3_reset(*exists);
+    if (rc == SQLITE_DONE) return Status::NotFound("no notification with this id");
+    if (rc != SQLITE_ROW) return ErrorFrom(rc, conn_->db(), "notification");
+    auto stmt = conn_->Prepare(
+        "INSERT INTO notification_reads (notification_id, user_id, read_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (notification_id, user_id) DO NOTHING");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, notification_id);
+    BindText(*stmt, 2, user_id);
+    BindText(*stmt, 3, at);
+    return StepWrite(*stmt, "notification read");
   }
 
   Status AppendHistory(const HistoryEntry& e) override {
