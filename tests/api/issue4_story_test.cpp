@@ -46,30 +46,6 @@ class Issue4Story : public ApiTest {
     analyst_ = server().SignIn("analyst");
   }
 
-  Reply As(const Session& s, const std::string& method, const std::string& path, const json& body = nullptr) {
-    if (body.is_null()) return Send(port(), method, path, "", "", s.Headers());
-    return Send(port(), method, path, body.dump(), kJson, s.Headers());
-  }
-
-  // POST /<resource>/<id>/transitions/<action> with {"version": version, ...payload}.
-  Reply Step(const Session& s, const std::string& resource, const std::string& id, const std::string& action,
-             std::int64_t version, json payload = json::object()) {
-    payload["version"] = version;
-    return As(s, "POST", Url(resource, id) + "/transitions/" + action, payload);
-  }
-
-  // Creates as `s`; fails the test unless 201.
-  json CreateAs(const Session& s, const std::string& resource, const json& body) {
-    Reply r = As(s, "POST", Url(resource), body);
-    EXPECT_EQ(r.status, 201) << "create " << resource << ": " << Describe(r);
-    json out = r.Json();
-    if (r.status != 201 || !out.is_object() || !out.contains("id")) {
-      ADD_FAILURE() << "create " << resource << " failed";
-      return json::object({{"id", "00000000-0000-7000-8000-000000000000"}, {"version", 0}});
-    }
-    return out;
-  }
-
   json ReadAs(const Session& s, const std::string& resource, const std::string& id) {
     Reply r = As(s, "GET", Url(resource, id));
     EXPECT_EQ(r.status, 200) << "read " << resource << ": " << Describe(r);

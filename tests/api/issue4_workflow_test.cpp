@@ -61,25 +61,6 @@ class Issue4Workflow : public ApiTest {
     RefreshSession();
   }
 
-  Reply As(const Session& s, const std::string& method, const std::string& path, const json& body = nullptr) {
-    if (body.is_null()) return Send(port(), method, path, "", "", s.Headers());
-    return Send(port(), method, path, body.dump(), kJson, s.Headers());
-  }
-  Reply Step(const Session& s, const std::string& resource, const std::string& id, const std::string& action,
-             std::int64_t version, json payload = json::object()) {
-    payload["version"] = version;
-    return As(s, "POST", Url(resource, id) + "/transitions/" + action, payload);
-  }
-  json CreateAs(const Session& s, const std::string& resource, const json& body) {
-    Reply r = As(s, "POST", Url(resource), body);
-    EXPECT_EQ(r.status, 201) << "create " << resource << ": " << Describe(r);
-    json out = r.Json();
-    if (r.status != 201 || !out.is_object() || !out.contains("id")) {
-      ADD_FAILURE() << "create " << resource << " failed";
-      return json::object({{"id", "00000000-0000-7000-8000-000000000000"}, {"version", 0}});
-    }
-    return out;
-  }
   std::int64_t VersionOf(const std::string& resource, const std::string& id) {
     json j = Read(resource, id);  // tester, scope all
     return j.is_object() && j.contains("version") ? j["version"].get<std::int64_t>() : -1;

@@ -347,6 +347,32 @@ class ApiTest : public ::testing::Test {
   int port() const { return server_->port(); }
   TestServer& server() { return *server_; }
 
+  // ---- as another signed-in user -----------------------------------------
+  // `s` is a session from server().SignIn(...): its cookie and CSRF token.
+  Reply As(const Session& s, const std::string& method, const std::string& path, const json& body = nullptr) {
+    if (body.is_null()) return Send(port(), method, path, "", "", s.Headers());
+    return Send(port(), method, path, body.dump(), kJson, s.Headers());
+  }
+  // A workflow step (issue 4): POST /<resource>/<id>/transitions/<action>
+  // with {"version": version, ...payload}.
+  Reply Step(const Session& s, const std::string& resource, const std::string& id, const std::string& action,
+             std::int64_t version, json payload = json::object()) {
+    payload["version"] = version;
+    return As(s, "POST", Url(resource, id) + "/transitions/" + action, payload);
+  }
+  // Creates as `s`; fails the test unless 201 (and then returns a
+  // placeholder with a well-formed id, so the test goes on to its asserts).
+  json CreateAs(const Session& s, const std::string& resource, const json& body) {
+    Reply r = As(s, "POST", Url(resource), body);
+    EXPECT_EQ(r.status, 201) << "create " << resource << ": " << Describe(r);
+    json out = r.Json();
+    if (r.status != 201 || !out.is_object() || !out.contains("id")) {
+      ADD_FAILURE() << "create " << resource << " failed";
+      return json::object({{"id", "00000000-0000-7000-8000-000000000000"}, {"version", 0}});
+    }
+    return out;
+  }
+
   // ---- raw HTTP ---------------------------------------------------------
   // These send the session of the fixture's user ("tester", role test_all).
   const Session& session() const { return server_->session(); }
