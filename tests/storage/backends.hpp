@@ -1,10 +1,18 @@
 #pragma once
 
-// The storage backends every contract suite runs against. A new adapter
-// (PostgreSQL) is added here once and runs every suite in tests/storage.
+// The storage backends every contract suite runs against. A new adapter is
+// added here once and runs every suite in tests/storage.
+//
+// PostgreSQL runs only when CTIMS_TEST_POSTGRES holds a libpq connection
+// string ("host=/tmp/pgtest port=54329 user=ctims dbname=postgres"): each
+// test gets a schema of its own, created before and dropped after it.
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
 
 #include <filesystem>
 #include <functional>
@@ -15,6 +23,7 @@
 
 #include "app/record_store.hpp"
 #include "core/id.hpp"
+#include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace ctims::testing_backends {
@@ -23,14 +32,58 @@ struct Backend {
   std::string name;
   // Opens a fresh, empty database that lives in `dir`.
   std::function<std::unique_ptr<app::Store>(const std::filesystem::path& dir)> open;
+  // Removes what open() made outside `dir` (after the store is closed); may be empty.
+  std::function<void(const std::filesystem::path& dir)> close;
 };
 
+// The PostgreSQL schema of the test whose directory is `dir` (unique per test).
+inline std::string PostgresSchema(const std::filesystem::path& dir) {
+  std::string name = "ctims_test_";
+  for (char c : dir.filename().string()) name += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return name;
+}
+
+// Runs one statement on a connection of its own; false (and a test failure) when it fails.
+inline bool PostgresExec(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  bool ok = PQstatus(conn) == CONNECTION_OK;
+  if (ok) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) ADD_FAILURE() << sql << ": " << PQerrorMessage(conn);
+    PQclear(r);
+  } else {
+    ADD_FAILURE() << "cannot connect to CTIMS_TEST_POSTGRES: " << PQerrorMessage(conn);
+  }
+  PQfinish(conn);
+  return ok;
+}
+
 inline std::vector<Backend> Backends() {
-  return {{"sqlite", [](const std::filesystem::path& dir) {
-             auto s = storage::sqlite::OpenSqliteStore({.path = (dir / "contract.db").string()});
-             EXPECT_TRUE(s.ok()) << s.status().ToString();
-             return s.ok() ? std::move(s).value() : nullptr;
-           }}};
+  std::vector<Backend> out = {{"sqlite",
+                               [](const std::filesystem::path& dir) {
+                                 auto s = storage::sqlite::OpenSqliteStore({.path = (dir / "contract.db").string()});
+                                 EXPECT_TRUE(s.ok()) << s.status().ToString();
+                                 return s.ok() ? std::move(s).value() : nullptr;
+                               },
+                               {}}};
+  const char* conninfo = std::getenv("CTIMS_TEST_POSTGRES");
+  if (conninfo != nullptr && *conninfo != '\0') {
+    const std::string info = conninfo;
+    out.push_back({"postgresql",
+                   [info](const std::filesystem::path& dir) -> std::unique_ptr<app::Store> {
+                     const std::string schema = PostgresSchema(dir);
+                     if (!PostgresExec(info, "CREATE SCHEMA " + schema)) return nullptr;
+                     auto s =
+                         storage::postgres::OpenPostgresStore({.conninfo = info, .schema = schema, .pool_size = 4});
+                     EXPECT_TRUE(s.ok()) << s.status().ToString();
+                     return s.ok() ? std::move(s).value() : nullptr;
+                   },
+                   [info](const std::filesystem::path& dir) {
+                     PostgresExec(info, "DROP SCHEMA IF EXISTS " + PostgresSchema(dir) + " CASCADE");
+                   }});
+  }
+  return out;
 }
 
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& param_info) {
@@ -57,6 +110,7 @@ class ContractTest : public ::testing::TestWithParam<Backend> {
   }
   void TearDown() override {
     store_.reset();
+    if (GetParam().close) GetParam().close(dir_);
     std::filesystem::remove_all(dir_);
   }
 
