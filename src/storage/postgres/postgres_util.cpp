@@ -129,6 +129,10 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return Status::Unavailable("cannot connect to database: out of memory");
   std::unique_ptr<PgConnection> out(new PgConnection(conn, setup));
+  // libpq prints server notices ("relation already exists, skipping") to
+  // stderr by default; they are the server log's business, not ours.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   if (PQstatus(conn) != CONNECTION_OK) {
     // libpq's message names the host and the reason, never a password.
     return Status::Unavailable("cannot connect to database: " + std::string(PQerrorMessage(conn)));
