@@ -74,8 +74,7 @@ inline std::vector<Backend> Backends() {
                    [info](const std::filesystem::path& dir) -> std::unique_ptr<app::Store> {
                      const std::string schema = PostgresSchema(dir);
                      if (!PostgresExec(info, "CREATE SCHEMA " + schema)) return nullptr;
-                     auto s =
-                         storage::postgres::OpenPostgresStore({.conninfo = info, .schema = schema, .pool_size = 4});
+                     auto s = storage::postgres::OpenPostgresStore({.conninfo = info, .schema = schema});
                      EXPECT_TRUE(s.ok()) << s.status().ToString();
                      return s.ok() ? std::move(s).value() : nullptr;
                    },
