@@ -83,7 +83,8 @@ TEST(MigrationsPairedTest, SameTablesColumnsAndIndexes) {
   sqlite3_close(db);
   std::filesystem::remove_all(dir);
 
-  const std::string schema = "ctims_paired_" + core::NewId().substr(20);
+  std::string schema = "ctims_paired_" + core::NewId().substr(24);
+  std::erase(schema, '-');
   PGconn* conn = PQconnectdb(conninfo);
   ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
   PQclear(PQexec(conn, ("CREATE SCHEMA " + schema).c_str()));

@@ -192,9 +192,11 @@ class PostgresTransaction final : public PostgresIdentityOps {
       }
       std::string protection;
       if (!a.include_protected) {
-        protection = "(NOT acl_protected OR acl_agency = " + param(a.viewer_agency) +
-                     " OR EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = " + param(a.viewer_user) +
-                     " AND g.case_id = " + t.table + ".acl_case AND g.expires_at > " + param(a.now) + "))";
+        // One param() per statement: the operands of a chain of + are
+        // evaluated in no fixed order, and each call numbers a placeholder.
+        protection = "(NOT acl_protected OR acl_agency = " + param(a.viewer_agency);
+        protection += " OR EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = " + param(a.viewer_user);
+        protection += " AND g.case_id = " + t.table + ".acl_case AND g.expires_at > " + param(a.now) + "))";
       }
       if (a.kind == app::AccessFilter::Kind::kAll) {
         if (!protection.empty()) sql += " AND " + protection;
@@ -257,7 +259,9 @@ class PostgresTransaction final : public PostgresIdentityOps {
     Params p;
     int n = 0;
     auto next = [&] { return "$" + std::to_string(++n); };
-    std::string sets = "version = " + next() + ", updated_at = " + next();
+    // One next() per statement: operands of + are evaluated in no fixed order.
+    std::string sets = "version = " + next();
+    sets += ", updated_at = " + next();
     p.Int(rec.version).Text(rec.updated_at);
     for (size_t c = 0; c < t.columns.size(); ++c) {
       sets += ", " + Quoted(t.columns[c]) + " = " + next();
