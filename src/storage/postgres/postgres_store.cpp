@@ -359,6 +359,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
         Params().Text(case_id));
     if (!r.ok()) return ErrorFrom(r, "grants");
     std::vector<app::AccessGrant> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Text(i, 5)});
     }
@@ -399,6 +400,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
         Params().Text(case_id));
     if (!r.ok()) return ErrorFrom(r, "shares");
     std::vector<app::CaseShare> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Text(i, 5), r.Text(i, 6)});
     }
@@ -484,6 +486,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
     PgResult r = conn_->Query(sql, p);
     if (!r.ok()) return ErrorFrom(r, "tasks");
     std::vector<app::WorkTask> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(ReadTask(r, i));
     return out;
   }
@@ -526,6 +529,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
         Params().Text(user_id).Text(agency_id).Limit(limit));
     if (!r.ok()) return ErrorFrom(r, "notifications");
     std::vector<app::Notification> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       app::Notification n;
       n.id = r.Text(i, 0);
@@ -575,6 +579,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
         Params().Text(resource).Text(record_id));
     if (!r.ok()) return ErrorFrom(r, "history");
     std::vector<HistoryEntry> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       HistoryEntry e = ReadHistory(r, i);
       e.access = {r.Text(i, 8), r.Text(i, 9), r.Text(i, 10), r.Text(i, 11), r.Bool(i, 12)};
@@ -601,6 +606,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
         Params().Int(after_seq).Limit(limit));
     if (!r.ok()) return ErrorFrom(r, "list history");
     std::vector<HistoryEntry> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(ReadHistory(r, i));
     return out;
   }
