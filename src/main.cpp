@@ -27,6 +27,7 @@
 #include "core/signing_key.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
+#include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #ifndef CTIMS_VERSION
@@ -39,13 +40,27 @@ using ctims::core::Log;
 using ctims::core::LogLevel;
 
 constexpr const char* kDefaultDb = "var/ctims.db";
+constexpr const char* kDbHelp = "SQLite database file, or a PostgreSQL URI (postgresql://user@host/dbname)";
 
-std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate) {
+// --db: a PostgreSQL URI ("postgresql://user@host/dbname?...") selects the
+// PostgreSQL backend; anything else is a SQLite file.
+bool IsPostgres(const std::string& db) { return db.starts_with("postgresql://") || db.starts_with("postgres://"); }
+
+ctims::core::Result<std::unique_ptr<ctims::app::Store>> OpenBackend(const std::string& db) {
+  if (IsPostgres(db)) {
+    ctims::storage::postgres::PostgresOptions options;
+    options.conninfo = db;
+    return ctims::storage::postgres::OpenPostgresStore(options);
+  }
   if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
   }
-  auto store = ctims::storage::sqlite::OpenSqliteStore({.path = db});
+  return ctims::storage::sqlite::OpenSqliteStore({.path = db});
+}
+
+std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate) {
+  auto store = OpenBackend(db);
   if (!store.ok()) {
     std::fprintf(stderr, "ctims: %s\n", store.status().ToString().c_str());
     return nullptr;
@@ -318,7 +333,7 @@ struct AuditCommand {
 // Opens an existing database without migrating it: the audit commands only
 // read, and must not create an empty database where the real one is missing.
 std::unique_ptr<ctims::app::Store> OpenExistingStore(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
+  if (!IsPostgres(db) && !std::filesystem::exists(db)) {
     std::fprintf(stderr, "ctims: no database at %s\n", db.c_str());
     return nullptr;
   }
@@ -506,7 +521,7 @@ int main(int argc, char** argv) {
   //   ctims --config /etc/ctims/ctims.conf serve   with   [serve] key-file = "..."
   cli.set_config("--config", "", "Read options from this file (see docs/deploy.md)");
   auto* serve = cli.add_subcommand("serve", "Serve the JSON API (applies pending migrations first)");
-  serve->add_option("--db", db, "SQLite database file")->capture_default_str();
+  serve->add_option("--db", db, kDbHelp)->capture_default_str();
   serve->add_option("--listen", serve_cmd.listen, "HOST:PORT to listen on (off loopback: TLS or --tls-proxy)")
       ->capture_default_str();
   serve->add_flag("--access-log", serve_cmd.access_log, "Log one line per request (method, path, status)");
@@ -524,15 +539,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
-  migrate->add_option("--db", db, "SQLite database file")->capture_default_str();
+  migrate->add_option("--db", db, kDbHelp)->capture_default_str();
 
   auto* seed = cli.add_subcommand("seed", "Load reference data: Lao PDR locations and Bokeo agencies");
-  seed->add_option("--db", db, "SQLite database file")->capture_default_str();
+  seed->add_option("--db", db, kDbHelp)->capture_default_str();
 
   UserCommand user_cmd;
   auto* user = cli.add_subcommand("user", "Manage user accounts");
   user->require_subcommand(1);
-  user->add_option("--db", db, "SQLite database file")->capture_default_str();
+  user->add_option("--db", db, kDbHelp)->capture_default_str();
   auto* user_add = user->add_subcommand("add", "Create a user (password on standard input)");
   user_add->add_option("name", user_cmd.name, "Username: 3-64 of a-z 0-9 . _ -")->required();
   user_add->add_option("--agency", user_cmd.agency, "Agency code (org_Code), e.g. BK-DMC-TPH")->required();
@@ -549,7 +564,7 @@ int main(int argc, char** argv) {
   user_enable->add_option("name", user_cmd.name)->required();
   auto* user_list = user->add_subcommand("list", "List users");
   for (auto* sub : {user_add, user_passwd, user_disable, user_enable, user_list}) {
-    sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    sub->add_option("--db", db, kDbHelp)->capture_default_str();
     sub->add_option("--key-file", key_file, "Key file sealing TOTP secrets")->envname("CTIMS_KEY_FILE");
   }
 
@@ -565,7 +580,7 @@ int main(int argc, char** argv) {
   for (auto* sub : {keys_init, keys_rotate, keys_retire, keys_status}) {
     auto* option = sub->add_option("--key-file", key_file, "Key file (mode 0600)")->envname("CTIMS_KEY_FILE");
     if (sub != keys_status) option->required();
-    if (sub != keys_init) sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    if (sub != keys_init) sub->add_option("--db", db, kDbHelp)->capture_default_str();
   }
 
   AuditCommand audit_cmd;
@@ -585,7 +600,7 @@ int main(int argc, char** argv) {
       ->add_option("--signing-key", audit_cmd.signing_key, "Ed25519 signing key file (created 0600 if absent)")
       ->required();
   for (auto* sub : {audit_verify, audit_checkpoint}) {
-    sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    sub->add_option("--db", db, kDbHelp)->capture_default_str();
   }
 
   cli.add_subcommand("version", "Print the version");

@@ -1,7 +1,7 @@
 // The PostgreSQL migrations mirror the SQLite ones one-for-one (issue 9): the
 // same files, and once applied the same tables, columns, NOT NULL rules and
 // named indexes. The file check always runs; the schema comparison needs a
-// server (CTIMS_TEST_POSTGRES, as for the contract suites).
+// server (the test cluster, as for the contract suites).
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -17,6 +17,7 @@
 #include "core/id.hpp"
 #include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage_test_backend.hpp"
 
 namespace ctims {
 namespace storage::sqlite {
@@ -65,8 +66,9 @@ std::set<Column> SqliteColumns(sqlite3* db, std::set<std::string>& indexes) {
 }
 
 TEST(MigrationsPairedTest, SameTablesColumnsAndIndexes) {
-  const char* conninfo = std::getenv("CTIMS_TEST_POSTGRES");
-  if (conninfo == nullptr || *conninfo == '\0') GTEST_SKIP() << "CTIMS_TEST_POSTGRES is not set";
+  const std::string info = testing_backends::PostgresConninfo();
+  if (info.empty()) GTEST_SKIP() << "no PostgreSQL test cluster (CTIMS_TEST_POSTGRES)";
+  const char* conninfo = info.c_str();
 
   const auto dir = std::filesystem::temp_directory_path() / ("ctims-paired-" + core::NewId().substr(24));
   std::filesystem::create_directories(dir);
