@@ -46,7 +46,9 @@ constexpr const char* kDbHelp = "SQLite database file, or a PostgreSQL URI (post
 
 // --db: a PostgreSQL URI ("postgresql://user@host/dbname?...") selects the
 // PostgreSQL backend; anything else is a SQLite file.
-bool IsPostgres(const std::string& db) { return db.starts_with("postgresql://") || db.starts_with("postgres://"); }
+bool IsPostgres(const std::string& db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
 
 ctims::core::Result<std::unique_ptr<ctims::app::Store>> OpenBackend(const std::string& db) {
   if (IsPostgres(db)) {
@@ -510,8 +512,8 @@ int Keys(const std::string& db, const std::string& key_file, const KeysCommand& 
 // `ctims backup`: a consistent copy of a live database (SQLite online backup
 // API, or pg_dump). Exit 0 done, 1 failed.
 int Backup(const std::string& db, const std::string& out) {
-  const ctims::core::Status s =
-      IsPostgres(db) ? ctims::storage::postgres::BackupPostgres(db, out) : ctims::storage::sqlite::BackupSqlite(db, out);
+  const ctims::core::Status s = IsPostgres(db) ? ctims::storage::postgres::BackupPostgres(db, out)
+                                               : ctims::storage::sqlite::BackupSqlite(db, out);
   if (!s.ok()) {
     std::fprintf(stderr, "ctims: backup failed: %s\n", s.ToString().c_str());
     return 1;
@@ -655,8 +657,8 @@ int main(int argc, char** argv) {
   auto* backup = cli.add_subcommand("backup", "Write a consistent copy of the database (servers may keep running)");
   backup->add_option("--db", db, kDbHelp)->capture_default_str();
   backup->add_option("--out", backup_path, "Backup file to create (must not exist)")->required();
-  auto* restore = cli.add_subcommand(
-      "restore", "Make a new database from a backup, then check its integrity and its audit chain");
+  auto* restore =
+      cli.add_subcommand("restore", "Make a new database from a backup, then check its integrity and its audit chain");
   restore->add_option("--db", db, "New SQLite file, or an empty PostgreSQL database (URI)")->required();
   restore->add_option("--from", backup_path, "Backup file (from ctims backup)")->required();
 

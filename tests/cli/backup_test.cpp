@@ -5,11 +5,11 @@
 // A backup whose audit log was tampered with restores with exit 1.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -23,8 +23,8 @@
 
 namespace {
 
-using nlohmann::json;
 using ctims::testing_cli::CliRun;
+using nlohmann::json;
 
 constexpr const char* kPassword = "correct horse battery staple";
 
@@ -104,8 +104,8 @@ class BackupTest : public ctims::testing_cli::CtimsBinaryTest, public ::testing:
   // Signs the worker in; returns {cookie, csrf}.
   std::pair<std::string, std::string> SignIn() {
     httplib::Client cli("127.0.0.1", port_);
-    auto r = cli.Post("/api/v1/session", json{{"username", "worker"}, {"password", kPassword}}.dump(),
-                      "application/json");
+    auto r =
+        cli.Post("/api/v1/session", json{{"username", "worker"}, {"password", kPassword}}.dump(), "application/json");
     EXPECT_TRUE(r && r->status == 201);
     if (!r) return {};
     const std::string cookie = r->get_header_value("Set-Cookie");

@@ -8,10 +8,10 @@
 //  - a task coming due notifies once, however many servers look at it.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -67,8 +67,8 @@ class MultiServerTest : public testing_cli::CtimsBinaryTest {
     Run("seed --db '" + db_ + "'");
     Run("keys init --key-file '" + key_ + "'");
     for (const auto& [name, agency] : {std::pair{"worker", "BK-DMC-TPH"}, std::pair{"shelter", "BK-LWU-SHELTER"}}) {
-      Run(std::string("user add ") + name + " --agency " + agency +
-              " --role case_worker --password-stdin --db '" + db_ + "' --key-file '" + key_ + "'",
+      Run(std::string("user add ") + name + " --agency " + agency + " --role case_worker --password-stdin --db '" +
+              db_ + "' --key-file '" + key_ + "'",
           std::string(kPassword) + "\n");
     }
     const int base = 21000 + static_cast<int>(::getpid() % 9000) * 2;

@@ -17,7 +17,7 @@ using core::Status;
 // /usr/lib/postgresql/N/bin) and waits for it. Returns its exit code, or -1
 // when it could not be started or did not exit normally.
 int RunTool(const std::vector<std::string>& args) {
-  std::string program = args[0];
+  const std::string& program = args[0];
   // Debian puts the versioned tools in PATH through wrappers; fall back to the
   // versioned directory where only the server package is installed.
   std::error_code ec;
@@ -66,8 +66,8 @@ Status BackupPostgres(const std::string& conninfo, const std::string& out_path) 
   const std::string tmp = out_path + ".partial-" + std::to_string(::getpid());
   std::filesystem::remove(tmp, ec);
   const mode_t old_mask = ::umask(077);
-  const int rc = RunTool({"pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file=" + tmp,
-                          "--dbname=" + conninfo});
+  const int rc =
+      RunTool({"pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file=" + tmp, "--dbname=" + conninfo});
   ::umask(old_mask);
   if (rc != 0) {
     std::filesystem::remove(tmp, ec);

@@ -46,7 +46,9 @@ Status CopyPages(sqlite3* from, sqlite3* to) {
   return Status::Ok();
 }
 
-std::string TempName(const std::string& path) { return path + ".partial-" + std::to_string(::getpid()); }
+std::string TempName(const std::string& path) {
+  return path + ".partial-" + std::to_string(::getpid());
+}
 
 // Copies `from_path` to `to_path` through a temporary file; the source is
 // opened read-only.
