@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
@@ -108,8 +109,9 @@ struct ServeCommand {
   bool demo = false;
   std::string tls_cert;
   std::string tls_key;
-  bool tls_proxy = false;   // a TLS-terminating proxy in front: Secure cookies, any address
-  int referral_hours = 48;  // a referral unanswered this long is overdue (issue 4 §3)
+  bool tls_proxy = false;                    // a TLS-terminating proxy in front: Secure cookies, any address
+  std::vector<std::string> trusted_proxies;  // proxies whose X-Forwarded-For names the client
+  int referral_hours = 48;                   // a referral unanswered this long is overdue (issue 4 §3)
 };
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
@@ -126,6 +128,7 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   options.tls_cert_file = cmd.tls_cert;
   options.tls_key_file = cmd.tls_key;
   options.secure_cookies = !cmd.tls_cert.empty() || cmd.tls_proxy;
+  options.trusted_proxies = cmd.trusted_proxies;
   // Session cookies and personal data never cross a network in clear: off
   // this machine, either ctims speaks TLS or a proxy in front of it does.
   if (!ctims::http::IsLoopback(options.host) && cmd.tls_cert.empty() && !cmd.tls_proxy) {
@@ -579,6 +582,11 @@ int main(int argc, char** argv) {
       ->envname("CTIMS_KEY_FILE");
   serve->add_option("--tls-cert", serve_cmd.tls_cert, "TLS certificate chain (PEM)");
   serve->add_option("--tls-key", serve_cmd.tls_key, "TLS private key (PEM)");
+  serve
+      ->add_option("--trusted-proxy", serve_cmd.trusted_proxies,
+                   "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable), e.g. 127.0.0.1")
+      ->check([](const std::string& v) { return ctims::http::IsIpAddress(v) ? std::string() : "not an IP address"; })
+      ->allow_extra_args(false);
   serve->add_flag("--tls-proxy", serve_cmd.tls_proxy,
                   "A TLS-terminating proxy is in front: Secure cookies, any listen address");
   serve->add_flag("--demo", serve_cmd.demo, "Allow a database with demo accounts (make demo)");

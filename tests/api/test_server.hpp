@@ -130,7 +130,8 @@ inline Reply Send(int port, const std::string& method, const std::string& path, 
 // step of the start-up fails (gtest reports it as a failure of SetUp).
 class TestServer {
  public:
-  explicit TestServer(core::TimePoint now = TestNow()) : clock_(now) {
+  // `trusted_proxies`: ServerOptions::trusted_proxies (X-Forwarded-For).
+  explicit TestServer(core::TimePoint now = TestNow(), std::vector<std::string> trusted_proxies = {}) : clock_(now) {
     static std::atomic<int> counter{0};
     dir_ = std::filesystem::temp_directory_path() /
            ("ctims-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -186,6 +187,7 @@ class TestServer {
     options.port = 0;
     options.threads = 32;
     options.audit = audit_.get();
+    options.trusted_proxies = std::move(trusted_proxies);
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
