@@ -27,6 +27,8 @@
 #   BENCH_KEEP=0           1: keep the temporary directory (db, logs, configs)
 #   BENCH_SERVER_CPUS=     pin ctims and nginx to these CPUs (taskset -c list, e.g. 0)
 #   BENCH_WRK_CPUS=        pin wrk to these CPUs (e.g. 1); unset: no pinning
+#   BENCH_BACKEND=sqlite   postgresql: run ctims on a throwaway PostgreSQL cluster
+#                          (scripts/pg-test-cluster, fsync on) instead of a SQLite file
 #
 # Exits non-zero when a run had non-2xx answers or socket errors, when a
 # server fails to start or dies, or when a tool is missing. Every process it
@@ -70,6 +72,7 @@ cleanup() {
     fi
     wait "$pid" 2>/dev/null || true
   done
+  if [ -n "${pg_dir:-}" ]; then "$repo/scripts/pg-test-cluster" stop "$pg_dir" 54330 >/dev/null 2>&1 || true; fi
   if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
     echo "bench-case-read: kept $work" >&9
   else
@@ -86,6 +89,13 @@ trap 'echo "bench-case-read: command failed at line $LINENO" >&9' ERR
 
 # ---- ctims: key file, database, bench user, server ------------------------
 db="$work/bench.db"
+pg_dir=""
+if [ "${BENCH_BACKEND:-sqlite}" = postgresql ]; then
+  pg_dir="$(mktemp -d /tmp/ctims-bench-pg.XXXXXX)"  # outside $work (0700): the cluster may run as nobody
+  PG_DURABLE=1 "$repo/scripts/pg-test-cluster" start "$pg_dir" 54330 >"$work/pg.log" 2>&1 ||
+    die "cannot start PostgreSQL: $(cat "$work/pg.log")"
+  db="postgresql:///postgres?host=$pg_dir&port=54330&user=ctims"
+fi
 key="$work/bench.key"
 "$ctims" keys init --key-file "$key" >"$work/keys.log" 2>&1 || die "ctims keys init failed: $(cat "$work/keys.log")"
 "$ctims" seed --db "$db" >"$work/seed.log" 2>&1 || die "ctims seed failed: $(cat "$work/seed.log")"

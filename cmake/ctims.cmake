@@ -11,15 +11,33 @@ function(ctims_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# ctims_test(NAME SOURCES... DEPS ...): a GoogleTest executable registered
-# with CTest.
+# ctims_test(NAME SOURCES... DEPS ... [LABELS ...] [POSTGRES_FIXTURE] [POSTGRES_COPY])
+# A GoogleTest executable registered with CTest.
+#   POSTGRES_FIXTURE  its tests need the throwaway PostgreSQL cluster that
+#                     tests/CMakeLists.txt starts (a ctest fixture): suites with
+#                     a backend parameter (tests/storage).
+#   POSTGRES_COPY     every test is registered a second time, prefixed "pg.",
+#                     with CTIMS_TEST_BACKEND=postgresql and the cluster: the
+#                     api and access suites run on both backends (issue 9).
 function(ctims_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES_FIXTURE;POSTGRES_COPY" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CTIMS_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  set(fixture "")
+  if(CTIMS_TEST_POSTGRES_URI AND (ARG_POSTGRES_FIXTURE OR ARG_POSTGRES_COPY))
+    target_compile_definitions(${name} PRIVATE "CTIMS_TEST_POSTGRES_URI=\"${CTIMS_TEST_POSTGRES_URI}\"")
+    if(ARG_POSTGRES_FIXTURE)
+      set(fixture FIXTURES_REQUIRED postgres)
+    endif()
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}"
-    ENVIRONMENT "CTIMS_BINARY=$<TARGET_FILE:ctims>")
+    ENVIRONMENT "CTIMS_BINARY=$<TARGET_FILE:ctims>" ${fixture})
+  if(CTIMS_TEST_POSTGRES_URI AND ARG_POSTGRES_COPY)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "pg."
+      PROPERTIES LABELS "postgres" ENVIRONMENT "CTIMS_TEST_BACKEND=postgresql" FIXTURES_REQUIRED postgres)
+  endif()
 endfunction()
 
 # ctims_embed(OUT_CPP NAMESPACE FUNCTION FILES...)

@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
@@ -27,6 +28,9 @@
 #include "core/signing_key.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
+#include "storage/postgres/postgres_backup.hpp"
+#include "storage/postgres/postgres_store.hpp"
+#include "storage/sqlite/sqlite_backup.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 #ifndef CTIMS_VERSION
@@ -39,13 +43,29 @@ using ctims::core::Log;
 using ctims::core::LogLevel;
 
 constexpr const char* kDefaultDb = "var/ctims.db";
+constexpr const char* kDbHelp = "SQLite database file, or a PostgreSQL URI (postgresql://user@host/dbname)";
 
-std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate) {
+// --db: a PostgreSQL URI ("postgresql://user@host/dbname?...") selects the
+// PostgreSQL backend; anything else is a SQLite file.
+bool IsPostgres(const std::string& db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+ctims::core::Result<std::unique_ptr<ctims::app::Store>> OpenBackend(const std::string& db) {
+  if (IsPostgres(db)) {
+    ctims::storage::postgres::PostgresOptions options;
+    options.conninfo = db;
+    return ctims::storage::postgres::OpenPostgresStore(options);
+  }
   if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
   }
-  auto store = ctims::storage::sqlite::OpenSqliteStore({.path = db});
+  return ctims::storage::sqlite::OpenSqliteStore({.path = db});
+}
+
+std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate) {
+  auto store = OpenBackend(db);
   if (!store.ok()) {
     std::fprintf(stderr, "ctims: %s\n", store.status().ToString().c_str());
     return nullptr;
@@ -89,8 +109,9 @@ struct ServeCommand {
   bool demo = false;
   std::string tls_cert;
   std::string tls_key;
-  bool tls_proxy = false;   // a TLS-terminating proxy in front: Secure cookies, any address
-  int referral_hours = 48;  // a referral unanswered this long is overdue (issue 4 §3)
+  bool tls_proxy = false;                    // a TLS-terminating proxy in front: Secure cookies, any address
+  std::vector<std::string> trusted_proxies;  // proxies whose X-Forwarded-For names the client
+  int referral_hours = 48;                   // a referral unanswered this long is overdue (issue 4 §3)
 };
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
@@ -107,6 +128,7 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   options.tls_cert_file = cmd.tls_cert;
   options.tls_key_file = cmd.tls_key;
   options.secure_cookies = !cmd.tls_cert.empty() || cmd.tls_proxy;
+  options.trusted_proxies = cmd.trusted_proxies;
   // Session cookies and personal data never cross a network in clear: off
   // this machine, either ctims speaks TLS or a proxy in front of it does.
   if (!ctims::http::IsLoopback(options.host) && cmd.tls_cert.empty() && !cmd.tls_proxy) {
@@ -318,7 +340,7 @@ struct AuditCommand {
 // Opens an existing database without migrating it: the audit commands only
 // read, and must not create an empty database where the real one is missing.
 std::unique_ptr<ctims::app::Store> OpenExistingStore(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
+  if (!IsPostgres(db) && !std::filesystem::exists(db)) {
     std::fprintf(stderr, "ctims: no database at %s\n", db.c_str());
     return nullptr;
   }
@@ -490,6 +512,52 @@ int Keys(const std::string& db, const std::string& key_file, const KeysCommand& 
   return failed ? 1 : 0;
 }
 
+// `ctims backup`: a consistent copy of a live database (SQLite online backup
+// API, or pg_dump). Exit 0 done, 1 failed.
+int Backup(const std::string& db, const std::string& out) {
+  const ctims::core::Status s = IsPostgres(db) ? ctims::storage::postgres::BackupPostgres(db, out)
+                                               : ctims::storage::sqlite::BackupSqlite(db, out);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ctims: backup failed: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("backup written to %s (the key file is not in it: keep a copy of the key apart)\n", out.c_str());
+  return 0;
+}
+
+// `ctims restore`: a new database from a backup, then the checks a restored
+// database must pass before it serves: storage integrity and the audit hash
+// chain. Exit 0 restored and sound; 1 restored but a check failed (the
+// database is left for inspection; do not serve it); 2 not restored.
+int Restore(const std::string& db, const std::string& from) {
+  const ctims::core::Status s = IsPostgres(db) ? ctims::storage::postgres::RestorePostgres(from, db)
+                                               : ctims::storage::sqlite::RestoreSqlite(from, db);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ctims: restore failed: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  auto store = OpenExistingStore(db);
+  if (!store) return 1;
+  if (auto integrity = store->CheckIntegrity(); !integrity.ok()) {
+    std::printf("restored, but the integrity check failed: %s\n", integrity.ToString().c_str());
+    return 1;
+  }
+  auto version = store->SchemaVersion();
+  auto audit = ctims::app::VerifyAudit(*store, std::nullopt, "");
+  if (!version.ok() || !audit.ok()) {
+    std::printf("restored, but it could not be verified\n");
+    return 1;
+  }
+  if (!audit->ok) {
+    std::printf("restored, but the audit chain is broken at event %lld: %s\n",
+                static_cast<long long>(audit->broken_seq), audit->reason.c_str());
+    return 1;
+  }
+  std::printf("restored: schema version %d, integrity ok, audit chain ok %lld events\n", *version,
+              static_cast<long long>(audit->count));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -506,7 +574,7 @@ int main(int argc, char** argv) {
   //   ctims --config /etc/ctims/ctims.conf serve   with   [serve] key-file = "..."
   cli.set_config("--config", "", "Read options from this file (see docs/deploy.md)");
   auto* serve = cli.add_subcommand("serve", "Serve the JSON API (applies pending migrations first)");
-  serve->add_option("--db", db, "SQLite database file")->capture_default_str();
+  serve->add_option("--db", db, kDbHelp)->capture_default_str();
   serve->add_option("--listen", serve_cmd.listen, "HOST:PORT to listen on (off loopback: TLS or --tls-proxy)")
       ->capture_default_str();
   serve->add_flag("--access-log", serve_cmd.access_log, "Log one line per request (method, path, status)");
@@ -514,6 +582,11 @@ int main(int argc, char** argv) {
       ->envname("CTIMS_KEY_FILE");
   serve->add_option("--tls-cert", serve_cmd.tls_cert, "TLS certificate chain (PEM)");
   serve->add_option("--tls-key", serve_cmd.tls_key, "TLS private key (PEM)");
+  serve
+      ->add_option("--trusted-proxy", serve_cmd.trusted_proxies,
+                   "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable), e.g. 127.0.0.1")
+      ->check([](const std::string& v) { return ctims::http::IsIpAddress(v) ? std::string() : "not an IP address"; })
+      ->allow_extra_args(false);
   serve->add_flag("--tls-proxy", serve_cmd.tls_proxy,
                   "A TLS-terminating proxy is in front: Secure cookies, any listen address");
   serve->add_flag("--demo", serve_cmd.demo, "Allow a database with demo accounts (make demo)");
@@ -524,15 +597,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
-  migrate->add_option("--db", db, "SQLite database file")->capture_default_str();
+  migrate->add_option("--db", db, kDbHelp)->capture_default_str();
 
   auto* seed = cli.add_subcommand("seed", "Load reference data: Lao PDR locations and Bokeo agencies");
-  seed->add_option("--db", db, "SQLite database file")->capture_default_str();
+  seed->add_option("--db", db, kDbHelp)->capture_default_str();
 
   UserCommand user_cmd;
   auto* user = cli.add_subcommand("user", "Manage user accounts");
   user->require_subcommand(1);
-  user->add_option("--db", db, "SQLite database file")->capture_default_str();
+  user->add_option("--db", db, kDbHelp)->capture_default_str();
   auto* user_add = user->add_subcommand("add", "Create a user (password on standard input)");
   user_add->add_option("name", user_cmd.name, "Username: 3-64 of a-z 0-9 . _ -")->required();
   user_add->add_option("--agency", user_cmd.agency, "Agency code (org_Code), e.g. BK-DMC-TPH")->required();
@@ -549,7 +622,7 @@ int main(int argc, char** argv) {
   user_enable->add_option("name", user_cmd.name)->required();
   auto* user_list = user->add_subcommand("list", "List users");
   for (auto* sub : {user_add, user_passwd, user_disable, user_enable, user_list}) {
-    sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    sub->add_option("--db", db, kDbHelp)->capture_default_str();
     sub->add_option("--key-file", key_file, "Key file sealing TOTP secrets")->envname("CTIMS_KEY_FILE");
   }
 
@@ -565,7 +638,7 @@ int main(int argc, char** argv) {
   for (auto* sub : {keys_init, keys_rotate, keys_retire, keys_status}) {
     auto* option = sub->add_option("--key-file", key_file, "Key file (mode 0600)")->envname("CTIMS_KEY_FILE");
     if (sub != keys_status) option->required();
-    if (sub != keys_init) sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    if (sub != keys_init) sub->add_option("--db", db, kDbHelp)->capture_default_str();
   }
 
   AuditCommand audit_cmd;
@@ -585,8 +658,17 @@ int main(int argc, char** argv) {
       ->add_option("--signing-key", audit_cmd.signing_key, "Ed25519 signing key file (created 0600 if absent)")
       ->required();
   for (auto* sub : {audit_verify, audit_checkpoint}) {
-    sub->add_option("--db", db, "SQLite database file")->capture_default_str();
+    sub->add_option("--db", db, kDbHelp)->capture_default_str();
   }
+
+  std::string backup_path;
+  auto* backup = cli.add_subcommand("backup", "Write a consistent copy of the database (servers may keep running)");
+  backup->add_option("--db", db, kDbHelp)->capture_default_str();
+  backup->add_option("--out", backup_path, "Backup file to create (must not exist)")->required();
+  auto* restore =
+      cli.add_subcommand("restore", "Make a new database from a backup, then check its integrity and its audit chain");
+  restore->add_option("--db", db, "New SQLite file, or an empty PostgreSQL database (URI)")->required();
+  restore->add_option("--from", backup_path, "Backup file (from ctims backup)")->required();
 
   cli.add_subcommand("version", "Print the version");
 
@@ -608,6 +690,8 @@ int main(int argc, char** argv) {
   if (cli.got_subcommand(audit)) {
     return audit_verify->parsed() ? RunAuditVerify(db, audit_cmd) : RunAuditCheckpoint(db, audit_cmd);
   }
+  if (cli.got_subcommand(backup)) return Backup(db, backup_path);
+  if (cli.got_subcommand(restore)) return Restore(db, backup_path);
   if (cli.got_subcommand(migrate)) {
     auto store = OpenStore(db, /*migrate=*/true);  // also installs the built-in roles
     if (!store) return 1;

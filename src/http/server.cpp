@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -166,6 +167,37 @@ bool ExpectedVersion(const httplib::Request& req, httplib::Response& res, std::o
   return true;
 }
 
+// The client's address for sign-in throttling and the audit log. A request
+// from a trusted proxy (nginx in front of several ctims processes) names the
+// client in X-Forwarded-For, each proxy appending the address it received
+// from: walk it from the right past the trusted proxies; the first other
+// address is the client. Anything else (a client's own X-Forwarded-For, an
+// address that does not parse) is ignored, so a client cannot choose the
+// address it is throttled and audited under.
+std::string ClientAddress(const httplib::Request& req, const std::vector<std::string>& trusted) {
+  auto is_trusted = [&](const std::string& a) { return std::find(trusted.begin(), trusted.end(), a) != trusted.end(); };
+  if (trusted.empty() || !is_trusted(req.remote_addr)) return req.remote_addr;
+  std::vector<std::string> hops;
+  const std::size_t n = req.get_header_value_count("X-Forwarded-For");
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string value = req.get_header_value("X-Forwarded-For", i);
+    std::string_view header = value;
+    while (!header.empty()) {
+      const auto comma = header.find(',');
+      std::string_view hop = header.substr(0, comma);
+      header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+      while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+      while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+      hops.emplace_back(hop);
+    }
+  }
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!IsIpAddress(*it)) return req.remote_addr;
+    if (!is_trusted(*it)) return *it;
+  }
+  return req.remote_addr;
+}
+
 // The value of cookie `name` in the request's Cookie headers, or "".
 std::string CookieValue(const httplib::Request& req, std::string_view name) {
   const std::size_t n = req.get_header_value_count("Cookie");
@@ -271,6 +303,11 @@ class Router {
 };
 
 }  // namespace
+
+bool IsIpAddress(const std::string& text) {
+  in6_addr buf{};
+  return inet_pton(AF_INET, text.c_str(), &buf) == 1 || inet_pton(AF_INET6, text.c_str(), &buf) == 1;
+}
 
 bool IsLoopback(const std::string& host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
@@ -505,7 +542,8 @@ class HttpServer::Impl {
       handlers_[static_cast<std::size_t>(index)](req, res, params, reader, nullptr);
       return;
     }
-    auto principal = auth_.Authenticate(CookieValue(req, kSessionCookie), req.remote_addr);
+    const std::string client = ClientAddress(req, options_.trusted_proxies);
+    auto principal = auth_.Authenticate(CookieValue(req, kSessionCookie), client);
     if (!principal.ok()) {
       if (reader != nullptr) res.set_header("Connection", "close");  // its body was never read
       if (principal.status().code() == core::StatusCode::kUnauthenticated) {
@@ -513,7 +551,7 @@ class HttpServer::Impl {
       }
       return Fail(res, principal.status());
     }
-    principal->client_ip = req.remote_addr;
+    principal->client_ip = client;
     if (IsStateChanging(req.method) && !app::AuthService::CheckCsrf(*principal, req.get_header_value(kCsrfHeader))) {
       if (reader != nullptr) res.set_header("Connection", "close");
       Audit(&*principal, "denied", route.resource.empty() ? "request" : route.resource, "", "csrf");
@@ -715,7 +753,7 @@ class HttpServer::Impl {
         if (!JsonBody(reader, res, body)) return;
         auto request = ParseSignIn(body);
         if (!request.ok()) return Fail(res, request.status());
-        request->client_ip = req.remote_addr;
+        request->client_ip = ClientAddress(req, options_.trusted_proxies);
         app::SignInAudit audit;
         auto result = auth_.SignIn(*request, &audit);
         if (options_.audit != nullptr) {
@@ -723,7 +761,7 @@ class HttpServer::Impl {
           e.user_id = audit.user_id;  // empty for an unknown username (which is never logged)
           e.role = audit.role_code;
           e.agency_id = audit.agency_id;
-          e.client_ip = req.remote_addr;
+          e.client_ip = request->client_ip;
           e.action = "sign_in";
           e.resource = "session";
           e.outcome = app::SignInOutcomeName(audit.outcome);

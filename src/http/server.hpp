@@ -31,6 +31,10 @@ struct ServerOptions {
   // account and role changes) go here; record use cases audit themselves.
   // nullptr only in tests of the transport.
   app::AuditLog* audit = nullptr;
+  // Addresses of reverse proxies (nginx) whose X-Forwarded-For names the
+  // client; empty: the peer's address is the client's (see ClientAddress in
+  // server.cpp).
+  std::vector<std::string> trusted_proxies;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.
@@ -83,5 +87,8 @@ class HttpServer {
 
 // True when `host` is a loopback address (127.0.0.0/8, ::1, localhost).
 bool IsLoopback(const std::string& host);
+
+// True when `text` is a literal IPv4 or IPv6 address (no brackets, no port).
+bool IsIpAddress(const std::string& text);
 
 }  // namespace ctims::http

@@ -42,7 +42,7 @@ TEST_F(ApiTest, HealthReportsSchemaVersion) {
   EXPECT_EQ(j["status"], "ok");
   EXPECT_GE(j["schema_version"].get<int>(), 1);
   EXPECT_EQ(j["schema_version"], j["schema_version_expected"]);
-  EXPECT_EQ(j["storage"], "sqlite");
+  EXPECT_EQ(j["storage"], server().postgres() ? "postgresql" : "sqlite");
   EXPECT_TRUE(j["version"].is_string());
 }
 

@@ -1,8 +1,13 @@
 #pragma once
 
 // Fixture of the api suite: a real ctims HTTP server running in-process on a
-// real SQLite file in a fresh temporary directory, seeded with the Lao
-// reference data, and helpers to talk to it over real HTTP.
+// real database, seeded with the Lao reference data, and helpers to talk to it
+// over real HTTP.
+//
+// The database is a SQLite file in a fresh temporary directory, or, when the
+// environment has CTIMS_TEST_BACKEND=postgresql (ctest registers every api
+// and access test a second time so, prefixed "pg."), a fresh schema of the
+// test cluster that tests/CMakeLists.txt starts (issue 9).
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -33,7 +38,9 @@
 #include "core/totp.hpp"
 #include "domain/codelists.hpp"
 #include "http/server.hpp"
+#include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage_test_backend.hpp"
 
 namespace ctims::api_test {
 
@@ -123,16 +130,26 @@ inline Reply Send(int port, const std::string& method, const std::string& path, 
 // step of the start-up fails (gtest reports it as a failure of SetUp).
 class TestServer {
  public:
-  explicit TestServer(core::TimePoint now = TestNow()) : clock_(now) {
+  // `trusted_proxies`: ServerOptions::trusted_proxies (X-Forwarded-For).
+  explicit TestServer(core::TimePoint now = TestNow(), std::vector<std::string> trusted_proxies = {}) : clock_(now) {
     static std::atomic<int> counter{0};
     dir_ = std::filesystem::temp_directory_path() /
            ("ctims-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
 
-    auto store = storage::sqlite::OpenSqliteStore({.path = (dir_ / "api.db").string()});
-    if (!store.ok()) throw std::runtime_error("open store: " + store.status().ToString());
-    store_ = std::move(store).value();
+    if (testing_backends::UsePostgres()) {
+      pg_schema_ = testing_backends::PostgresSchema(dir_);
+      testing_backends::PostgresCreateSchema(pg_schema_);
+      auto store = storage::postgres::OpenPostgresStore(
+          {.conninfo = testing_backends::PostgresConninfo(), .schema = pg_schema_, .pool_size = 4});
+      if (!store.ok()) throw std::runtime_error("open store: " + store.status().ToString());
+      store_ = std::move(store).value();
+    } else {
+      auto store = storage::sqlite::OpenSqliteStore({.path = (dir_ / "api.db").string()});
+      if (!store.ok()) throw std::runtime_error("open store: " + store.status().ToString());
+      store_ = std::move(store).value();
+    }
     auto migrated = store_->Migrate();
     if (!migrated.ok()) throw std::runtime_error("migrate: " + migrated.status().ToString());
 
@@ -170,6 +187,7 @@ class TestServer {
     options.port = 0;
     options.threads = 32;
     options.audit = audit_.get();
+    options.trusted_proxies = std::move(trusted_proxies);
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
@@ -274,6 +292,8 @@ class TestServer {
   app::AuthService& auth() { return *auth_; }
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& key_file() const { return key_file_; }
+  // True when the store is PostgreSQL (tests of SQLite file internals skip).
+  bool postgres() const { return !pg_schema_.empty(); }
   // The session of "tester" (role test_all) that the ApiTest helpers use.
   const Session& session() const { return session_; }
 
@@ -288,11 +308,13 @@ class TestServer {
     service_.reset();
     audit_.reset();
     store_.reset();
+    if (!pg_schema_.empty()) testing_backends::PostgresDropSchema(pg_schema_);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 
   std::filesystem::path dir_;
+  std::string pg_schema_;  // PostgreSQL: the test's schema; SQLite: empty
   core::ManualClock clock_;
   std::unique_ptr<app::Store> store_;
   std::string key_file_;

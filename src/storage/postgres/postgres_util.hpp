@@ -1,0 +1,134 @@
+#pragma once
+
+// Internal to storage/postgres: one libpq connection, statement parameters,
+// reading results, and mapping SQLSTATEs to Status, as every file of this
+// backend does them.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace ctims::storage::postgres {
+
+// The parameters of one statement ($1, $2, ... in order), all sent as text
+// and typed by the server from their context. Values are never spliced into
+// SQL text.
+class Params {
+ public:
+  Params& Text(std::string_view value);
+  Params& Int(std::int64_t value);
+  Params& Bool(bool value);
+  Params& Null();
+  Params& Optional(const std::optional<std::string>& value);
+  Params& Optional(const std::optional<std::int64_t>& value);
+  // A LIMIT: NULL (no limit) when `limit` does not fit a BIGINT.
+  Params& Limit(std::size_t limit);
+
+  int size() const { return static_cast<int>(values_.size()); }
+  // Pointers into this object (nullptr for NULL); valid until it changes.
+  std::vector<const char*> Pointers() const;
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// Owns one PGresult (possibly null: libpq returns none when the connection
+// is gone). Move-only.
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* result) : result_(result) {}
+  PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  PgResult& operator=(PgResult&& other) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  ~PgResult();
+
+  // True when the statement succeeded (with or without rows).
+  bool ok() const;
+  // The SQLSTATE of a failure; "" when there is none (no result at all).
+  std::string SqlState() const;
+  int rows() const;
+  // Rows changed by INSERT/UPDATE/DELETE.
+  std::int64_t Affected() const;
+  // The command tag ("COMMIT"; "ROLLBACK" when COMMIT found the transaction
+  // aborted).
+  std::string CommandTag() const;
+
+  // Column values by row and column; "" / 0 / false for NULL.
+  std::string Text(int row, int col) const;
+  std::optional<std::string> OptionalText(int row, int col) const;
+  std::int64_t Int(int row, int col) const;
+  std::optional<std::int64_t> OptionalInt(int row, int col) const;
+  bool Bool(int row, int col) const;
+
+  pg_result* get() const { return result_; }
+
+ private:
+  pg_result* result_ = nullptr;
+};
+
+// One server connection. Not thread-safe: one transaction uses it at a time
+// (the store's pool hands it out).
+class PgConnection {
+ public:
+  // Connects with `conninfo` (a libpq connection string) and runs `setup`
+  // (SET statements) on the new session. kUnavailable when it cannot.
+  static core::Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo, const std::string& setup);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs one statement with bound parameters.
+  PgResult Query(const std::string& sql, const Params& params = {});
+  // Runs a write inside the open transaction under a savepoint, so that a
+  // failed statement (a unique clash the caller handles) leaves the rest of
+  // the transaction usable, as it does in SQLite. A PostgreSQL transaction
+  // is otherwise aborted by any error.
+  PgResult Write(const std::string& sql, const Params& params);
+  // Runs SQL text without parameters (may hold several statements: BEGIN,
+  // COMMIT, migrations).
+  PgResult Exec(const std::string& sql);
+
+  // True when the session is usable and idle outside a transaction; a
+  // connection that is not is reset before it is used again.
+  bool Healthy() const;
+  // Reconnects (after a lost connection) and reruns the setup.
+  core::Status Reset();
+
+ private:
+  PgConnection(pg_conn* conn, std::string setup) : conn_(conn), setup_(std::move(setup)) {}
+  core::Status RunSetup();
+
+  pg_conn* conn_;
+  std::string setup_;
+};
+
+// The Status for a failure that means the same in every table: connection
+// lost, disk full, I/O error -> kUnavailable "storage failure: ..."; lock
+// wait timed out, serialization failure or deadlock -> kUnavailable
+// "database busy: ..."; the rest -> kInternal "<what>: SQLSTATE <code> ...".
+// Constraint violations mean different things to different tables: callers
+// map those first. Messages name schema objects and operations only, never
+// values (PostgreSQL's DETAIL, which quotes values, is never copied).
+core::Status GenericError(const PgResult& result, std::string_view what);
+
+// kAlreadyExists for a unique violation, naming in its field error the
+// column PostgreSQL reports in the DETAIL ("Key (col)=(...)"); the value
+// part is dropped.
+core::Status UniqueViolation(const PgResult& result);
+
+// SQLSTATEs the adapter tells apart.
+inline constexpr std::string_view kUniqueViolation = "23505";
+inline constexpr std::string_view kForeignKeyViolation = "23503";
+
+}  // namespace ctims::storage::postgres
