@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include "app/audit_log.hpp"
@@ -91,7 +92,18 @@ struct ServeCommand {
   std::string tls_key;
   bool tls_proxy = false;   // a TLS-terminating proxy in front: Secure cookies, any address
   int referral_hours = 48;  // a referral unanswered this long is overdue (issue 4 §3)
+  std::string web_root;     // the built web app; empty: build/web beside the binary, if built
 };
+
+// The web app's build output beside the executable (build/release/ctims ->
+// build/web), when it was built; else empty (the API only).
+std::string DefaultWebRoot() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const std::filesystem::path web = exe.parent_path().parent_path() / "web";
+  return std::filesystem::is_regular_file(web / "index.html", ec) ? web.string() : std::string();
+}
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
   ctims::http::ServerOptions options;
@@ -107,6 +119,7 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   options.tls_cert_file = cmd.tls_cert;
   options.tls_key_file = cmd.tls_key;
   options.secure_cookies = !cmd.tls_cert.empty() || cmd.tls_proxy;
+  options.web_root = cmd.web_root.empty() ? DefaultWebRoot() : cmd.web_root;
   // Session cookies and personal data never cross a network in clear: off
   // this machine, either ctims speaks TLS or a proxy in front of it does.
   if (!ctims::http::IsLoopback(options.host) && cmd.tls_cert.empty() && !cmd.tls_proxy) {
@@ -516,6 +529,8 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-key", serve_cmd.tls_key, "TLS private key (PEM)");
   serve->add_flag("--tls-proxy", serve_cmd.tls_proxy,
                   "A TLS-terminating proxy is in front: Secure cookies, any listen address");
+  serve->add_option("--web-root", serve_cmd.web_root,
+                    "Directory of the built web app (default: build/web beside the binary, if built)");
   serve->add_flag("--demo", serve_cmd.demo, "Allow a database with demo accounts (make demo)");
   serve
       ->add_option("--referral-hours", serve_cmd.referral_hours,

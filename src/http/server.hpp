@@ -31,6 +31,9 @@ struct ServerOptions {
   // account and role changes) go here; record use cases audit themselves.
   // nullptr only in tests of the transport.
   app::AuditLog* audit = nullptr;
+  // The built web application (build/web): GET of any path outside /api/
+  // serves its files (http/static_files.hpp). Empty: the API only.
+  std::string web_root;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.

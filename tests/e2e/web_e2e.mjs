@@ -1,0 +1,286 @@
+// End to end: the built web app (build/web) served by a real `ctims serve`
+// on a temporary SQLite database, driven in Debian's Chromium by
+// playwright-core. axe-core checks every page visited (no serious or
+// critical violation); a screenshot of each goes to build/e2e-screenshots.
+//
+// Flow: sign in (Lao); register a person through the wizard in Lao; find her
+// in the person list; refer her to the shelter (first with a missing reason:
+// the error shows next to the field); sign in as the shelter and accept; the
+// shelter opens the case; switch language without reload; the app at 360 px;
+// an administrator signs in with a TOTP code.
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import assert from 'node:assert/strict';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(join(root, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+const axePath = require.resolve('axe-core/axe.min.js');
+
+const bin = process.env.CTIMS_BINARY || join(root, 'build', 'release', 'ctims');
+const webRoot = process.env.CTIMS_WEB_ROOT || join(root, 'build', 'web');
+const shots = process.env.CTIMS_E2E_SCREENSHOTS || join(root, 'build', 'e2e-screenshots');
+const chromiumPath = process.env.CTIMS_CHROMIUM || '/usr/bin/chromium';
+for (const [what, path] of [['ctims', bin], ['the built web app', join(webRoot, 'index.html')], ['chromium', chromiumPath]]) {
+  if (!existsSync(path)) {
+    console.error(`web_e2e: ${what} not found at ${path} (make build; scripts/install-deps)`);
+    process.exit(1);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ctims-e2e-'));
+const db = join(dir, 'e2e.db');
+const key = join(dir, 'e2e.key');
+const ctims = (args, input) => execFileSync(bin, args, { input, encoding: 'utf8' });
+ctims(['keys', 'init', '--key-file', key]);
+ctims(['seed', '--db', db]);
+const password = 'e2e-' + Math.random().toString(36).slice(2) + '-Passw0rd';
+const addUser = (name, agency, role) =>
+  ctims(['user', 'add', name, '--agency', agency, '--role', role, '--password-stdin', '--display-name', name, '--db', db, '--key-file', key], password + '\n');
+addUser('dmc.worker', 'BK-DMC-TPH', 'case_worker');
+addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
+const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
+const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
+
+const port = await new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const server = spawn(bin, ['serve', '--db', db, '--key-file', key, '--listen', `127.0.0.1:${port}`, '--web-root', webRoot], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let serverLog = '';
+server.stdout.on('data', (d) => (serverLog += d));
+server.stderr.on('data', (d) => (serverLog += d));
+await new Promise((resolve, reject) => {
+  const t = setTimeout(() => reject(new Error('ctims serve did not start: ' + serverLog)), 20000);
+  const check = () => (serverLog.includes('listening on') ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
+  check();
+});
+const base = `http://127.0.0.1:${port}`;
+// Whatever happens below, the server does not outlive the test.
+process.on('exit', () => server.kill('SIGTERM'));
+
+rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots, { recursive: true });
+// playwright-core launches with a fresh, empty profile directory of its own.
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+let shot = 0;
+const failures = [];
+// axe-core is injected with the page's CSP bypassed (the app's own CSP
+// allows only its own scripts, rightly).
+async function check(page, name) {
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(shots, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) failures.push(`${name}: ${JSON.stringify(bad)}`);
+  console.log(`page ${name}: ${bad.length} serious/critical axe violations${result.length ? `, ${result.length - bad.length} minor` : ''}`);
+}
+
+function totp(secret) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const h = createHmac('sha1', bytes).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
+}
+
+async function signIn(page, username) {
+  await page.goto(base + '/');
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('nav#nav');
+}
+async function signOut(page) {
+  await page.click('.topbar button.secondary');
+  await page.waitForSelector('input[name=username]');
+}
+
+const LATIN = 'Mali Sisouvanh';
+try {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 }, locale: 'lo-LA' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => failures.push('page error: ' + e.message));
+
+  // 1. Sign in, in Lao (the default language).
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=username]');
+  assert.equal(await page.getAttribute('html', 'lang'), 'lo');
+  assert.ok((await page.textContent('h1')).includes('ເຂົ້າສູ່ລະບົບ'), 'sign-in heading in Lao');
+  await check(page, 'signin');
+  await page.fill('input[name=username]', 'dmc.worker');
+  await page.fill('input[name=password]', 'wrong-password-123');
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('form.signin [role=alert]');
+  await signIn(page, 'dmc.worker');
+  await check(page, 'dashboard');
+
+  // 2. Register a person through the wizard, in Lao.
+  await page.click('nav a[href="/register"]');
+  await page.waitForSelector('input[name=prs_FirstName]');
+  await page.fill('input[name=prs_FirstName]', 'ມະລິ');
+  await page.fill('input[name=prs_SecondName]', 'ສີສຸວັນ');
+  await page.fill('input[name=prs_LatinNames]', LATIN);
+  await page.selectOption('select[name=prs_Sex]', 'Female');
+  await page.fill('input[name=prs_EstimatedAge]', '24');
+  await page.selectOption('select[name=prs_Citizenship]', 'LA');
+  await page.selectOption('select[name=prs_PrimaryLanguage]', 'lo');
+  await check(page, 'register-person');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('input[name=indicator]');
+  await page.selectOption('select[name=scr_InterviewLanguage]', 'lo');
+  const indicators = await page.$$('input[name=indicator]');
+  await indicators[0].check();
+  await indicators[1].check();
+  await check(page, 'register-screening');
+  // A reload keeps the draft (sessionStorage).
+  await page.reload();
+  await page.waitForSelector('input[name=indicator]');
+  assert.equal(await page.isChecked('input[name=indicator] >> nth=0'), true, 'the draft survives a reload');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('input[name=consent_referral]');
+  await page.check('input[name=consent_referral]');
+  await check(page, 'register-case');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('select[name=ast_ServiceType]');
+  await page.selectOption('select[name=ast_ServiceType]', { index: 1 });
+  await check(page, 'register-assistance');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('main [role=status].ok');
+  await check(page, 'registered');
+
+  // 3. Find her in the person list (filtered by sex).
+  await page.click('nav a[href="/persons"]');
+  await page.waitForSelector('table.list');
+  await page.selectOption('select[name=prs_Sex]', 'Female');
+  await page.waitForSelector(`table.list >> text=${LATIN}`);
+  assert.ok((await page.textContent('table.list')).includes('ມະລິ'), 'name as written, in Lao script');
+  await check(page, 'persons');
+  await page.click(`table.list a >> text=${LATIN}`);
+  await page.waitForSelector('main h1 >> text=ມະລິ');
+  await check(page, 'person');
+  await page.click('main ul.plain a');
+  await page.waitForSelector('ol.timeline li');
+  await check(page, 'case');
+
+  // 4. Refer her to the shelter. Without a reason, the error is next to the field.
+  await page.click('main button >> text=ສົ່ງຕໍ່ໄປອົງການອື່ນ');
+  await page.waitForSelector('form[aria-labelledby=refer-title]');
+  await page.selectOption('select[name=to_agency_id]', { label: 'ສູນພັກພິງ ສະຫະພັນແມ່ຍິງແຂວງບໍ່ແກ້ວ' });
+  await page.check('input[name=ref_ServicesRequested] >> nth=0');
+  await page.click('form[aria-labelledby=refer-title] button[type=submit]');
+  await page.waitForSelector('.field-error[data-field=ref_Reason]');
+  await check(page, 'referral-validation');
+  await page.fill('textarea[name=ref_Reason]', 'ຕ້ອງການທີ່ພັກອາໄສທີ່ປອດໄພ');
+  await page.click('form[aria-labelledby=refer-title] button[type=submit]');
+  await page.waitForSelector('main [role=status].ok');
+  await page.click('nav a[href="/referrals"]');
+  await page.click('button[role=tab]#tab-outbox');
+  await page.waitForSelector('li.card.referral');
+  await check(page, 'referrals-outbox');
+  await signOut(page);
+
+  // 5. The shelter accepts, then reaches the case.
+  await signIn(page, 'shelter.worker');
+  await check(page, 'dashboard-shelter');
+  await page.click('nav a[href="/referrals"]');
+  await page.waitForSelector('li.card.referral');
+  await check(page, 'referrals-inbox');
+  await page.click('li.card.referral button >> text=ຮັບເອົາ');
+  await page.waitForSelector('li.card.referral a >> text=ເປີດກໍລະນີ');
+  await page.click('li.card.referral a >> text=ເປີດກໍລະນີ');
+  await page.waitForSelector(`main h1 >> text=${LATIN}`);
+  await check(page, 'case-shelter');
+  await page.click('nav a[href="/repatriations"]');
+  await page.waitForSelector('.board');
+  await check(page, 'repatriations');
+
+  // 6. Switch language without reload.
+  await page.evaluate(() => (window.__noReload = true));
+  await page.selectOption('.topbar select', 'en');
+  await page.waitForSelector('nav a[href="/referrals"] >> text=Referrals');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
+  await check(page, 'repatriations-en');
+  for (const [lang, word] of [['th', 'การส่งต่อ'], ['zh', '转介'], ['vi', 'Chuyển tuyến'], ['my', 'လွှဲပြောင်း']]) {
+    await page.selectOption('.topbar select', lang);
+    await page.waitForSelector(`nav a[href="/referrals"] >> text=${word}`);
+  }
+  await page.selectOption('.topbar select', 'en');
+
+  // 7. At 360 px: nothing wider than the screen, the menu opens.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.click('.menu-button');
+  await page.click('nav a[href="/cases"]');
+  await page.waitForSelector('table.list');
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 360, `page is ${wide}px wide at 360px`);
+  await check(page, 'cases-360px');
+  await signOut(page);
+  await context.close();
+
+  // 8. An administrator signs in with a TOTP code and sees the users.
+  if (adminSecret) {
+    const admin = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const p = await admin.newPage();
+    p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    await p.goto(base + '/');
+    await p.fill('input[name=username]', 'it.admin');
+    await p.fill('input[name=password]', password);
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('input[name=totp_code]');
+    await check(p, 'signin-totp');
+    await p.fill('input[name=totp_code]', totp(adminSecret));
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('nav a[href="/admin"]');
+    await p.click('nav a[href="/admin"]');
+    await p.waitForSelector('main table.list >> text=shelter.worker');
+    await check(p, 'admin-users');
+    await p.click('main .tabs a[href="/admin/codelists"]');
+    await p.selectOption('select[name=codelist]', 'sex');
+    await p.waitForSelector('main table.list >> text=Female');
+    await check(p, 'admin-codelists');
+    await admin.close();
+  } else {
+    failures.push('no TOTP secret printed for the administrator');
+  }
+} catch (e) {
+  failures.push(String(e && e.stack ? e.stack : e));
+  for (const c of browser.contexts())
+    for (const p of c.pages()) await p.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (failures.length) {
+  console.error('web_e2e FAILED:\n' + failures.join('\n'));
+  process.exit(1);
+}
+console.log(`web_e2e: ok (${shot} pages, screenshots in ${shots})`);

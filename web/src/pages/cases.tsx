@@ -1,0 +1,392 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, get, listAll, post, query, type FieldError } from '../api';
+import { agencies, agencyName } from '../data';
+import { useI18n, type Key } from '../i18n';
+import { Link, navigate, useLocation } from '../router';
+import { useSession } from '../session';
+import {
+  Code,
+  CodeSelect,
+  DateText,
+  ErrorBox,
+  Field,
+  Loading,
+  PersonName,
+  Select,
+  StatusBadge,
+  TextInput,
+  useAsync,
+  useCodelist,
+} from '../ui';
+import { labelOf } from '../i18n';
+
+export function CaseList() {
+  const { t } = useI18n();
+  const { params } = useLocation();
+  const status = params.get('cas_Status') ?? '';
+  const [cursor, setCursor] = useState<string | null>(null);
+  const list = useAsync(async () => {
+    const page = await get('/cases' + query({ cas_Status: status, limit: 50, cursor }));
+    // Names of the people, for the list (each read is audited by the server).
+    const persons = await Promise.all(
+      page.items.map((c: any) => get('/persons/' + c.person_id).catch(() => null)),
+    );
+    return { ...page, persons };
+  }, [status, cursor]);
+  return (
+    <section>
+      <h1 tabIndex={-1}>{t('nav_cases')}</h1>
+      <form noValidate class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('filters')}>
+        <CodeSelect
+          label={t('f_status')}
+          name="cas_Status"
+          list="case_status"
+          value={status}
+          allLabel={t('all')}
+          onChange={(v) => {
+            setCursor(null);
+            navigate('/cases' + (v ? '?cas_Status=' + v : ''), true);
+          }}
+        />
+      </form>
+      {list.loading && <Loading />}
+      <ErrorBox error={list.error} onRetry={list.reload} />
+      {list.data && (
+        <>
+          <table class="list">
+            <caption class="sr-only">{t('nav_cases')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('f_name')}</th>
+                <th scope="col">{t('f_status')}</th>
+                <th scope="col">{t('f_trafficking_status')}</th>
+                <th scope="col">{t('opened_on')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((c: any, i: number) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link href={`/cases/${c.id}`}>{list.data!.persons[i] ? <PersonName p={list.data!.persons[i]} /> : t('case')}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge list="case_status" code={c.cas_Status} />
+                  </td>
+                  <td>
+                    <Code list="trafficking_status" code={c.vic_TraffickingStatus} />
+                  </td>
+                  <td>
+                    <DateText value={c.cas_OpenedOn} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {list.data.items.length === 0 && <p class="muted">{t('none_found')}</p>}
+          <div class="pager">
+            {list.data.next_cursor && (
+              <button type="button" class="secondary" onClick={() => setCursor(list.data!.next_cursor)}>
+                {t('next_page')}
+              </button>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+const some = (path: string, params: Record<string, string>) => listAll(path, params).catch(() => [] as any[]);
+
+interface Entry {
+  at: string;
+  kind: Key;
+  list?: string;
+  code?: string;
+  status?: { list: string; code: string };
+  detail?: string;
+}
+
+export function CaseView({ id }: { id: string }) {
+  const { t, lang } = useI18n();
+  const { can } = useSession();
+  const kase = useAsync(() => get('/cases/' + id), [id]);
+  const person = useAsync(() => (kase.data ? get('/persons/' + kase.data.person_id) : Promise.resolve(null)), [kase.data?.person_id]);
+  const orgs = useAsync(agencies, []);
+  const timeline = useAsync(async () => {
+    if (!kase.data) return null;
+    const q = { case_id: id };
+    const [history, screenings, assistance, referrals, repatriations, links, consents] = await Promise.all([
+      get('/cases/' + id + '/history').then((r) => r.items ?? r, () => []),
+      some('/screenings', q),
+      some('/assistance', q),
+      some('/referrals', q),
+      some('/repatriations', q),
+      some('/investigation-victims', q),
+      some('/consents', q),
+    ]);
+    const entries: Entry[] = [];
+    for (const h of history as any[]) entries.push({ at: h.at, kind: 'tl_history', detail: h.action });
+    for (const s of screenings)
+      entries.push({ at: s.scr_Date ?? s.created_at, kind: 'tl_screening', list: 'screening_assessment', code: s.scr_Assessment, status: { list: 'screening_status', code: s.scr_Status } });
+    for (const a of assistance) entries.push({ at: a.ast_Date, kind: 'tl_assistance', list: 'service_type', code: a.ast_ServiceType });
+    for (const r of referrals)
+      entries.push({ at: r.ref_RequestedAt ?? r.created_at, kind: 'tl_referral', detail: r.to_agency_id, status: { list: 'referral_status', code: r.ref_Status } });
+    for (const r of repatriations) entries.push({ at: r.created_at, kind: 'tl_repatriation', status: { list: 'repatriation_status', code: r.rep_Status } });
+    for (const l of links) entries.push({ at: l.created_at, kind: 'tl_investigation', detail: l.investigation_id });
+    entries.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+    return { entries, consents, referrals };
+  }, [kase.data?.version]);
+
+  if (kase.loading) return <Loading />;
+  if (kase.error?.status === 404)
+    return (
+      <section>
+        <h1 tabIndex={-1}>{t('case')}</h1>
+        <p>{t('case_not_found_or_protected')}</p>
+        {can('cases', 'break_glass') && <BreakGlass id={id} onDone={kase.reload} />}
+      </section>
+    );
+  if (kase.error)
+    return (
+      <section>
+        <h1 tabIndex={-1}>{t('case')}</h1>
+        <ErrorBox error={kase.error} onRetry={kase.reload} />
+      </section>
+    );
+  const c = kase.data;
+  const agencyLabel = (aid: string) => agencyName(orgs.data, aid, lang);
+  return (
+    <section>
+      <h1 tabIndex={-1}>
+        {t('case')}: {person.data ? <PersonName p={person.data} /> : '…'}
+      </h1>
+      <dl class="facts">
+        <dt>{t('f_status')}</dt>
+        <dd>
+          <StatusBadge list="case_status" code={c.cas_Status} />
+          {c.cas_Protected && <span class="badge badge-protected">{t('protected')}</span>}
+        </dd>
+        <dt>{t('f_trafficking_status')}</dt>
+        <dd>
+          <Code list="trafficking_status" code={c.vic_TraffickingStatus} />
+        </dd>
+        <dt>{t('opened_on')}</dt>
+        <dd>
+          <DateText value={c.cas_OpenedOn} />
+        </dd>
+        <dt>{t('owner_agency')}</dt>
+        <dd>{agencyLabel(c.owner_agency_id)}</dd>
+        {person.data && (
+          <>
+            <dt>{t('person')}</dt>
+            <dd>
+              <Link href={`/persons/${c.person_id}`}>
+                <PersonName p={person.data} />
+              </Link>
+            </dd>
+          </>
+        )}
+      </dl>
+
+      <h2>{t('timeline')}</h2>
+      {timeline.loading && <Loading />}
+      <ol class="timeline">
+        {timeline.data?.entries.map((e, i) => (
+          <li key={i}>
+            <DateText value={e.at} time={e.at?.length > 10} /> — <strong>{t(e.kind)}</strong>{' '}
+            {e.list && <Code list={e.list} code={e.code} />}{' '}
+            {e.status && <StatusBadge list={e.status.list} code={e.status.code} />}{' '}
+            {e.kind === 'tl_referral' && e.detail && <span>→ {agencyLabel(e.detail)}</span>}
+            {e.kind === 'tl_investigation' && e.detail && <Link href={`/investigations/${e.detail}`}>{t('open')}</Link>}
+            {e.kind === 'tl_history' && <span class="muted">{e.detail}</span>}
+          </li>
+        ))}
+      </ol>
+
+      <h2>{t('consents')}</h2>
+      <ul class="plain">
+        {timeline.data?.consents.map((x: any) => (
+          <li key={x.id}>
+            <Code list="consent_purpose" code={x.cns_Purpose} />: <StatusBadge list="consent_status" code={x.cns_Status} />{' '}
+            <DateText value={x.cns_Date} />
+          </li>
+        ))}
+      </ul>
+      {timeline.data && timeline.data.consents.length === 0 && <p class="muted">{t('no_consent')}</p>}
+      {can('consents', 'create') && <ConsentForm caseId={id} onDone={timeline.reload} />}
+
+      {can('referrals', 'create') && c.cas_Status !== 'Closed' && (
+        <ReferralForm caseId={id} ownAgency={c.owner_agency_id} onDone={timeline.reload} />
+      )}
+    </section>
+  );
+}
+
+function BreakGlass({ id, onDone }: { id: string; onDone: () => void }) {
+  const { t } = useI18n();
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <form noValidate
+      class="card"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        try {
+          await post(`/cases/${id}/break-glass`, { reason });
+          onDone();
+        } catch (err) {
+          const e2 = err as ApiError;
+          setErrors(e2.fields);
+          if (!e2.fields.length) setError(e2);
+        }
+      }}
+    >
+      <h2>{t('break_glass')}</h2>
+      <p>{t('break_glass_help')}</p>
+      <TextInput label={t('reason')} name="reason" value={reason} onInput={setReason} errors={errors} multiline required />
+      <ErrorBox error={error} />
+      <button type="submit">{t('break_glass_open')}</button>
+    </form>
+  );
+}
+
+function ConsentForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
+  const { t } = useI18n();
+  const [v, setV] = useState<Record<string, string>>({ cns_Purpose: '', cns_Status: 'Given' });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [open, setOpen] = useState(false);
+  if (!open)
+    return (
+      <button type="button" class="secondary" onClick={() => setOpen(true)}>
+        {t('record_consent')}
+      </button>
+    );
+  return (
+    <form noValidate
+      class="card"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        try {
+          await post('/consents', { case_id: caseId, ...v });
+          setOpen(false);
+          onDone();
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h3>{t('record_consent')}</h3>
+      <CodeSelect label={t('f_purpose')} name="cns_Purpose" list="consent_purpose" value={v.cns_Purpose} onChange={(x) => setV({ ...v, cns_Purpose: x })} errors={errors} required />
+      <CodeSelect label={t('f_status')} name="cns_Status" list="consent_status" value={v.cns_Status} onChange={(x) => setV({ ...v, cns_Status: x })} errors={errors} required />
+      <ErrorBox error={error} />
+      <button type="submit">{t('save')}</button>
+    </form>
+  );
+}
+
+export function ServicesField(props: { value: string[]; onChange: (v: string[]) => void; errors: FieldError[]; name: string; label: string }) {
+  const items = useCodelist('service_type');
+  const { lang } = useI18n();
+  return (
+    <Field label={props.label} name={props.name} errors={props.errors} required>
+      {(id, described) => (
+        <div class="checks" id={id} role="group" aria-describedby={described}>
+          {items?.map((i) => (
+            <label key={i.code} class="check">
+              <input
+                type="checkbox"
+                name={props.name}
+                value={i.code}
+                checked={props.value.includes(i.code)}
+                onChange={(e) =>
+                  props.onChange(
+                    (e.target as HTMLInputElement).checked ? [...props.value, i.code] : props.value.filter((x) => x !== i.code),
+                  )
+                }
+              />{' '}
+              {labelOf(items, i.code, lang)}
+            </label>
+          ))}
+        </div>
+      )}
+    </Field>
+  );
+}
+
+function ReferralForm({ caseId, ownAgency, onDone }: { caseId: string; ownAgency: string; onDone: () => void }) {
+  const { t, lang } = useI18n();
+  const { session } = useSession();
+  const orgs = useAsync(agencies, []);
+  const [open, setOpen] = useState(false);
+  const [v, setV] = useState<{ to_agency_id: string; ref_Reason: string; ref_Urgency: string; ref_ServicesRequested: string[] }>({
+    to_agency_id: '',
+    ref_Reason: '',
+    ref_Urgency: 'Routine',
+    ref_ServicesRequested: [],
+  });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [sent, setSent] = useState(false);
+  useEffect(() => setSent(false), [caseId]);
+  if (!open)
+    return (
+      <p>
+        <button type="button" onClick={() => setOpen(true)}>
+          {t('refer')}
+        </button>
+        {sent && (
+          <span role="status" class="ok">
+            {' '}
+            {t('referral_sent')}
+          </span>
+        )}
+      </p>
+    );
+  const options = (orgs.data ?? [])
+    .filter((a) => a.id !== ownAgency && a.id !== session.user.agency_id)
+    .map((a) => ({ value: a.id, label: agencyName(orgs.data, a.id, lang) }))
+    .sort((a, b) => a.label.localeCompare(b.label, lang));
+  return (
+    <form noValidate
+      class="card"
+      aria-labelledby="refer-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        try {
+          await post('/referrals', { case_id: caseId, ...v });
+          setOpen(false);
+          setSent(true);
+          onDone();
+        } catch (err) {
+          const e2 = err as ApiError;
+          setErrors(e2.fields);
+          setError(e2);
+        }
+      }}
+    >
+      <h2 id="refer-title">{t('refer')}</h2>
+      <Select label={t('f_to_agency')} name="to_agency_id" value={v.to_agency_id} options={options} onChange={(x) => setV({ ...v, to_agency_id: x })} errors={errors} required />
+      <ServicesField label={t('f_services')} name="ref_ServicesRequested" value={v.ref_ServicesRequested} onChange={(x) => setV({ ...v, ref_ServicesRequested: x })} errors={errors} />
+      <CodeSelect label={t('f_urgency')} name="ref_Urgency" list="referral_urgency" value={v.ref_Urgency} onChange={(x) => setV({ ...v, ref_Urgency: x })} errors={errors} />
+      <TextInput label={t('reason')} name="ref_Reason" value={v.ref_Reason} onInput={(x) => setV({ ...v, ref_Reason: x })} errors={errors} multiline required />
+      {error?.fields.some((f) => f.rule === 'consent_required') && <p class="error">{t('consent_required')}</p>}
+      <ErrorBox error={error} />
+      <div class="actions">
+        <button type="submit">{t('send_referral')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,157 @@
+import { useState } from 'preact/hooks';
+import { get, query } from '../api';
+import { useI18n } from '../i18n';
+import { Link, navigate, useLocation } from '../router';
+import { Code, CodeSelect, DateText, ErrorBox, Loading, PersonName, StatusBadge, useAsync } from '../ui';
+
+export function PersonList() {
+  const { t } = useI18n();
+  const { params } = useLocation();
+  const sex = params.get('prs_Sex') ?? '';
+  const citizenship = params.get('prs_Citizenship') ?? '';
+  const [cursor, setCursor] = useState<string | null>(null);
+  const list = useAsync(() => get('/persons' + query({ prs_Sex: sex, prs_Citizenship: citizenship, limit: 50, cursor })), [sex, citizenship, cursor]);
+  const setFilter = (k: string, v: string) => {
+    const p = new URLSearchParams(location.search);
+    if (v) p.set(k, v);
+    else p.delete(k);
+    setCursor(null);
+    navigate('/persons' + (p.toString() ? '?' + p : ''), true);
+  };
+  return (
+    <section>
+      <h1 tabIndex={-1}>{t('nav_persons')}</h1>
+      <form noValidate class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('filters')}>
+        <CodeSelect label={t('f_sex')} name="prs_Sex" list="sex" value={sex} onChange={(v) => setFilter('prs_Sex', v)} allLabel={t('all')} />
+        <CodeSelect
+          label={t('f_citizenship')}
+          name="prs_Citizenship"
+          list="country"
+          value={citizenship}
+          onChange={(v) => setFilter('prs_Citizenship', v)}
+          allLabel={t('all')}
+          sort
+        />
+      </form>
+      {list.loading && <Loading />}
+      <ErrorBox error={list.error} onRetry={list.reload} />
+      {list.data && (
+        <>
+          <table class="list">
+            <caption class="sr-only">{t('nav_persons')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('f_name')}</th>
+                <th scope="col">{t('f_sex')}</th>
+                <th scope="col">{t('f_citizenship')}</th>
+                <th scope="col">{t('registered_on')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((p: any) => (
+                <tr key={p.id}>
+                  <td>
+                    <Link href={`/persons/${p.id}`}>
+                      <PersonName p={p} />
+                    </Link>
+                  </td>
+                  <td>
+                    <Code list="sex" code={p.prs_Sex} />
+                  </td>
+                  <td>
+                    {(p.prs_Citizenship ?? []).map((c: string, i: number) => (
+                      <span key={c}>
+                        {i > 0 && ', '}
+                        <Code list="country" code={c} />
+                      </span>
+                    ))}
+                  </td>
+                  <td>
+                    <DateText value={p.created_at} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {list.data.items.length === 0 && <p class="muted">{t('none_found')}</p>}
+          <div class="pager">
+            {cursor && (
+              <button type="button" class="secondary" onClick={() => setCursor(null)}>
+                {t('first_page')}
+              </button>
+            )}
+            {list.data.next_cursor && (
+              <button type="button" class="secondary" onClick={() => setCursor(list.data.next_cursor)}>
+                {t('next_page')}
+              </button>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+export function PersonView({ id }: { id: string }) {
+  const { t } = useI18n();
+  const person = useAsync(() => get('/persons/' + id), [id]);
+  const cases = useAsync(() => get('/cases' + query({ person_id: id, limit: 50 })), [id]);
+  if (person.loading) return <Loading />;
+  if (person.error)
+    return (
+      <section>
+        <h1 tabIndex={-1}>{t('person')}</h1>
+        <ErrorBox error={person.error} onRetry={person.reload} />
+      </section>
+    );
+  const p = person.data;
+  return (
+    <section>
+      <h1 tabIndex={-1}>
+        <PersonName p={p} />
+      </h1>
+      <dl class="facts">
+        <dt>{t('f_sex')}</dt>
+        <dd>
+          <Code list="sex" code={p.prs_Sex} />
+        </dd>
+        <dt>{t('f_birthdate')}</dt>
+        <dd>
+          <DateText value={p.prs_Birthdate} />
+          {p.prs_EstimatedAge != null && <> {t('estimated_age', { n: p.prs_EstimatedAge })}</>}
+        </dd>
+        <dt>{t('f_citizenship')}</dt>
+        <dd>
+          {(p.prs_Citizenship ?? []).map((c: string) => (
+            <span key={c} class="chip">
+              <Code list="country" code={c} />
+            </span>
+          ))}
+        </dd>
+        <dt>{t('f_language')}</dt>
+        <dd>
+          <Code list="language" code={p.prs_PrimaryLanguage} />
+        </dd>
+        {p.prs_Aliases?.length > 0 && (
+          <>
+            <dt>{t('f_aliases')}</dt>
+            <dd>{p.prs_Aliases.join(', ')}</dd>
+          </>
+        )}
+      </dl>
+      <h2>{t('nav_cases')}</h2>
+      {cases.loading && <Loading />}
+      <ErrorBox error={cases.error} onRetry={cases.reload} />
+      <ul class="plain">
+        {cases.data?.items.map((c: any) => (
+          <li key={c.id}>
+            <Link href={`/cases/${c.id}`}>
+              {t('case')} <DateText value={c.cas_OpenedOn} />
+            </Link>{' '}
+            <StatusBadge list="case_status" code={c.cas_Status} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,81 @@
+import { useState } from 'preact/hooks';
+import { ApiError, listAll, post } from '../api';
+import { useI18n, type Key } from '../i18n';
+import { Link } from '../router';
+import { useSession } from '../session';
+import { Code, DateText, ErrorBox, Loading, useAsync, useCodelist } from '../ui';
+import { labelOf } from '../i18n';
+
+// Columns by state; each card offers the steps its state allows.
+const NEXT: Record<string, { action: string; label: Key }[]> = {
+  Planned: [{ action: 'documents_ready', label: 'rep_documents_ready' }],
+  DocumentsReady: [{ action: 'depart', label: 'rep_depart' }],
+  Departed: [{ action: 'receive', label: 'rep_receive' }],
+  Received: [{ action: 'follow_up', label: 'rep_follow_up' }],
+};
+
+export function Repatriations() {
+  const { t, lang } = useI18n();
+  const { can } = useSession();
+  const statuses = useCodelist('repatriation_status');
+  const list = useAsync(() => listAll('/repatriations'), []);
+  const [error, setError] = useState<ApiError | null>(null);
+  const step = async (r: any, action: string) => {
+    setError(null);
+    try {
+      await post(`/repatriations/${r.id}/transitions/${action}`, { version: r.version });
+      list.reload();
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  };
+  const columns = ['Planned', 'DocumentsReady', 'Departed', 'Received', 'FollowedUp'];
+  return (
+    <section>
+      <h1 tabIndex={-1}>{t('nav_repatriations')}</h1>
+      {list.loading && <Loading />}
+      <ErrorBox error={list.error} onRetry={list.reload} />
+      {error && (
+        <div class="error" role="alert">
+          {error.fields.map((f) => f.message).join('; ') || error.message}
+        </div>
+      )}
+      <div class="board">
+        {columns.map((col) => {
+          const items = (list.data ?? []).filter((r: any) => r.rep_Status === col);
+          return (
+            <section key={col} class="column" aria-labelledby={'col-' + col}>
+              <h2 id={'col-' + col}>
+                {labelOf(statuses, col, lang)} <span class="muted">({items.length})</span>
+              </h2>
+              <ul class="plain">
+                {items.map((r: any) => (
+                  <li key={r.id} class="card">
+                    <p>
+                      <Code list="country" code={r.rep_DestinationCountry} /> {r.rep_DestinationPlace}
+                    </p>
+                    <p class="muted">
+                      {t('planned')} <DateText value={r.rep_PlannedDate} />
+                    </p>
+                    <p>
+                      <Link href={`/cases/${r.case_id}`}>{t('open_case')}</Link>
+                    </p>
+                    <div class="actions">
+                      {(NEXT[col] ?? [])
+                        .filter((n) => can('repatriations', n.action))
+                        .map((n) => (
+                          <button key={n.action} type="button" onClick={() => step(r, n.action)}>
+                            {t(n.label)}
+                          </button>
+                        ))}
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          );
+        })}
+      </div>
+    </section>
+  );
+}
