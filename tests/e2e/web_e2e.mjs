@@ -199,6 +199,26 @@ try {
   await page.fill('textarea[name=ref_Reason]', 'ຕ້ອງການທີ່ພັກອາໄສທີ່ປອດໄພ');
   await page.click('form[aria-labelledby=refer-title] button[type=submit]');
   await page.waitForSelector('main [role=status].ok');
+
+  // More on the case: an assistance, a planned return, a case step.
+  await page.click('main button >> text=ບັນທຶກການຊ່ວຍເຫຼືອ');
+  await page.selectOption('form[aria-labelledby=ast-title] select[name=ast_ServiceType]', 'Medical');
+  await page.click('form[aria-labelledby=ast-title] button[type=submit]');
+  await page.waitForSelector('ol.timeline li >> text=ການປິ່ນປົວ');
+  await page.click('main button >> text=ວາງແຜນການສົ່ງກັບຄືນ');
+  await page.selectOption('form[aria-labelledby=rep-title] select[name=rep_DestinationCountry]', 'LA');
+  await page.click('form[aria-labelledby=rep-title] button[type=submit]');
+  await page.waitForSelector('form[aria-labelledby=rep-title] .field-error[data-field=rep_Direction]');
+  await page.selectOption('form[aria-labelledby=rep-title] select[name=rep_Direction]', 'Inbound');
+  await page.fill('form[aria-labelledby=rep-title] input[name=rep_DestinationPlace]', 'ເມືອງຕົ້ນເຜິ້ງ');
+  await page.click('form[aria-labelledby=rep-title] button[type=submit]');
+  await page.waitForSelector('ol.timeline li >> text=ການສົ່ງກັບຄືນ');
+  await page.click('section[aria-labelledby=case-steps] button >> text=ຍ້າຍໄປຕິດຕາມ');
+  await page.waitForSelector('section[aria-labelledby=case-steps] button >> text=ເປີດໃຊ້ຄືນ');
+  await check(page, 'case-more');
+  await page.click('nav a[href="/repatriations"]');
+  await page.waitForSelector('.board .card >> text=ເມືອງຕົ້ນເຜິ້ງ');
+  await check(page, 'repatriations');
   await page.click('nav a[href="/referrals"]');
   await page.click('button[role=tab]#tab-outbox');
   await page.waitForSelector('li.card.referral');
@@ -218,7 +238,7 @@ try {
   await check(page, 'case-shelter');
   await page.click('nav a[href="/repatriations"]');
   await page.waitForSelector('.board');
-  await check(page, 'repatriations');
+  await check(page, 'repatriations-shelter');
 
   // 6. Switch language without reload.
   await page.evaluate(() => (window.__noReload = true));

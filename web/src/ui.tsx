@@ -276,3 +276,30 @@ export function StatusBadge({ list, code }: { list: string; code?: string }) {
     </span>
   );
 }
+
+// A form's error summary: the message, and the server's field errors that no
+// field of the form shows (those shown are next to their field already).
+export function FormErrors({ error, shown, onRetry }: { error: ApiError | null; shown: string[]; onRetry?: () => void }) {
+  const { t } = useI18n();
+  if (!error) return null;
+  const other = error.fields.filter((f) => !shown.some((s) => f.path === s || f.path.startsWith(s + '[') || f.path.startsWith(s + '.')));
+  return (
+    <div class="error" role="alert">
+      <span>{error.fields.length && !other.length ? t('err_invalid') : errorText(t, error)}</span>
+      {other.length > 0 && (
+        <ul>
+          {other.map((f, i) => (
+            <li key={i}>
+              {f.path && <code lang="en">{f.path}</code>} {ruleText(t, f)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {onRetry && (
+        <button type="button" class="link" onClick={onRetry}>
+          {t('retry')}
+        </button>
+      )}
+    </div>
+  );
+}

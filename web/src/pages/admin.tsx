@@ -4,7 +4,7 @@ import { agencies, agencyName } from '../data';
 import { LANGS, useI18n, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import { ErrorBox, Loading, Select, TextInput, useAsync } from '../ui';
+import { ErrorBox, FormErrors, Loading, Select, TextInput, useAsync } from '../ui';
 
 const TABS: { path: string; label: Key }[] = [
   { path: '/admin', label: 'admin_users' },
@@ -125,7 +125,7 @@ function Users() {
             required
           />
           <TextInput label={t('password')} name="password" type="password" value={v.password} onInput={(x) => setV({ ...v, password: x })} errors={errors} autoComplete="new-password" required />
-          <ErrorBox error={errors.length ? null : error} />
+          <FormErrors error={error} shown={['username', 'display_name', 'agency', 'role', 'password']} />
           <button type="submit">{t('save')}</button>
         </form>
       )}

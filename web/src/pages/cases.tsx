@@ -15,6 +15,7 @@ import {
   Select,
   StatusBadge,
   TextInput,
+  FormErrors,
   useAsync,
   useCodelist,
 } from '../ui';
@@ -99,6 +100,7 @@ export function CaseList() {
 const some = (path: string, params: Record<string, string>) => listAll(path, params).catch(() => [] as any[]);
 
 interface Entry {
+  screening?: any;
   at: string;
   kind: Key;
   list?: string;
@@ -128,7 +130,7 @@ export function CaseView({ id }: { id: string }) {
     const entries: Entry[] = [];
     for (const h of history as any[]) entries.push({ at: h.at, kind: 'tl_history', detail: h.action });
     for (const s of screenings)
-      entries.push({ at: s.scr_Date ?? s.created_at, kind: 'tl_screening', list: 'screening_assessment', code: s.scr_Assessment, status: { list: 'screening_status', code: s.scr_Status } });
+      entries.push({ at: s.scr_Date ?? s.created_at, kind: 'tl_screening', list: 'screening_assessment', code: s.scr_Assessment, status: { list: 'screening_status', code: s.scr_Status }, screening: s });
     for (const a of assistance) entries.push({ at: a.ast_Date, kind: 'tl_assistance', list: 'service_type', code: a.ast_ServiceType });
     for (const r of referrals)
       entries.push({ at: r.ref_RequestedAt ?? r.created_at, kind: 'tl_referral', detail: r.to_agency_id, status: { list: 'referral_status', code: r.ref_Status } });
@@ -199,7 +201,8 @@ export function CaseView({ id }: { id: string }) {
             {e.status && <StatusBadge list={e.status.list} code={e.status.code} />}{' '}
             {e.kind === 'tl_referral' && e.detail && <span>→ {agencyLabel(e.detail)}</span>}
             {e.kind === 'tl_investigation' && e.detail && <Link href={`/investigations/${e.detail}`}>{t('open')}</Link>}
-            {e.kind === 'tl_history' && <span class="muted">{e.detail}</span>}
+            {e.kind === 'tl_history' && <span class="muted">{actionLabel(t, e.detail)}</span>}
+            {e.screening && <ScreeningSteps s={e.screening} onDone={kase.reload} />}
           </li>
         ))}
       </ol>
@@ -216,7 +219,10 @@ export function CaseView({ id }: { id: string }) {
       {timeline.data && timeline.data.consents.length === 0 && <p class="muted">{t('no_consent')}</p>}
       {can('consents', 'create') && <ConsentForm caseId={id} onDone={timeline.reload} />}
 
-      {can('referrals', 'create') && c.cas_Status !== 'Closed' && (
+      <CaseSteps c={c} onDone={kase.reload} />
+      {can('assistance', 'create') && !c.cas_Status?.startsWith('Closed') && <AssistanceForm caseId={id} onDone={timeline.reload} />}
+      {can('repatriations', 'create') && !c.cas_Status?.startsWith('Closed') && <RepatriationForm caseId={id} onDone={timeline.reload} />}
+      {can('referrals', 'create') && !c.cas_Status?.startsWith('Closed') && (
         <ReferralForm caseId={id} ownAgency={c.owner_agency_id} onDone={timeline.reload} />
       )}
     </section>
@@ -241,14 +247,14 @@ function BreakGlass({ id, onDone }: { id: string; onDone: () => void }) {
         } catch (err) {
           const e2 = err as ApiError;
           setErrors(e2.fields);
-          if (!e2.fields.length) setError(e2);
+          setError(e2);
         }
       }}
     >
       <h2>{t('break_glass')}</h2>
       <p>{t('break_glass_help')}</p>
       <TextInput label={t('reason')} name="reason" value={reason} onInput={setReason} errors={errors} multiline required />
-      <ErrorBox error={error} />
+      <FormErrors error={error} shown={['reason']} />
       <button type="submit">{t('break_glass_open')}</button>
     </form>
   );
@@ -286,7 +292,7 @@ function ConsentForm({ caseId, onDone }: { caseId: string; onDone: () => void })
       <h3>{t('record_consent')}</h3>
       <CodeSelect label={t('f_purpose')} name="cns_Purpose" list="consent_purpose" value={v.cns_Purpose} onChange={(x) => setV({ ...v, cns_Purpose: x })} errors={errors} required />
       <CodeSelect label={t('f_status')} name="cns_Status" list="consent_status" value={v.cns_Status} onChange={(x) => setV({ ...v, cns_Status: x })} errors={errors} required />
-      <ErrorBox error={error} />
+      <FormErrors error={error} shown={['cns_Purpose', 'cns_Status']} />
       <button type="submit">{t('save')}</button>
     </form>
   );
@@ -380,9 +386,217 @@ function ReferralForm({ caseId, ownAgency, onDone }: { caseId: string; ownAgency
       <CodeSelect label={t('f_urgency')} name="ref_Urgency" list="referral_urgency" value={v.ref_Urgency} onChange={(x) => setV({ ...v, ref_Urgency: x })} errors={errors} />
       <TextInput label={t('reason')} name="ref_Reason" value={v.ref_Reason} onInput={(x) => setV({ ...v, ref_Reason: x })} errors={errors} multiline required />
       {error?.fields.some((f) => f.rule === 'consent_required') && <p class="error">{t('consent_required')}</p>}
-      <ErrorBox error={error} />
+      <FormErrors error={error} shown={['to_agency_id', 'ref_ServicesRequested', 'ref_Urgency', 'ref_Reason']} />
       <div class="actions">
         <button type="submit">{t('send_referral')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const ACTIONS: Record<string, Key> = {
+  create: 'act_create',
+  update: 'act_update',
+  delete: 'act_delete',
+  follow_up: 'act_follow_up',
+  reactivate: 'act_reactivate',
+  request_closure: 'act_request_closure',
+  approve_closure: 'act_approve_closure',
+  reject_closure: 'act_reject_closure',
+  reopen: 'act_reopen',
+};
+function actionLabel(t: (k: Key) => string, action?: string): string {
+  const key = action ? ACTIONS[action] : undefined;
+  return key ? t(key) : action ?? '';
+}
+
+// The case's own steps (domain/workflow.cpp), those its state and the role allow.
+const CASE_STEPS: Record<string, string[]> = {
+  Active: ['follow_up', 'request_closure'],
+  FollowUp: ['reactivate', 'request_closure'],
+  ClosureRequested: ['approve_closure', 'reject_closure'],
+  Closed: ['reopen'],
+  ClosedReferred: ['reopen'],
+};
+function CaseSteps({ c, onDone }: { c: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const [closing, setClosing] = useState(false);
+  const [reason, setReason] = useState('');
+  const [note, setNote] = useState('');
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const steps = (CASE_STEPS[c.cas_Status] ?? []).filter((a) => can('cases', a));
+  if (!steps.length) return null;
+  const step = async (action: string, body: Record<string, any> = {}) => {
+    setErrors([]);
+    setError(null);
+    try {
+      await post(`/cases/${c.id}/transitions/${action}`, { version: c.version, ...body });
+      setClosing(false);
+      onDone();
+    } catch (err) {
+      setError(err as ApiError);
+      setErrors((err as ApiError).fields);
+    }
+  };
+  return (
+    <section aria-labelledby="case-steps">
+      <h2 id="case-steps">{t('case_actions')}</h2>
+      <div class="actions">
+        {steps.map((a) => (
+          <button
+            key={a}
+            type="button"
+            class={a === 'request_closure' || a === 'reject_closure' ? 'secondary' : ''}
+            onClick={() => (a === 'request_closure' ? setClosing(true) : step(a))}
+          >
+            {actionLabel(t, a)}
+          </button>
+        ))}
+      </div>
+      {closing && (
+        <form
+          noValidate
+          class="card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const body: Record<string, string> = { closure_reason: reason };
+            if (note) body.note = note;
+            step('request_closure', body);
+          }}
+        >
+          <CodeSelect label={t('f_closure_reason')} name="closure_reason" list="closure_reason" value={reason} onChange={setReason} errors={errors} required />
+          <TextInput label={t('f_notes')} name="note" value={note} onInput={setNote} errors={errors} multiline />
+          <button type="submit">{actionLabel(t, 'request_closure')}</button>
+        </form>
+      )}
+      <FormErrors error={error} shown={['closure_reason', 'note']} />
+    </section>
+  );
+}
+
+function ScreeningSteps({ s, onDone }: { s: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const [error, setError] = useState<ApiError | null>(null);
+  if (s.scr_Status !== 'Submitted' || !can('screenings', 'confirm')) return null;
+  return (
+    <>
+      {' '}
+      <button
+        type="button"
+        class="link"
+        onClick={async () => {
+          try {
+            await post(`/screenings/${s.id}/transitions/confirm`, { version: s.version });
+            onDone();
+          } catch (e) {
+            setError(e as ApiError);
+          }
+        }}
+      >
+        {t('act_confirm')}
+      </button>
+      <ErrorBox error={error} />
+    </>
+  );
+}
+
+function AssistanceForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
+  const { t } = useI18n();
+  const { session } = useSession();
+  const [open, setOpen] = useState(false);
+  const [v, setV] = useState({ ast_Date: new Date().toISOString().slice(0, 10), ast_ServiceType: '', ast_Notes: '' });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!open)
+    return (
+      <button type="button" class="secondary" onClick={() => setOpen(true)}>
+        {t('add_assistance')}
+      </button>
+    );
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby="ast-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        const body: Record<string, string> = { case_id: caseId, agency_id: session.user.agency_id, ast_Date: v.ast_Date, ast_ServiceType: v.ast_ServiceType };
+        if (v.ast_Notes) body.ast_Notes = v.ast_Notes;
+        try {
+          await post('/assistance', body);
+          setOpen(false);
+          setV({ ...v, ast_ServiceType: '', ast_Notes: '' });
+          onDone();
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h2 id="ast-title">{t('add_assistance')}</h2>
+      <TextInput label={t('f_date')} name="ast_Date" type="date" value={v.ast_Date} onInput={(x) => setV({ ...v, ast_Date: x })} errors={errors} required />
+      <CodeSelect label={t('f_service')} name="ast_ServiceType" list="service_type" value={v.ast_ServiceType} onChange={(x) => setV({ ...v, ast_ServiceType: x })} errors={errors} required />
+      <TextInput label={t('f_notes')} name="ast_Notes" value={v.ast_Notes} onInput={(x) => setV({ ...v, ast_Notes: x })} errors={errors} multiline />
+      <FormErrors error={error} shown={['ast_Date', 'ast_ServiceType', 'ast_Notes']} />
+      <div class="actions">
+        <button type="submit">{t('save')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function RepatriationForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [v, setV] = useState({ rep_Direction: '', rep_DestinationCountry: '', rep_DestinationPlace: '', rep_PlannedDate: '' });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!open)
+    return (
+      <button type="button" class="secondary" onClick={() => setOpen(true)}>
+        {t('add_repatriation')}
+      </button>
+    );
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby="rep-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        const body: Record<string, string> = { case_id: caseId };
+        for (const [k, x] of Object.entries(v)) if (x) body[k] = x;
+        try {
+          await post('/repatriations', body);
+          setOpen(false);
+          onDone();
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h2 id="rep-title">{t('add_repatriation')}</h2>
+      <CodeSelect label={t('f_direction')} name="rep_Direction" list="repatriation_direction" value={v.rep_Direction} onChange={(x) => setV({ ...v, rep_Direction: x })} errors={errors} required />
+      <CodeSelect label={t('f_destination_country')} name="rep_DestinationCountry" list="country" value={v.rep_DestinationCountry} onChange={(x) => setV({ ...v, rep_DestinationCountry: x })} errors={errors} sort />
+      <TextInput label={t('f_destination_place')} name="rep_DestinationPlace" value={v.rep_DestinationPlace} onInput={(x) => setV({ ...v, rep_DestinationPlace: x })} errors={errors} />
+      <TextInput label={t('planned')} name="rep_PlannedDate" type="date" value={v.rep_PlannedDate} onInput={(x) => setV({ ...v, rep_PlannedDate: x })} errors={errors} />
+      <FormErrors error={error} shown={['rep_Direction', 'rep_DestinationCountry', 'rep_DestinationPlace', 'rep_PlannedDate']} />
+      <div class="actions">
+        <button type="submit">{t('save')}</button>
         <button type="button" class="secondary" onClick={() => setOpen(false)}>
           {t('cancel')}
         </button>

@@ -4,7 +4,7 @@ import { agencies, agencyName } from '../data';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
-import { Code, CodeSelect, DateText, ErrorBox, Loading, StatusBadge, TextInput, useAsync } from '../ui';
+import { Code, CodeSelect, DateText, ErrorBox, FormErrors, Loading, StatusBadge, TextInput, useAsync } from '../ui';
 
 export function Referrals() {
   const { t, lang } = useI18n();
@@ -144,7 +144,7 @@ function Actions({ r, box, can, onDone }: { r: any; box: string; can: (a: string
           <button type="submit">{t('decline')}</button>
         </form>
       )}
-      <ErrorBox error={errors.length ? null : error} />
+      <FormErrors error={error} shown={['reason']} />
     </>
   );
 }

@@ -3,7 +3,7 @@ import { ApiError, post, type FieldError } from '../api';
 import { labelOf, useI18n, type Key } from '../i18n';
 import { Link } from '../router';
 import { clearDraft, loadDraft, saveDraft, useSession } from '../session';
-import { CodeSelect, ErrorBox, Field, TextInput, useCodelist } from '../ui';
+import { CodeSelect, Field, FormErrors, TextInput, useCodelist } from '../ui';
 
 // Registration: person -> screening -> case -> first assistance, in one
 // sitting with an interpreter. Everything typed is kept as a draft (this
@@ -31,6 +31,13 @@ const fresh = (): Draft => ({
 });
 
 const STEPS: Key[] = ['step_person', 'step_screening', 'step_case', 'step_assistance'];
+// The fields each step shows (other field errors are listed in the summary).
+const SHOWN: string[][] = [
+  ['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Sex', 'prs_Birthdate', 'prs_EstimatedAge', 'prs_Citizenship', 'prs_PrimaryLanguage'],
+  ['scr_InterviewLanguage', 'scr_InterpreterName', 'scr_InterpreterLanguage', 'scr_Indicators'],
+  ['cas_OpenedOn'],
+  ['ast_Date', 'ast_ServiceType', 'ast_Notes'],
+];
 
 export function Register() {
   const { t, lang } = useI18n();
@@ -220,12 +227,7 @@ export function Register() {
             <TextInput label={t('f_notes')} name="ast_Notes" value={d.assistance.ast_Notes} onInput={(v) => set('assistance', { ast_Notes: v })} errors={errors} multiline />
           </>
         )}
-        <ErrorBox error={error && (error.offline || error.status >= 401) ? error : error && !errors.length ? error : null} onRetry={error?.offline ? submit : undefined} />
-        {errors.length > 0 && (
-          <p class="error" role="alert">
-            {t('err_invalid')}
-          </p>
-        )}
+        <FormErrors error={error} shown={SHOWN[d.step]} onRetry={error?.offline ? submit : undefined} />
         <div class="actions">
           {d.step > 0 && (
             <button type="button" class="secondary" onClick={() => go(d.step - 1)}>
