@@ -45,6 +45,7 @@ const addUser = (name, agency, role) =>
   ctims(['user', 'add', name, '--agency', agency, '--role', role, '--password-stdin', '--display-name', name, '--db', db, '--key-file', key], password + '\n');
 addUser('dmc.worker', 'BK-DMC-TPH', 'case_worker');
 addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
+addUser('ppd.police', 'BK-PPD', 'police_investigator');
 const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
 const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
 
@@ -137,12 +138,27 @@ try {
   await page.fill('input[name=password]', 'wrong-password-123');
   await page.click('form.signin button[type=submit]');
   await page.waitForSelector('form.signin [role=alert]');
-  await signIn(page, 'dmc.worker');
+  // By keyboard only: Tab to the fields, Enter to submit.
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=username]');
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.getAttribute('name'))) !== 'username'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.type('dmc.worker');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('nav#nav');
+  // Focus goes to the page's heading; the menu is reachable backwards.
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
   await check(page, 'dashboard');
+  for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.getAttribute('href') === '/register')); i++) {
+    await page.keyboard.press('Shift+Tab');
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('input[name=prs_FirstName]');
 
   // 2. Register a person through the wizard, in Lao.
-  await page.click('nav a[href="/register"]');
-  await page.waitForSelector('input[name=prs_FirstName]');
   await page.fill('input[name=prs_FirstName]', 'ມະລິ');
   await page.fill('input[name=prs_SecondName]', 'ສີສຸວັນ');
   await page.fill('input[name=prs_LatinNames]', LATIN);
@@ -170,7 +186,14 @@ try {
   await page.waitForSelector('select[name=ast_ServiceType]');
   await page.selectOption('select[name=ast_ServiceType]', { index: 1 });
   await check(page, 'register-assistance');
+  // The network drops: the wizard retries, then says so and keeps everything.
+  await context.setOffline(true);
   await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('form.wizard [role=alert] button.link', { timeout: 20000 });
+  await check(page, 'register-offline');
+  assert.equal(await page.inputValue('select[name=ast_ServiceType]') !== '', true, 'the form keeps its content');
+  await context.setOffline(false);
+  await page.click('form.wizard [role=alert] button.link');
   await page.waitForSelector('main [role=status].ok');
   await check(page, 'registered');
 
@@ -203,6 +226,15 @@ try {
   // More on the case: an assistance, a planned return, a case step.
   await page.click('main button >> text=ບັນທຶກການຊ່ວຍເຫຼືອ');
   await page.selectOption('form[aria-labelledby=ast-title] select[name=ast_ServiceType]', 'Medical');
+  // The session ends: signing in again happens over the page, the form stays.
+  await context.clearCookies();
+  await page.click('form[aria-labelledby=ast-title] button[type=submit]');
+  await page.waitForSelector('.overlay[role=dialog] input[name=password]');
+  await check(page, 'session-expired');
+  await page.fill('.overlay input[name=password]', password);
+  await page.click('.overlay button[type=submit]');
+  await page.waitForSelector('.overlay', { state: 'detached' });
+  assert.equal(await page.inputValue('form[aria-labelledby=ast-title] select[name=ast_ServiceType]'), 'Medical');
   await page.click('form[aria-labelledby=ast-title] button[type=submit]');
   await page.waitForSelector('ol.timeline li >> text=ການປິ່ນປົວ');
   await page.click('main button >> text=ວາງແຜນການສົ່ງກັບຄືນ');
@@ -262,9 +294,27 @@ try {
   assert.ok(wide <= 360, `page is ${wide}px wide at 360px`);
   await check(page, 'cases-360px');
   await signOut(page);
+
+  // 8. The provincial police open an investigation and link her case.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await signIn(page, 'ppd.police');
+  await page.click('nav a[href="/investigations"]');
+  await page.click('main button >> text=Open an investigation');
+  await page.fill('input[name=inv_Reference]', 'BK-PPD-2026-041');
+  await page.check('input[name=inv_Offences] >> nth=0');
+  await page.click('form[aria-labelledby=inv-title] button[type=submit]');
+  await page.waitForSelector('main h1 >> text=BK-PPD-2026-041');
+  await page.waitForSelector(`select[name=case_id] option >> text=${LATIN}`, { state: 'attached' });
+  await page.selectOption('select[name=case_id]', { label: `ມະລິ ສີສຸວັນ · ${LATIN}` });
+  await page.click('form[aria-labelledby=link-title] button[type=submit]');
+  await page.waitForSelector('main ul.plain a >> text=Open the case');
+  await page.click('main button >> text=Start investigating');
+  await page.waitForSelector('main button >> text=Send to prosecution');
+  await check(page, 'investigation');
+  await signOut(page);
   await context.close();
 
-  // 8. An administrator signs in with a TOTP code and sees the users.
+  // 9. An administrator signs in with a TOTP code and sees the users.
   if (adminSecret) {
     const admin = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
     const p = await admin.newPage();

@@ -75,7 +75,9 @@ export function App() {
   else
     body = (
       <SessionContext.Provider value={{ session, can: permissionsOf(session), signOut }}>
-        <Shell />
+        <div inert={expired || undefined}>
+          <Shell />
+        </div>
         {expired && (
           <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="reauth-title">
             <div class="dialog">
@@ -85,6 +87,12 @@ export function App() {
                 onDone={(s) => {
                   setCsrf(s.csrf_token);
                   setExpired(false);
+                  // Someone else signed in: nothing of the previous user stays.
+                  if (s.user.id !== session.user.id) {
+                    clearAllDrafts();
+                    navigate('/', true);
+                    load();
+                  }
                 }}
               />
             </div>

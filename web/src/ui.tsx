@@ -303,3 +303,31 @@ export function FormErrors({ error, shown, onRetry }: { error: ApiError | null; 
     </div>
   );
 }
+
+// A set of codes as checkboxes (a CodeSet field such as inv_Offences).
+export function CodeChecks(props: { list: string; value: string[]; onChange: (v: string[]) => void; errors: FieldError[]; name: string; label: string; required?: boolean }) {
+  const items = useCodelist(props.list);
+  const { lang } = useI18n();
+  return (
+    <Field label={props.label} name={props.name} errors={props.errors} required={props.required}>
+      {(id, described) => (
+        <div class="checks" id={id} role="group" aria-describedby={described}>
+          {items?.map((i) => (
+            <label key={i.code} class="check">
+              <input
+                type="checkbox"
+                name={props.name}
+                value={i.code}
+                checked={props.value.includes(i.code)}
+                onChange={(e) =>
+                  props.onChange((e.target as HTMLInputElement).checked ? [...props.value, i.code] : props.value.filter((x) => x !== i.code))
+                }
+              />{' '}
+              {labelOf(items, i.code, lang)}
+            </label>
+          ))}
+        </div>
+      )}
+    </Field>
+  );
+}

@@ -9,17 +9,15 @@ import {
   CodeSelect,
   DateText,
   ErrorBox,
-  Field,
   Loading,
   PersonName,
   Select,
   StatusBadge,
   TextInput,
   FormErrors,
+  CodeChecks,
   useAsync,
-  useCodelist,
 } from '../ui';
-import { labelOf } from '../i18n';
 
 export function CaseList() {
   const { t } = useI18n();
@@ -299,32 +297,7 @@ function ConsentForm({ caseId, onDone }: { caseId: string; onDone: () => void })
 }
 
 export function ServicesField(props: { value: string[]; onChange: (v: string[]) => void; errors: FieldError[]; name: string; label: string }) {
-  const items = useCodelist('service_type');
-  const { lang } = useI18n();
-  return (
-    <Field label={props.label} name={props.name} errors={props.errors} required>
-      {(id, described) => (
-        <div class="checks" id={id} role="group" aria-describedby={described}>
-          {items?.map((i) => (
-            <label key={i.code} class="check">
-              <input
-                type="checkbox"
-                name={props.name}
-                value={i.code}
-                checked={props.value.includes(i.code)}
-                onChange={(e) =>
-                  props.onChange(
-                    (e.target as HTMLInputElement).checked ? [...props.value, i.code] : props.value.filter((x) => x !== i.code),
-                  )
-                }
-              />{' '}
-              {labelOf(items, i.code, lang)}
-            </label>
-          ))}
-        </div>
-      )}
-    </Field>
-  );
+  return <CodeChecks list="service_type" required {...props} />;
 }
 
 function ReferralForm({ caseId, ownAgency, onDone }: { caseId: string; ownAgency: string; onDone: () => void }) {

@@ -57,7 +57,7 @@ export function Dashboard() {
         </article>
         <article class="card" aria-labelledby="d-notes">
           <h2 id="d-notes">{t('notifications')}</h2>
-          {notes.loading ? <Loading /> : <ErrorBox error={notes.error} onRetry={notes.reload} />}
+          {notes.loading ? <Loading /> : <ErrorBox error={notes.error?.status === 403 ? null : notes.error} onRetry={notes.reload} />}
           {notes.data && notes.data.items.length === 0 && <p class="muted">{t('no_notifications')}</p>}
           <ul class="plain">
             {notes.data?.items.map((n: any) => (

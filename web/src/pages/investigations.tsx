@@ -1,10 +1,13 @@
-import { get, listAll } from '../api';
-import { useI18n } from '../i18n';
-import { Link } from '../router';
-import { Code, DateText, ErrorBox, Loading, StatusBadge, useAsync } from '../ui';
+import { useState } from 'preact/hooks';
+import { ApiError, get, listAll, post, type FieldError } from '../api';
+import { useI18n, type Key } from '../i18n';
+import { Link, navigate } from '../router';
+import { useSession } from '../session';
+import { Code, CodeChecks, DateText, ErrorBox, FormErrors, Loading, Select, StatusBadge, TextInput, useAsync } from '../ui';
 
 export function InvestigationList() {
   const { t } = useI18n();
+  const { can } = useSession();
   const list = useAsync(() => listAll('/investigations'), []);
   return (
     <section>
@@ -39,14 +42,79 @@ export function InvestigationList() {
           </tbody>
         </table>
       )}
+      {can('investigations', 'create') && <NewInvestigation />}
     </section>
   );
 }
 
+function NewInvestigation() {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [v, setV] = useState<{ inv_Reference: string; inv_Offences: string[]; inv_Summary: string }>({ inv_Reference: '', inv_Offences: [], inv_Summary: '' });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!open)
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        {t('new_investigation')}
+      </button>
+    );
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby="inv-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        const body: Record<string, any> = { inv_Reference: v.inv_Reference, inv_Offences: v.inv_Offences };
+        if (v.inv_Summary) body.inv_Summary = v.inv_Summary;
+        try {
+          const r = await post('/investigations', body);
+          navigate(`/investigations/${r.id}`);
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h2 id="inv-title">{t('new_investigation')}</h2>
+      <TextInput label={t('f_reference')} name="inv_Reference" value={v.inv_Reference} onInput={(x) => setV({ ...v, inv_Reference: x })} errors={errors} required />
+      <CodeChecks label={t('f_offences')} name="inv_Offences" list="offence" value={v.inv_Offences} onChange={(x) => setV({ ...v, inv_Offences: x })} errors={errors} required />
+      <TextInput label={t('f_summary')} name="inv_Summary" value={v.inv_Summary} onInput={(x) => setV({ ...v, inv_Summary: x })} errors={errors} multiline />
+      <FormErrors error={error} shown={['inv_Reference', 'inv_Offences', 'inv_Summary']} />
+      <div class="actions">
+        <button type="submit">{t('save')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const INV_STEPS: Record<string, { action: string; label: Key }[]> = {
+  Open: [
+    { action: 'start', label: 'inv_start' },
+    { action: 'close_without_action', label: 'inv_close' },
+  ],
+  Investigating: [
+    { action: 'send_to_prosecution', label: 'inv_prosecution' },
+    { action: 'resolve', label: 'inv_resolve' },
+    { action: 'close_without_action', label: 'inv_close' },
+  ],
+  SentToProsecution: [{ action: 'resolve', label: 'inv_resolve' }],
+};
+
 export function InvestigationView({ id }: { id: string }) {
   const { t } = useI18n();
+  const { can } = useSession();
   const inv = useAsync(() => get('/investigations/' + id), [id]);
   const victims = useAsync(() => listAll('/investigation-victims', { investigation_id: id }).catch(() => []), [id]);
+  const [reason, setReason] = useState('');
+  const [closing, setClosing] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
   if (inv.loading) return <Loading />;
   if (inv.error)
     return (
@@ -56,6 +124,16 @@ export function InvestigationView({ id }: { id: string }) {
       </section>
     );
   const i = inv.data;
+  const step = async (action: string, body: Record<string, any> = {}) => {
+    setError(null);
+    try {
+      await post(`/investigations/${id}/transitions/${action}`, { version: i.version, ...body });
+      setClosing(false);
+      inv.reload();
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  };
   return (
     <section>
       <h1 tabIndex={-1}>
@@ -79,8 +157,32 @@ export function InvestigationView({ id }: { id: string }) {
           ))}
         </dd>
       </dl>
-      {i.inv_Summary && <p>{i.inv_Summary}</p>}
+      {i.inv_Summary && <p class="reason">{i.inv_Summary}</p>}
+      <div class="actions">
+        {(INV_STEPS[i.inv_Status] ?? [])
+          .filter((s) => can('investigations', s.action))
+          .map((s) => (
+            <button key={s.action} type="button" class={s.action === 'close_without_action' ? 'secondary' : ''} onClick={() => (s.action === 'close_without_action' ? setClosing(true) : step(s.action))}>
+              {t(s.label)}
+            </button>
+          ))}
+      </div>
+      {closing && (
+        <form
+          noValidate
+          class="card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            step('close_without_action', { reason });
+          }}
+        >
+          <TextInput label={t('reason')} name="reason" value={reason} onInput={setReason} errors={error?.fields} multiline required />
+          <button type="submit">{t('inv_close')}</button>
+        </form>
+      )}
+      <FormErrors error={error} shown={closing ? ['reason'] : []} />
       <h2>{t('suspects')}</h2>
+      {(i.inv_Suspects ?? []).length === 0 && <p class="muted">{t('none_found')}</p>}
       <ul class="plain">
         {(i.inv_Suspects ?? []).map((s: any, n: number) => (
           <li key={n}>
@@ -102,6 +204,48 @@ export function InvestigationView({ id }: { id: string }) {
           </li>
         ))}
       </ul>
+      {can('investigation-victims', 'create') && <LinkVictim investigationId={id} onDone={victims.reload} />}
     </section>
   );
 }
+
+function LinkVictim({ investigationId, onDone }: { investigationId: string; onDone: () => void }) {
+  const { t } = useI18n();
+  const cases = useAsync(async () => {
+    const page = await get('/cases?limit=50');
+    const persons = await Promise.all(page.items.map((c: any) => get('/persons/' + c.person_id).catch(() => null)));
+    return page.items.map((c: any, i: number) => ({ c, p: persons[i] }));
+  }, []);
+  const [caseId, setCaseId] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
+  const label = (x: { c: any; p: any }) => {
+    const p = x.p ?? {};
+    const written = [p.prs_FirstName, p.prs_SecondName].filter(Boolean).join(' ');
+    const latin = (p.prs_LatinNames ?? []).join(', ');
+    return [written, latin].filter(Boolean).join(' · ') || x.c.id;
+  };
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby="link-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setError(null);
+        try {
+          await post('/investigation-victims', { investigation_id: investigationId, case_id: caseId });
+          setCaseId('');
+          onDone();
+        } catch (err) {
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h3 id="link-title">{t('link_victim')}</h3>
+      <Select label={t('case')} name="case_id" value={caseId} options={(cases.data ?? []).map((x: any) => ({ value: x.c.id, label: label(x) }))} onChange={setCaseId} errors={error?.fields} required />
+      <FormErrors error={error} shown={['case_id']} />
+      <button type="submit">{t('save')}</button>
+    </form>
+  );
+}
+

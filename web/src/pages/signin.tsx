@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, post, type FieldError, type Session } from '../api';
 import { useI18n } from '../i18n';
 import { TextInput } from '../ui';
@@ -42,6 +42,10 @@ export function SignIn(props: { onDone: (s: Session) => void; again?: boolean; u
     }
   };
 
+  // In the dialog over the page, the password field takes the focus.
+  useEffect(() => {
+    if (props.again) (document.querySelector('.overlay input[name=password]') as HTMLInputElement | null)?.focus();
+  }, []);
   const Heading = props.again ? 'h2' : 'h1';
   return (
     <div class={props.again ? '' : 'signin-page'}>

@@ -185,5 +185,12 @@ export const en = {
   f_destination_country: 'Destination country',
   f_destination_place: 'Destination place',
   f_direction: 'Direction',
+  new_investigation: 'Open an investigation',
+  f_summary: 'Summary',
+  inv_start: 'Start investigating',
+  inv_prosecution: 'Send to prosecution',
+  inv_resolve: 'Mark resolved',
+  inv_close: 'Close without action',
+  link_victim: 'Link a victim’s case',
 };
 export type Key = keyof typeof en;

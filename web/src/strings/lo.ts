@@ -188,4 +188,11 @@ export const lo: Record<Key, string> = {
   f_destination_country: 'ປະເທດປາຍທາງ',
   f_destination_place: 'ສະຖານທີ່ປາຍທາງ',
   f_direction: 'ທິດທາງ',
+  new_investigation: 'ເປີດການສືບສວນ',
+  f_summary: 'ສະຫຼຸບ',
+  inv_start: 'ເລີ່ມສືບສວນ',
+  inv_prosecution: 'ສົ່ງໃຫ້ອົງການໄອຍະການ',
+  inv_resolve: 'ໝາຍວ່າແກ້ໄຂແລ້ວ',
+  inv_close: 'ປິດໂດຍບໍ່ດຳເນີນການ',
+  link_victim: 'ເຊື່ອມໂຍງກໍລະນີຜູ້ເຄາະຮ້າຍ',
 };

@@ -187,4 +187,11 @@ export const my: Record<Key, string> = {
   f_destination_country: 'ဦးတည်ရာ နိုင်ငံ',
   f_destination_place: 'ဦးတည်ရာ နေရာ',
   f_direction: 'ဦးတည်ချက်',
+  new_investigation: 'စုံစမ်းစစ်ဆေးမှု ဖွင့်ရန်',
+  f_summary: 'အကျဉ်းချုပ်',
+  inv_start: 'စုံစမ်းမှု စတင်ရန်',
+  inv_prosecution: 'တရားစွဲရန် ပို့ရန်',
+  inv_resolve: 'ဖြေရှင်းပြီးအဖြစ် မှတ်ရန်',
+  inv_close: 'အရေးယူမှုမရှိဘဲ ပိတ်ရန်',
+  link_victim: 'ခံရသူ၏ အမှုကို ချိတ်ဆက်ရန်',
 };

@@ -187,4 +187,11 @@ export const th: Record<Key, string> = {
   f_destination_country: 'ประเทศปลายทาง',
   f_destination_place: 'สถานที่ปลายทาง',
   f_direction: 'ทิศทาง',
+  new_investigation: 'เปิดการสอบสวน',
+  f_summary: 'สรุป',
+  inv_start: 'เริ่มการสอบสวน',
+  inv_prosecution: 'ส่งให้อัยการ',
+  inv_resolve: 'ทำเครื่องหมายว่าคลี่คลายแล้ว',
+  inv_close: 'ปิดโดยไม่ดำเนินการ',
+  link_victim: 'เชื่อมโยงกรณีผู้เสียหาย',
 };

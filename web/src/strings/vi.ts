@@ -187,4 +187,11 @@ export const vi: Record<Key, string> = {
   f_destination_country: 'Nước đến',
   f_destination_place: 'Nơi đến',
   f_direction: 'Chiều',
+  new_investigation: 'Mở cuộc điều tra',
+  f_summary: 'Tóm tắt',
+  inv_start: 'Bắt đầu điều tra',
+  inv_prosecution: 'Chuyển truy tố',
+  inv_resolve: 'Đánh dấu đã giải quyết',
+  inv_close: 'Đóng không xử lý',
+  link_victim: 'Liên kết hồ sơ nạn nhân',
 };

@@ -187,4 +187,11 @@ export const zh: Record<Key, string> = {
   f_destination_country: '目的国',
   f_destination_place: '目的地',
   f_direction: '方向',
+  new_investigation: '立案调查',
+  f_summary: '摘要',
+  inv_start: '开始调查',
+  inv_prosecution: '移送起诉',
+  inv_resolve: '标为已解决',
+  inv_close: '不予处理结案',
+  link_victim: '关联受害人个案',
 };
