@@ -335,6 +335,25 @@ try {
     await p.selectOption('select[name=codelist]', 'sex');
     await p.waitForSelector('main table.list >> text=Female');
     await check(p, 'admin-codelists');
+    // A new administrator, made here, enrols a second factor at first sign-in.
+    await p.click('main .tabs a[href="/admin"]');
+    await p.fill('input[name=username]', 'it.admin2');
+    await p.fill('input[name=display_name]', 'IT Admin Two');
+    await p.selectOption('select[name=agency]', 'NCATIP-SEC');
+    await p.selectOption('select[name=role]', 'administrator');
+    await p.fill('main input[name=password]', password);
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('main table.list >> text=it.admin2');
+    await p.click('.topbar button.secondary');
+    await p.fill('input[name=username]', 'it.admin2');
+    await p.fill('input[name=password]', password);
+    await p.click('form.signin button[type=submit]');
+    await p.click('form.signin button[type=button]:not(.secondary)');
+    const secret = (await p.textContent('.secret code')).replace(/\s/g, '');
+    await check(p, 'totp-enrolment');
+    await p.fill('input[name=code]', totp(secret));
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('nav a[href="/admin"]');
     await admin.close();
   } else {
     failures.push('no TOTP secret printed for the administrator');

@@ -130,7 +130,7 @@ function Shell() {
   const { session, can, signOut } = useSession();
   const { path } = useLocation();
   const [menu, setMenu] = useState(false);
-  const admin = can('users', 'manage') || can('agencies', 'create');
+  const admin = can('users', 'manage_users') || can('agencies', 'create');
   const nav: NavItem[] = [
     { href: '/', label: 'nav_dashboard', show: true },
     { href: '/persons', label: 'nav_persons', show: can('persons', 'list') },

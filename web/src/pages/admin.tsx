@@ -85,7 +85,7 @@ function Users() {
           </tbody>
         </table>
       )}
-      {can('users', 'manage') && (
+      {can('users', 'manage_users') && (
         <form
           class="card"
           noValidate
