@@ -282,6 +282,7 @@ try {
   for (const [lang, word] of [['th', 'การส่งต่อ'], ['zh', '转介'], ['vi', 'Chuyển tuyến'], ['my', 'လွှဲပြောင်း']]) {
     await page.selectOption('.topbar select', lang);
     await page.waitForSelector(`nav a[href="/referrals"] >> text=${word}`);
+    if (lang === 'my') await check(page, 'repatriations-my');
   }
   await page.selectOption('.topbar select', 'en');
 
@@ -312,9 +313,30 @@ try {
   await page.waitForSelector('main button >> text=Send to prosecution');
   await check(page, 'investigation');
   await signOut(page);
+
+  // 9. Her agency protects the case; the police reach it only by breaking the glass.
+  await signIn(page, 'dmc.worker');
+  await page.click('nav a[href="/cases"]');
+  await page.click(`table.list a >> text=${LATIN}`);
+  await page.click('main button >> text=Protect this case');
+  await page.waitForSelector('main .badge-protected');
+  const caseUrl = page.url();
+  await signOut(page);
+  await signIn(page, 'ppd.police');
+  await page.goto(caseUrl);
+  await page.waitForSelector('main input[name=reason]');
+  await check(page, 'break-glass');
+  await page.fill('main input[name=reason]', 'Too short');
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('.field-error[data-field=reason]');
+  await page.fill('main input[name=reason]', 'Prosecution hearing tomorrow: need the victim statement dates.');
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector(`main h1 >> text=${LATIN}`);
+  await check(page, 'case-after-break-glass');
+  await signOut(page);
   await context.close();
 
-  // 9. An administrator signs in with a TOTP code and sees the users.
+  // 10. An administrator signs in with a TOTP code and sees the users.
   if (adminSecret) {
     const admin = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
     const p = await admin.newPage();

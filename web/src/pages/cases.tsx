@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, get, listAll, post, query, type FieldError } from '../api';
+import { ApiError, get, listAll, patch, post, query, type FieldError } from '../api';
 import { agencies, agencyName } from '../data';
 import { useI18n, type Key } from '../i18n';
 import { Link, navigate, useLocation } from '../router';
@@ -109,7 +109,7 @@ interface Entry {
 
 export function CaseView({ id }: { id: string }) {
   const { t, lang } = useI18n();
-  const { can } = useSession();
+  const { can, session } = useSession();
   const kase = useAsync(() => get('/cases/' + id), [id]);
   const person = useAsync(() => (kase.data ? get('/persons/' + kase.data.person_id) : Promise.resolve(null)), [kase.data?.person_id]);
   const orgs = useAsync(agencies, []);
@@ -218,6 +218,7 @@ export function CaseView({ id }: { id: string }) {
       {can('consents', 'create') && <ConsentForm caseId={id} onDone={timeline.reload} />}
 
       <CaseSteps c={c} onDone={kase.reload} />
+      {can('cases', 'update') && c.owner_agency_id === session.user.agency_id && <ProtectCase c={c} onDone={kase.reload} />}
       {can('assistance', 'create') && !c.cas_Status?.startsWith('Closed') && <AssistanceForm caseId={id} onDone={timeline.reload} />}
       {can('repatriations', 'create') && !c.cas_Status?.startsWith('Closed') && <RepatriationForm caseId={id} onDone={timeline.reload} />}
       {can('referrals', 'create') && !c.cas_Status?.startsWith('Closed') && (
@@ -251,7 +252,7 @@ function BreakGlass({ id, onDone }: { id: string; onDone: () => void }) {
     >
       <h2>{t('break_glass')}</h2>
       <p>{t('break_glass_help')}</p>
-      <TextInput label={t('reason')} name="reason" value={reason} onInput={setReason} errors={errors} multiline required />
+      <TextInput label={t('reason')} name="reason" value={reason} onInput={setReason} errors={errors} required />
       <FormErrors error={error} shown={['reason']} />
       <button type="submit">{t('break_glass_open')}</button>
     </form>
@@ -575,5 +576,32 @@ function RepatriationForm({ caseId, onDone }: { caseId: string; onDone: () => vo
         </button>
       </div>
     </form>
+  );
+}
+
+// Protected: hidden from every other agency unless they break the glass
+// (docs/security.md). The owning agency sets or clears it.
+function ProtectCase({ c, onDone }: { c: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <p>
+      <button
+        type="button"
+        class="secondary"
+        onClick={async () => {
+          setError(null);
+          try {
+            await patch(`/cases/${c.id}`, { version: c.version, cas_Protected: !c.cas_Protected });
+            onDone();
+          } catch (e) {
+            setError(e as ApiError);
+          }
+        }}
+      >
+        {c.cas_Protected ? t('unprotect_case') : t('protect_case')}
+      </button>
+      <ErrorBox error={error} />
+    </p>
   );
 }

@@ -54,8 +54,13 @@ export function Repatriations() {
                     <p>
                       <Code list="country" code={r.rep_DestinationCountry} /> {r.rep_DestinationPlace}
                     </p>
-                    <p class="muted">
-                      {t('planned')} <DateText value={r.rep_PlannedDate} />
+                    {r.rep_PlannedDate && (
+                      <p class="muted">
+                        {t('planned')} <DateText value={r.rep_PlannedDate} />
+                      </p>
+                    )}
+                    <p>
+                      <Code list="repatriation_direction" code={r.rep_Direction} />
                     </p>
                     <p>
                       <Link href={`/cases/${r.case_id}`}>{t('open_case')}</Link>

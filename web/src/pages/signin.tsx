@@ -47,8 +47,9 @@ export function SignIn(props: { onDone: (s: Session) => void; again?: boolean; u
     if (props.again) (document.querySelector('.overlay input[name=password]') as HTMLInputElement | null)?.focus();
   }, []);
   const Heading = props.again ? 'h2' : 'h1';
+  const Wrapper = props.again ? 'div' : 'main';
   return (
-    <div class={props.again ? '' : 'signin-page'}>
+    <Wrapper class={props.again ? '' : 'signin-page'}>
       {!props.again && (
         <header class="signin-head">
           <span class="brand">ctims</span>
@@ -93,7 +94,7 @@ export function SignIn(props: { onDone: (s: Session) => void; again?: boolean; u
           {t('sign_in')}
         </button>
       </form>
-    </div>
+    </Wrapper>
   );
 }
 
@@ -123,7 +124,7 @@ export function TotpEnrolment(props: { onDone: () => void; onCancel: () => void 
     }
   };
   return (
-    <div class="signin-page">
+    <main class="signin-page">
       <form class="card signin" onSubmit={confirm} noValidate>
         <h1 tabIndex={-1}>{t('totp_enrol_title')}</h1>
         <p>{t('totp_enrol_help')}</p>
@@ -150,6 +151,6 @@ export function TotpEnrolment(props: { onDone: () => void; onCancel: () => void 
           {t('sign_out')}
         </button>
       </form>
-    </div>
+    </main>
   );
 }

@@ -192,5 +192,8 @@ export const en = {
   inv_resolve: 'Mark resolved',
   inv_close: 'Close without action',
   link_victim: 'Link a victim’s case',
+  protect_case: 'Protect this case (hide it from other agencies)',
+  unprotect_case: 'Stop protecting this case',
+  rule_length: 'The length is not allowed (see above).',
 };
 export type Key = keyof typeof en;

@@ -195,4 +195,7 @@ export const lo: Record<Key, string> = {
   inv_resolve: 'ໝາຍວ່າແກ້ໄຂແລ້ວ',
   inv_close: 'ປິດໂດຍບໍ່ດຳເນີນການ',
   link_victim: 'ເຊື່ອມໂຍງກໍລະນີຜູ້ເຄາະຮ້າຍ',
+  protect_case: 'ປົກປ້ອງກໍລະນີນີ້ (ເຊື່ອງຈາກອົງການອື່ນ)',
+  unprotect_case: 'ເລີກປົກປ້ອງກໍລະນີນີ້',
+  rule_length: 'ຄວາມຍາວບໍ່ຖືກຕ້ອງ (ເບິ່ງຂ້າງເທິງ).',
 };

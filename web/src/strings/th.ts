@@ -194,4 +194,7 @@ export const th: Record<Key, string> = {
   inv_resolve: 'ทำเครื่องหมายว่าคลี่คลายแล้ว',
   inv_close: 'ปิดโดยไม่ดำเนินการ',
   link_victim: 'เชื่อมโยงกรณีผู้เสียหาย',
+  protect_case: 'คุ้มครองกรณีนี้ (ซ่อนจากหน่วยงานอื่น)',
+  unprotect_case: 'เลิกคุ้มครองกรณีนี้',
+  rule_length: 'ความยาวไม่ถูกต้อง (ดูด้านบน)',
 };

@@ -194,4 +194,7 @@ export const vi: Record<Key, string> = {
   inv_resolve: 'Đánh dấu đã giải quyết',
   inv_close: 'Đóng không xử lý',
   link_victim: 'Liên kết hồ sơ nạn nhân',
+  protect_case: 'Bảo vệ hồ sơ này (ẩn với cơ quan khác)',
+  unprotect_case: 'Bỏ bảo vệ hồ sơ này',
+  rule_length: 'Độ dài không hợp lệ (xem ở trên).',
 };

@@ -194,4 +194,7 @@ export const zh: Record<Key, string> = {
   inv_resolve: '标为已解决',
   inv_close: '不予处理结案',
   link_victim: '关联受害人个案',
+  protect_case: '保护此个案（对其他机构隐藏）',
+  unprotect_case: '取消保护此个案',
+  rule_length: '长度不符合要求（见上文）。',
 };
