@@ -46,6 +46,7 @@ const addUser = (name, agency, role) =>
 addUser('dmc.worker', 'BK-DMC-TPH', 'case_worker');
 addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
 addUser('ppd.police', 'BK-PPD', 'police_investigator');
+addUser('nca.analyst', 'NCATIP-SEC', 'analyst');
 const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
 const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
 
@@ -119,7 +120,7 @@ async function signIn(page, username) {
 }
 async function signOut(page) {
   await page.click('.topbar button.secondary');
-  await page.waitForSelector('input[name=username]');
+  await page.waitForSelector('form.signin input[name=username]');
 }
 
 const LATIN = 'Mali Sisouvanh';
@@ -207,6 +208,10 @@ try {
   await page.click(`table.list a >> text=${LATIN}`);
   await page.waitForSelector('main h1 >> text=ມະລິ');
   await check(page, 'person');
+  await page.click('main button >> text=ແກ້ໄຂຂໍ້ມູນ');
+  await page.fill('input[name=prs_Aliases]', 'Noy');
+  await page.click('form[aria-labelledby=edit-person] button[type=submit]');
+  await page.waitForSelector('dl.facts dd >> text=Noy');
   await page.click('main ul.plain a');
   await page.waitForSelector('ol.timeline li');
   await check(page, 'case');
@@ -336,7 +341,22 @@ try {
   await signOut(page);
   await context.close();
 
-  // 10. An administrator signs in with a TOTP code and sees the users.
+  // 10. An analyst sees no names and no records (statistics come with the reports API).
+  {
+    const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    await signIn(p, 'nca.analyst');
+    assert.equal(await p.locator('nav#nav a').count(), 1, 'an analyst has the dashboard only');
+    await check(p, 'dashboard-analyst');
+    assert.ok(!(await p.textContent('body')).includes(LATIN), 'no names on the analyst dashboard');
+    await p.goto(base + '/persons');
+    await p.waitForSelector('main [role=alert]');
+    assert.ok(!(await p.textContent('body')).includes(LATIN), 'no names for an analyst');
+    await ctx.close();
+  }
+
+  // 11. An administrator signs in with a TOTP code and sees the users.
   if (adminSecret) {
     const admin = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
     const p = await admin.newPage();
@@ -366,7 +386,7 @@ try {
     await p.fill('main input[name=password]', password);
     await p.click('main form button[type=submit]');
     await p.waitForSelector('main table.list >> text=it.admin2');
-    await p.click('.topbar button.secondary');
+    await signOut(p);
     await p.fill('input[name=username]', 'it.admin2');
     await p.fill('input[name=password]', password);
     await p.click('form.signin button[type=submit]');

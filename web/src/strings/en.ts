@@ -195,5 +195,6 @@ export const en = {
   protect_case: 'Protect this case (hide it from other agencies)',
   unprotect_case: 'Stop protecting this case',
   rule_length: 'The length is not allowed (see above).',
+  edit: 'Correct the details',
 };
 export type Key = keyof typeof en;

@@ -198,4 +198,5 @@ export const lo: Record<Key, string> = {
   protect_case: 'ປົກປ້ອງກໍລະນີນີ້ (ເຊື່ອງຈາກອົງການອື່ນ)',
   unprotect_case: 'ເລີກປົກປ້ອງກໍລະນີນີ້',
   rule_length: 'ຄວາມຍາວບໍ່ຖືກຕ້ອງ (ເບິ່ງຂ້າງເທິງ).',
+  edit: 'ແກ້ໄຂຂໍ້ມູນ',
 };

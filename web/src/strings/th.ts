@@ -197,4 +197,5 @@ export const th: Record<Key, string> = {
   protect_case: 'คุ้มครองกรณีนี้ (ซ่อนจากหน่วยงานอื่น)',
   unprotect_case: 'เลิกคุ้มครองกรณีนี้',
   rule_length: 'ความยาวไม่ถูกต้อง (ดูด้านบน)',
+  edit: 'แก้ไขข้อมูล',
 };

@@ -197,4 +197,5 @@ export const vi: Record<Key, string> = {
   protect_case: 'Bảo vệ hồ sơ này (ẩn với cơ quan khác)',
   unprotect_case: 'Bỏ bảo vệ hồ sơ này',
   rule_length: 'Độ dài không hợp lệ (xem ở trên).',
+  edit: 'Sửa thông tin',
 };

@@ -197,4 +197,5 @@ export const zh: Record<Key, string> = {
   protect_case: '保护此个案（对其他机构隐藏）',
   unprotect_case: '取消保护此个案',
   rule_length: '长度不符合要求（见上文）。',
+  edit: '更正信息',
 };
