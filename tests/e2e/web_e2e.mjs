@@ -233,7 +233,9 @@ try {
   await page.selectOption('form[aria-labelledby=ast-title] select[name=ast_ServiceType]', 'Medical');
   // The session ends: signing in again happens over the page, the form stays.
   await context.clearCookies();
-  await page.click('form[aria-labelledby=ast-title] button[type=submit]');
+  // Whichever request meets the ended session first opens the dialog (the
+  // page may be refreshing something in the background).
+  await page.click('form[aria-labelledby=ast-title] button[type=submit]', { timeout: 3000 }).catch(() => {});
   await page.waitForSelector('.overlay[role=dialog] input[name=password]');
   await check(page, 'session-expired');
   await page.fill('.overlay input[name=password]', password);
@@ -268,6 +270,10 @@ try {
   await page.click('nav a[href="/referrals"]');
   await page.waitForSelector('li.card.referral');
   await check(page, 'referrals-inbox');
+  await page.click('main .kinds button >> text=ການໂອນກໍລະນີ');
+  await page.waitForSelector('main p.muted >> text=ບໍ່ພົບຫຍັງ');
+  await page.click('main .kinds button >> text=ການສົ່ງຕໍ່');
+  await page.waitForSelector('li.card.referral');
   await page.click('li.card.referral button >> text=ຮັບເອົາ');
   await page.waitForSelector('li.card.referral a >> text=ເປີດກໍລະນີ');
   await page.click('li.card.referral a >> text=ເປີດກໍລະນີ');

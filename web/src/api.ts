@@ -44,6 +44,18 @@ export function onSessionExpired(f: Listener): () => void {
   return () => expiredListeners.delete(f);
 }
 
+// After signing in again over the page, the page reloads what it shows
+// (some of it may have failed while the session was gone); forms keep their
+// content.
+const renewedListeners = new Set<Listener>();
+export function onSessionRenewed(f: Listener): () => void {
+  renewedListeners.add(f);
+  return () => renewedListeners.delete(f);
+}
+export function sessionRenewed(): void {
+  renewedListeners.forEach((f) => f());
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function api<T = any>(

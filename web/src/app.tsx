@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, onSessionExpired, setCsrf, type Session } from './api';
+import { api, onSessionExpired, sessionRenewed, setCsrf, type Session } from './api';
 import { I18n, LANGS, initialLang, translator, useI18n, type Lang, type Key } from './i18n';
 import { Link, match, navigate, useLocation } from './router';
 import { SessionContext, clearAllDrafts, permissionsOf, useSession } from './session';
@@ -92,6 +92,8 @@ export function App() {
                     clearAllDrafts();
                     navigate('/', true);
                     load();
+                  } else {
+                    sessionRenewed();
                   }
                 }}
               />

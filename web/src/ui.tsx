@@ -2,25 +2,37 @@
 // the server's validation message next to themselves.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState, useCallback } from 'preact/hooks';
-import { ApiError, type FieldError } from './api';
+import { ApiError, onSessionRenewed, type FieldError } from './api';
 import { codelist, labelOf, useI18n, formatDate, type CodeItem, type Key } from './i18n';
 
+// Loads data for a page. While it reloads (the same record again, or after
+// signing in again) the previous data stays, so nothing below it unmounts
+// and no form loses what was typed; other deps (another record) start empty.
 export function useAsync<T>(f: () => Promise<T>, deps: unknown[]) {
-  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({ loading: true });
+  const key = JSON.stringify(deps);
+  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean; key?: string }>({ loading: true });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true, error: undefined }));
+    setState((s) => ({ data: s.key === key ? s.data : undefined, key, loading: true }));
     f().then(
-      (data) => live && setState({ data, loading: false }),
-      (error) => live && setState({ error: error instanceof ApiError ? error : new ApiError(0, 'client', String(error)), loading: false }),
+      (data) => live && setState({ data, key, loading: false }),
+      (error) =>
+        live &&
+        setState((s) => ({
+          data: s.key === key ? s.data : undefined,
+          key,
+          error: error instanceof ApiError ? error : new ApiError(0, 'client', String(error)),
+          loading: false,
+        })),
     );
     return () => {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
+  }, [key, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
+  useEffect(() => onSessionRenewed(reload), [reload]);
   return { ...state, reload };
 }
 

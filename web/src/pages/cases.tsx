@@ -138,8 +138,8 @@ export function CaseView({ id }: { id: string }) {
     return { entries, consents, referrals };
   }, [kase.data?.version]);
 
-  if (kase.loading) return <Loading />;
-  if (kase.error?.status === 404)
+  if (kase.loading && !kase.data) return <Loading />;
+  if (kase.error?.status === 404 && !kase.data)
     return (
       <section>
         <h1 tabIndex={-1}>{t('case')}</h1>
@@ -147,7 +147,7 @@ export function CaseView({ id }: { id: string }) {
         {can('cases', 'break_glass') && <BreakGlass id={id} onDone={kase.reload} />}
       </section>
     );
-  if (kase.error)
+  if (kase.error && !kase.data)
     return (
       <section>
         <h1 tabIndex={-1}>{t('case')}</h1>
@@ -211,6 +211,13 @@ export function CaseView({ id }: { id: string }) {
           <li key={x.id}>
             <Code list="consent_purpose" code={x.cns_Purpose} />: <StatusBadge list="consent_status" code={x.cns_Status} />{' '}
             <DateText value={x.cns_Date} />
+            {x.cns_WithdrawnOn && (
+              <>
+                {' → '}
+                <DateText value={x.cns_WithdrawnOn} />
+              </>
+            )}
+            {x.cns_Status === 'Given' && can('consents', 'update') && <WithdrawConsent c={x} onDone={timeline.reload} />}
           </li>
         ))}
       </ul>
@@ -221,6 +228,9 @@ export function CaseView({ id }: { id: string }) {
       {can('cases', 'update') && c.owner_agency_id === session.user.agency_id && <ProtectCase c={c} onDone={kase.reload} />}
       {can('assistance', 'create') && !c.cas_Status?.startsWith('Closed') && <AssistanceForm caseId={id} onDone={timeline.reload} />}
       {can('repatriations', 'create') && !c.cas_Status?.startsWith('Closed') && <RepatriationForm caseId={id} onDone={timeline.reload} />}
+      {can('transfers', 'create') && c.owner_agency_id === session.user.agency_id && !c.cas_Status?.startsWith('Closed') && (
+        <TransferForm caseId={id} ownAgency={c.owner_agency_id} onDone={timeline.reload} />
+      )}
       {can('referrals', 'create') && !c.cas_Status?.startsWith('Closed') && (
         <ReferralForm caseId={id} ownAgency={c.owner_agency_id} onDone={timeline.reload} />
       )}
@@ -603,5 +613,94 @@ function ProtectCase({ c, onDone }: { c: any; onDone: () => void }) {
       </button>
       <ErrorBox error={error} />
     </p>
+  );
+}
+
+function WithdrawConsent({ c, onDone }: { c: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <>
+      {' '}
+      <button
+        type="button"
+        class="link"
+        onClick={async () => {
+          if (!confirm(t('withdraw_confirm'))) return;
+          setError(null);
+          try {
+            await patch(`/consents/${c.id}`, { version: c.version, cns_Status: 'Withdrawn', cns_WithdrawnOn: new Date().toISOString().slice(0, 10) });
+            onDone();
+          } catch (e) {
+            setError(e as ApiError);
+          }
+        }}
+      >
+        {t('withdraw')}
+      </button>
+      <ErrorBox error={error} />
+    </>
+  );
+}
+
+// Hands the case to another agency (it accepts or declines in its inbox).
+function TransferForm({ caseId, ownAgency, onDone }: { caseId: string; ownAgency: string; onDone: () => void }) {
+  const { t, lang } = useI18n();
+  const orgs = useAsync(agencies, []);
+  const [open, setOpen] = useState(false);
+  const [v, setV] = useState({ to_agency_id: '', trf_Reason: '' });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [sent, setSent] = useState(false);
+  if (!open)
+    return (
+      <p>
+        <button type="button" class="secondary" onClick={() => setOpen(true)}>
+          {t('transfer')}
+        </button>
+        {sent && (
+          <span role="status" class="ok">
+            {' '}
+            {t('referral_sent')}
+          </span>
+        )}
+      </p>
+    );
+  const options = (orgs.data ?? [])
+    .filter((a) => a.id !== ownAgency)
+    .map((a) => ({ value: a.id, label: agencyName(orgs.data, a.id, lang) }))
+    .sort((a, b) => a.label.localeCompare(b.label, lang));
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby="transfer-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        try {
+          await post('/transfers', { case_id: caseId, ...v });
+          setOpen(false);
+          setSent(true);
+          onDone();
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h2 id="transfer-title">{t('transfer')}</h2>
+      <Select label={t('f_to_agency')} name="to_agency_id" value={v.to_agency_id} options={options} onChange={(x) => setV({ ...v, to_agency_id: x })} errors={errors} required />
+      <TextInput label={t('reason')} name="trf_Reason" value={v.trf_Reason} onInput={(x) => setV({ ...v, trf_Reason: x })} errors={errors} multiline required />
+      {error?.fields.some((f) => f.rule === 'consent_required') && <p class="error">{t('consent_required')}</p>}
+      <FormErrors error={error} shown={['to_agency_id', 'trf_Reason']} />
+      <div class="actions">
+        <button type="submit">{t('send_referral')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -115,8 +115,8 @@ export function InvestigationView({ id }: { id: string }) {
   const [reason, setReason] = useState('');
   const [closing, setClosing] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  if (inv.loading) return <Loading />;
-  if (inv.error)
+  if (inv.loading && !inv.data) return <Loading />;
+  if (inv.error && !inv.data)
     return (
       <section>
         <h1 tabIndex={-1}>{t('investigation')}</h1>

@@ -98,8 +98,8 @@ export function PersonView({ id }: { id: string }) {
   const { can } = useSession();
   const person = useAsync(() => get('/persons/' + id), [id]);
   const cases = useAsync(() => get('/cases' + query({ person_id: id, limit: 50 })), [id]);
-  if (person.loading) return <Loading />;
-  if (person.error)
+  if (person.loading && !person.data) return <Loading />;
+  if (person.error && !person.data)
     return (
       <section>
         <h1 tabIndex={-1}>{t('person')}</h1>

@@ -10,12 +10,35 @@ export function Referrals() {
   const { t, lang } = useI18n();
   const { can } = useSession();
   const [box, setBox] = useState<'inbox' | 'outbox'>('inbox');
+  const [res, setRes] = useState<'referrals' | 'transfers'>('referrals');
   const [status, setStatus] = useState('');
-  const list = useAsync(() => get(`/referrals/${box}` + query({ status, limit: 100 })), [box, status]);
+  const list = useAsync(() => get(`/${res}/${box}` + query({ status, limit: 100 })), [res, box, status]);
+  // Referrals (services) and transfers (ownership) share the page; their
+  // fields differ by prefix.
+  const pf = res === 'referrals' ? 'ref_' : 'trf_';
+  const statusList = res === 'referrals' ? 'referral_status' : 'transfer_status';
   const orgs = useAsync(agencies, []);
   return (
     <section>
       <h1 tabIndex={-1}>{t('nav_referrals')}</h1>
+      {can('transfers', 'list') && (
+        <div class="actions kinds">
+          {(['referrals', 'transfers'] as const).map((r) => (
+            <button
+              key={r}
+              type="button"
+              class={res === r ? '' : 'secondary'}
+              aria-pressed={res === r}
+              onClick={() => {
+                setStatus('');
+                setRes(r);
+              }}
+            >
+              {t(r === 'referrals' ? 'kind_referrals' : 'kind_transfers')}
+            </button>
+          ))}
+        </div>
+      )}
       <div class="tabs" role="tablist" aria-label={t('nav_referrals')}>
         {(['inbox', 'outbox'] as const).map((b) => (
           <button
@@ -34,7 +57,7 @@ export function Referrals() {
       </div>
       <div id="ref-panel" role="tabpanel" aria-labelledby={'tab-' + box}>
         <form noValidate class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('filters')}>
-          <CodeSelect label={t('f_status')} name="status" list="referral_status" value={status} onChange={setStatus} allLabel={t('all')} />
+          <CodeSelect label={t('f_status')} name="status" list={statusList} value={status} onChange={setStatus} allLabel={t('all')} />
         </form>
         {list.loading && <Loading />}
         <ErrorBox error={list.error} onRetry={list.reload} />
@@ -43,28 +66,37 @@ export function Referrals() {
           {list.data?.items.map((r: any) => (
             <li key={r.id} class="card referral">
               <p>
-                <StatusBadge list="referral_status" code={r.ref_Status} />{' '}
-                <span class={'badge badge-' + String(r.ref_Urgency ?? '').toLowerCase()}>
-                  <Code list="referral_urgency" code={r.ref_Urgency} />
-                </span>{' '}
+                <StatusBadge list={statusList} code={r[pf + 'Status']} />{' '}
+                {r.ref_Urgency && (
+                  <span class={'badge badge-' + String(r.ref_Urgency).toLowerCase()}>
+                    <Code list="referral_urgency" code={r.ref_Urgency} />
+                  </span>
+                )}{' '}
                 {r.overdue && <span class="badge badge-overdue">{t('overdue')}</span>}
               </p>
               <p>
                 {box === 'inbox' ? t('from_agency') : t('f_to_agency')}:{' '}
                 <strong>{agencyName(orgs.data, box === 'inbox' ? r.from_agency_id : r.to_agency_id, lang)}</strong>
               </p>
-              <p>
-                {t('f_services')}:{' '}
-                {(r.ref_ServicesRequested ?? []).map((s: string, i: number) => (
-                  <span key={s}>
-                    {i > 0 && ', '}
-                    <Code list="service_type" code={s} />
-                  </span>
-                ))}
-              </p>
-              {r.ref_Reason && <p class="reason">{r.ref_Reason}</p>}
+              {r.ref_ServicesRequested && (
+                <p>
+                  {t('f_services')}:{' '}
+                  {r.ref_ServicesRequested.map((s: string, i: number) => (
+                    <span key={s}>
+                      {i > 0 && ', '}
+                      <Code list="service_type" code={s} />
+                    </span>
+                  ))}
+                </p>
+              )}
+              {r[pf + 'Reason'] && <p class="reason">{r[pf + 'Reason']}</p>}
+              {r[pf + 'DeclineReason'] && (
+                <p class="reason">
+                  {t('decline')}: {r[pf + 'DeclineReason']}
+                </p>
+              )}
               <p class="muted">
-                {t('requested_at')} <DateText value={r.ref_RequestedAt ?? r.created_at} time />
+                {t('requested_at')} <DateText value={r[pf + 'RequestedAt'] ?? r.created_at} time />
                 {r.ref_DueAt && (
                   <>
                     {' · '}
@@ -72,12 +104,12 @@ export function Referrals() {
                   </>
                 )}
               </p>
-              {(box === 'outbox' || r.ref_Status === 'Accepted' || r.ref_Status === 'Completed') && (
+              {(box === 'outbox' || r[pf + 'Status'] === 'Accepted' || r[pf + 'Status'] === 'Completed') && (
                 <p>
                   <Link href={`/cases/${r.case_id}`}>{t('open_case')}</Link>
                 </p>
               )}
-              <Actions r={r} box={box} can={can} onDone={list.reload} />
+              <Actions r={r} res={res} box={box} can={can} onDone={list.reload} />
             </li>
           ))}
         </ul>
@@ -86,7 +118,8 @@ export function Referrals() {
   );
 }
 
-function Actions({ r, box, can, onDone }: { r: any; box: string; can: (a: string, b: string) => boolean; onDone: () => void }) {
+function Actions({ r, res, box, can, onDone }: { r: any; res: string; box: string; can: (a: string, b: string) => boolean; onDone: () => void }) {
+  const state = r[(res === 'referrals' ? 'ref_' : 'trf_') + 'Status'];
   const { t } = useI18n();
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
@@ -96,35 +129,35 @@ function Actions({ r, box, can, onDone }: { r: any; box: string; can: (a: string
     setErrors([]);
     setError(null);
     try {
-      await post(`/referrals/${r.id}/transitions/${action}`, { version: r.version, ...body });
+      await post(`/${res}/${r.id}/transitions/${action}`, { version: r.version, ...body });
       onDone();
     } catch (err) {
       setError(err as ApiError);
-      setErrors((err as ApiError).fields.map((f) => ({ ...f, path: f.path === 'ref_DeclineReason' ? 'reason' : f.path })));
+      setErrors((err as ApiError).fields.map((f) => ({ ...f, path: f.path.endsWith('DeclineReason') ? 'reason' : f.path })));
     }
   };
   const buttons = [];
-  if (box === 'inbox' && r.ref_Status === 'Requested') {
-    if (can('referrals', 'accept'))
+  if (box === 'inbox' && state === 'Requested') {
+    if (can(res, 'accept'))
       buttons.push(
         <button key="a" type="button" onClick={() => step('accept')}>
           {t('accept')}
         </button>,
       );
-    if (can('referrals', 'decline'))
+    if (can(res, 'decline'))
       buttons.push(
         <button key="d" type="button" class="secondary" onClick={() => setDeclining(true)}>
           {t('decline')}
         </button>,
       );
   }
-  if (box === 'inbox' && r.ref_Status === 'Accepted' && can('referrals', 'complete'))
+  if (box === 'inbox' && state === 'Accepted' && res === 'referrals' && can(res, 'complete'))
     buttons.push(
       <button key="c" type="button" onClick={() => step('complete')}>
         {t('complete')}
       </button>,
     );
-  if (box === 'outbox' && r.ref_Status === 'Requested' && can('referrals', 'revoke'))
+  if (box === 'outbox' && state === 'Requested' && can(res, 'revoke'))
     buttons.push(
       <button key="r" type="button" class="secondary" onClick={() => step('revoke')}>
         {t('revoke')}

@@ -196,5 +196,10 @@ export const en = {
   unprotect_case: 'Stop protecting this case',
   rule_length: 'The length is not allowed (see above).',
   edit: 'Correct the details',
+  kind_referrals: 'Referrals (services)',
+  kind_transfers: 'Transfers (case ownership)',
+  withdraw: 'Record withdrawal',
+  withdraw_confirm: 'Record that the person withdrew this consent today?',
+  transfer: 'Transfer the case to another agency',
 };
 export type Key = keyof typeof en;

@@ -199,4 +199,9 @@ export const lo: Record<Key, string> = {
   unprotect_case: 'ເລີກປົກປ້ອງກໍລະນີນີ້',
   rule_length: 'ຄວາມຍາວບໍ່ຖືກຕ້ອງ (ເບິ່ງຂ້າງເທິງ).',
   edit: 'ແກ້ໄຂຂໍ້ມູນ',
+  kind_referrals: 'ການສົ່ງຕໍ່ (ບໍລິການ)',
+  kind_transfers: 'ການໂອນກໍລະນີ',
+  withdraw: 'ບັນທຶກການຖອນ',
+  withdraw_confirm: 'ບັນທຶກວ່າບຸກຄົນນັ້ນຖອນການຍິນຍອມນີ້ມື້ນີ້ບໍ?',
+  transfer: 'ໂອນກໍລະນີໄປອົງການອື່ນ',
 };

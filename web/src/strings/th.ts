@@ -198,4 +198,9 @@ export const th: Record<Key, string> = {
   unprotect_case: 'เลิกคุ้มครองกรณีนี้',
   rule_length: 'ความยาวไม่ถูกต้อง (ดูด้านบน)',
   edit: 'แก้ไขข้อมูล',
+  kind_referrals: 'การส่งต่อ (บริการ)',
+  kind_transfers: 'การโอนกรณี',
+  withdraw: 'บันทึกการถอน',
+  withdraw_confirm: 'บันทึกว่าบุคคลนั้นถอนความยินยอมนี้วันนี้หรือไม่',
+  transfer: 'โอนกรณีไปยังหน่วยงานอื่น',
 };

@@ -198,4 +198,9 @@ export const vi: Record<Key, string> = {
   unprotect_case: 'Bỏ bảo vệ hồ sơ này',
   rule_length: 'Độ dài không hợp lệ (xem ở trên).',
   edit: 'Sửa thông tin',
+  kind_referrals: 'Chuyển tuyến (dịch vụ)',
+  kind_transfers: 'Chuyển giao hồ sơ',
+  withdraw: 'Ghi nhận rút lại',
+  withdraw_confirm: 'Ghi nhận người đó rút lại sự đồng ý này hôm nay?',
+  transfer: 'Chuyển giao hồ sơ cho cơ quan khác',
 };

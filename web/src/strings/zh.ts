@@ -198,4 +198,9 @@ export const zh: Record<Key, string> = {
   unprotect_case: '取消保护此个案',
   rule_length: '长度不符合要求（见上文）。',
   edit: '更正信息',
+  kind_referrals: '转介（服务）',
+  kind_transfers: '个案移交',
+  withdraw: '记录撤回',
+  withdraw_confirm: '记录本人今天撤回此项同意？',
+  transfer: '将个案移交其他机构',
 };
