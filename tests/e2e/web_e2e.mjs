@@ -47,6 +47,7 @@ addUser('dmc.worker', 'BK-DMC-TPH', 'case_worker');
 addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
 addUser('ppd.police', 'BK-PPD', 'police_investigator');
 addUser('nca.analyst', 'NCATIP-SEC', 'analyst');
+addUser('dmc.supervisor', 'BK-DMC-TPH', 'supervisor');
 const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
 const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
 
@@ -262,6 +263,18 @@ try {
   await page.click('button[role=tab]#tab-outbox');
   await page.waitForSelector('li.card.referral');
   await check(page, 'referrals-outbox');
+  await signOut(page);
+
+  // The supervisor finds the screening to decide among the tasks, and decides.
+  await signIn(page, 'dmc.supervisor');
+  await page.click('article[aria-labelledby=d-tasks] a');
+  await page.waitForSelector('ol.timeline li');
+  await page.click('ol.timeline button >> text=ຕັດສິນແຕກຕ່າງ');
+  await page.selectOption('select[name=trafficking_status]', 'PossibleVictimOfTrafficking');
+  await page.fill('ol.timeline input[name=reason]', 'Recruited by deception, passport held');
+  await page.click('ol.timeline form button[type=submit]');
+  await page.waitForSelector('dl.facts dd >> text=ອາດເປັນຜູ້ຖືກເຄາະຮ້າຍຈາກການຄ້າມະນຸດ');
+  await check(page, 'case-supervisor');
   await signOut(page);
 
   // 5. The shelter accepts, then reaches the case.

@@ -463,29 +463,61 @@ function CaseSteps({ c, onDone }: { c: any; onDone: () => void }) {
   );
 }
 
+// A supervisor confirms the server's suggested status, or decides otherwise
+// with a reason; either sets the case's trafficking status.
 function ScreeningSteps({ s, onDone }: { s: any; onDone: () => void }) {
   const { t } = useI18n();
   const { can } = useSession();
+  const [overriding, setOverriding] = useState(false);
+  const [status, setStatus] = useState('');
+  const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
-  if (s.scr_Status !== 'Submitted' || !can('screenings', 'confirm')) return null;
+  const step = async (action: string, body: Record<string, any> = {}) => {
+    setError(null);
+    try {
+      await post(`/screenings/${s.id}/transitions/${action}`, { version: s.version, ...body });
+      setOverriding(false);
+      onDone();
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  };
   return (
     <>
-      {' '}
-      <button
-        type="button"
-        class="link"
-        onClick={async () => {
-          try {
-            await post(`/screenings/${s.id}/transitions/confirm`, { version: s.version });
-            onDone();
-          } catch (e) {
-            setError(e as ApiError);
-          }
-        }}
-      >
-        {t('act_confirm')}
-      </button>
-      <ErrorBox error={error} />
+      {s.scr_SuggestedStatus && (
+        <span class="muted">
+          {' '}
+          ({t('suggested')}: <Code list="trafficking_status" code={s.scr_SuggestedStatus} />)
+        </span>
+      )}
+      {s.scr_Status === 'Submitted' && can('screenings', 'confirm') && s.scr_SuggestedStatus && (
+        <button type="button" class="link" onClick={() => step('confirm')}>
+          {t('act_confirm')}
+        </button>
+      )}
+      {s.scr_Status === 'Submitted' && can('screenings', 'override') && !overriding && (
+        <button type="button" class="link" onClick={() => setOverriding(true)}>
+          {t('act_override')}
+        </button>
+      )}
+      {overriding && (
+        <form
+          noValidate
+          class="card"
+          aria-labelledby={'ovr-' + s.id}
+          onSubmit={(e) => {
+            e.preventDefault();
+            step('override', { trafficking_status: status, reason });
+          }}
+        >
+          <h3 id={'ovr-' + s.id}>{t('act_override')}</h3>
+          <CodeSelect label={t('f_trafficking_status')} name="trafficking_status" list="trafficking_status" value={status} onChange={setStatus} errors={error?.fields} required />
+          <TextInput label={t('reason')} name="reason" value={reason} onInput={setReason} errors={error?.fields} required />
+          <FormErrors error={error} shown={['trafficking_status', 'reason']} />
+          <button type="submit">{t('save')}</button>
+        </form>
+      )}
+      {!overriding && <ErrorBox error={error} />}
     </>
   );
 }

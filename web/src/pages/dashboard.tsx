@@ -16,6 +16,10 @@ export function Dashboard() {
     () => (can('referrals', 'list') ? get('/referrals/inbox?status=Requested') : Promise.resolve({ items: [] })),
     [],
   );
+  const late = useAsync(
+    () => (can('referrals', 'list') ? get('/referrals/outbox?overdue=true') : Promise.resolve({ items: [] })),
+    [],
+  );
   const link = (x: any) =>
     x.case_id ? `/cases/${x.case_id}` : x.resource === 'referrals' || x.resource === 'transfers' ? '/referrals' : '/';
   return (
@@ -37,6 +41,15 @@ export function Dashboard() {
             </p>
           )}
         </article>
+        {late.data && late.data.items.length > 0 && (
+          <article class="card" aria-labelledby="d-late">
+            <h2 id="d-late">{t('referrals_unanswered')}</h2>
+            <p class="figure">
+              <Link href="/referrals">{String(late.data.items.length)}</Link>
+              <span class="badge badge-overdue">{t('overdue')}</span>
+            </p>
+          </article>
+        )}
         <article class="card" aria-labelledby="d-tasks">
           <h2 id="d-tasks">{t('tasks')}</h2>
           {tasks.loading ? <Loading /> : <ErrorBox error={tasks.error} onRetry={tasks.reload} />}

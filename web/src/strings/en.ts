@@ -201,5 +201,8 @@ export const en = {
   withdraw: 'Record withdrawal',
   withdraw_confirm: 'Record that the person withdrew this consent today?',
   transfer: 'Transfer the case to another agency',
+  suggested: 'suggested',
+  act_override: 'Decide otherwise',
+  referrals_unanswered: 'Referrals we sent, not answered in time',
 };
 export type Key = keyof typeof en;

@@ -204,4 +204,7 @@ export const lo: Record<Key, string> = {
   withdraw: 'ບັນທຶກການຖອນ',
   withdraw_confirm: 'ບັນທຶກວ່າບຸກຄົນນັ້ນຖອນການຍິນຍອມນີ້ມື້ນີ້ບໍ?',
   transfer: 'ໂອນກໍລະນີໄປອົງການອື່ນ',
+  suggested: 'ແນະນຳ',
+  act_override: 'ຕັດສິນແຕກຕ່າງ',
+  referrals_unanswered: 'ການສົ່ງຕໍ່ທີ່ພວກເຮົາສົ່ງ ແຕ່ບໍ່ໄດ້ຮັບຄຳຕອບທັນເວລາ',
 };

@@ -203,4 +203,7 @@ export const th: Record<Key, string> = {
   withdraw: 'บันทึกการถอน',
   withdraw_confirm: 'บันทึกว่าบุคคลนั้นถอนความยินยอมนี้วันนี้หรือไม่',
   transfer: 'โอนกรณีไปยังหน่วยงานอื่น',
+  suggested: 'แนะนำ',
+  act_override: 'ตัดสินเป็นอย่างอื่น',
+  referrals_unanswered: 'การส่งต่อที่เราส่งแต่ไม่ได้รับคำตอบทันเวลา',
 };

@@ -203,4 +203,7 @@ export const vi: Record<Key, string> = {
   withdraw: 'Ghi nhận rút lại',
   withdraw_confirm: 'Ghi nhận người đó rút lại sự đồng ý này hôm nay?',
   transfer: 'Chuyển giao hồ sơ cho cơ quan khác',
+  suggested: 'đề xuất',
+  act_override: 'Quyết định khác',
+  referrals_unanswered: 'Chuyển tuyến đã gửi nhưng chưa được trả lời đúng hạn',
 };

@@ -203,4 +203,7 @@ export const zh: Record<Key, string> = {
   withdraw: '记录撤回',
   withdraw_confirm: '记录本人今天撤回此项同意？',
   transfer: '将个案移交其他机构',
+  suggested: '建议',
+  act_override: '作出不同决定',
+  referrals_unanswered: '我们发出但未按时答复的转介',
 };
