@@ -258,6 +258,17 @@ try {
   await check(page, 'case-more');
   await page.click('nav a[href="/repatriations"]');
   await page.waitForSelector('.board .card >> text=ເມືອງຕົ້ນເຜິ້ງ');
+  // Documents first: the step is refused until they are recorded.
+  await page.click('.board section[aria-labelledby=col-Planned] .actions button');
+  await page.waitForSelector('main [role=alert] >> text=rep_TravelDocumentStatus');
+  await page.click('.board .card button.link');
+  await page.selectOption('select[name=rep_TravelDocumentStatus]', 'NotRequired');
+  await page.fill('input[name=rep_BorderCrossingPoint]', 'Houayxay - Chiang Khong');
+  await page.click('.board .card form button[type=submit]');
+  await page.waitForSelector('.board .card form', { state: 'detached' });
+  await page.waitForLoadState('networkidle');
+  await page.click('.board section[aria-labelledby=col-Planned] .actions button');
+  await page.waitForSelector('.board section[aria-labelledby=col-DocumentsReady] .card');
   await check(page, 'repatriations');
   await page.click('nav a[href="/referrals"]');
   await page.click('button[role=tab]#tab-outbox');

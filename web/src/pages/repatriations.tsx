@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { ApiError, listAll, post } from '../api';
+import { ApiError, listAll, patch, post, type FieldError } from '../api';
 import { useI18n, type Key } from '../i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
-import { Code, DateText, ErrorBox, Loading, useAsync, useCodelist } from '../ui';
+import { Code, CodeSelect, DateText, ErrorBox, FormErrors, Loading, TextInput, useAsync, useCodelist } from '../ui';
 import { labelOf } from '../i18n';
 
 // Columns by state; each card offers the steps its state allows.
@@ -35,11 +35,7 @@ export function Repatriations() {
       <h1 tabIndex={-1}>{t('nav_repatriations')}</h1>
       {list.loading && <Loading />}
       <ErrorBox error={list.error} onRetry={list.reload} />
-      {error && (
-        <div class="error" role="alert">
-          {error.fields.map((f) => f.message).join('; ') || error.message}
-        </div>
-      )}
+      <FormErrors error={error} shown={[]} />
       <div class="board">
         {columns.map((col) => {
           const items = (list.data ?? []).filter((r: any) => r.rep_Status === col);
@@ -65,6 +61,7 @@ export function Repatriations() {
                     <p>
                       <Link href={`/cases/${r.case_id}`}>{t('open_case')}</Link>
                     </p>
+                    {col !== 'FollowedUp' && can('repatriations', 'update') && <Details r={r} onDone={list.reload} />}
                     <div class="actions">
                       {(NEXT[col] ?? [])
                         .filter((n) => can('repatriations', n.action))
@@ -82,5 +79,48 @@ export function Repatriations() {
         })}
       </div>
     </section>
+  );
+}
+
+// What the next steps need: travel documents, the border crossing point.
+function Details({ r, onDone }: { r: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [v, setV] = useState({ rep_TravelDocumentStatus: r.rep_TravelDocumentStatus ?? '', rep_BorderCrossingPoint: r.rep_BorderCrossingPoint ?? '' });
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!open)
+    return (
+      <button type="button" class="link" onClick={() => setOpen(true)}>
+        {t('rep_details')}
+      </button>
+    );
+  return (
+    <form
+      noValidate
+      aria-label={t('rep_details')}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        try {
+          await patch(`/repatriations/${r.id}`, {
+            version: r.version,
+            rep_TravelDocumentStatus: v.rep_TravelDocumentStatus || null,
+            rep_BorderCrossingPoint: v.rep_BorderCrossingPoint.trim() || null,
+          });
+          setOpen(false);
+          onDone();
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <CodeSelect label={t('f_travel_documents')} name="rep_TravelDocumentStatus" list="travel_document_status" value={v.rep_TravelDocumentStatus} onChange={(x) => setV({ ...v, rep_TravelDocumentStatus: x })} errors={errors} />
+      <TextInput label={t('f_border_crossing')} name="rep_BorderCrossingPoint" value={v.rep_BorderCrossingPoint} onInput={(x) => setV({ ...v, rep_BorderCrossingPoint: x })} errors={errors} />
+      <FormErrors error={error} shown={['rep_TravelDocumentStatus', 'rep_BorderCrossingPoint']} />
+      <button type="submit">{t('save')}</button>
+    </form>
   );
 }

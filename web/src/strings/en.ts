@@ -204,5 +204,8 @@ export const en = {
   suggested: 'suggested',
   act_override: 'Decide otherwise',
   referrals_unanswered: 'Referrals we sent, not answered in time',
+  rep_details: 'Documents and crossing',
+  f_travel_documents: 'Travel documents',
+  f_border_crossing: 'Border crossing point',
 };
 export type Key = keyof typeof en;

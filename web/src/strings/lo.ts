@@ -207,4 +207,7 @@ export const lo: Record<Key, string> = {
   suggested: 'ແນະນຳ',
   act_override: 'ຕັດສິນແຕກຕ່າງ',
   referrals_unanswered: 'ການສົ່ງຕໍ່ທີ່ພວກເຮົາສົ່ງ ແຕ່ບໍ່ໄດ້ຮັບຄຳຕອບທັນເວລາ',
+  rep_details: 'ເອກະສານ ແລະ ດ່ານຂ້າມແດນ',
+  f_travel_documents: 'ເອກະສານເດີນທາງ',
+  f_border_crossing: 'ດ່ານຂ້າມແດນ',
 };

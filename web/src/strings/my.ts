@@ -206,4 +206,7 @@ export const my: Record<Key, string> = {
   suggested: 'အကြံပြုချက်',
   act_override: 'အခြားနည်း ဆုံးဖြတ်ရန်',
   referrals_unanswered: 'ကျွန်ုပ်တို့ ပို့ထားသော်လည်း အချိန်မီ အဖြေမရသေးသော လွှဲပြောင်းမှုများ',
+  rep_details: 'စာရွက်စာတမ်းနှင့် နယ်စပ်ဂိတ်',
+  f_travel_documents: 'ခရီးသွား စာရွက်စာတမ်း',
+  f_border_crossing: 'နယ်စပ်ဖြတ်ကျော်ရာ ဂိတ်',
 };

@@ -206,4 +206,7 @@ export const th: Record<Key, string> = {
   suggested: 'แนะนำ',
   act_override: 'ตัดสินเป็นอย่างอื่น',
   referrals_unanswered: 'การส่งต่อที่เราส่งแต่ไม่ได้รับคำตอบทันเวลา',
+  rep_details: 'เอกสารและด่านข้ามแดน',
+  f_travel_documents: 'เอกสารการเดินทาง',
+  f_border_crossing: 'จุดผ่านแดน',
 };

@@ -206,4 +206,7 @@ export const vi: Record<Key, string> = {
   suggested: 'đề xuất',
   act_override: 'Quyết định khác',
   referrals_unanswered: 'Chuyển tuyến đã gửi nhưng chưa được trả lời đúng hạn',
+  rep_details: 'Giấy tờ và cửa khẩu',
+  f_travel_documents: 'Giấy tờ đi lại',
+  f_border_crossing: 'Cửa khẩu',
 };

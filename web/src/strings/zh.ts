@@ -206,4 +206,7 @@ export const zh: Record<Key, string> = {
   suggested: '建议',
   act_override: '作出不同决定',
   referrals_unanswered: '我们发出但未按时答复的转介',
+  rep_details: '证件与口岸',
+  f_travel_documents: '旅行证件',
+  f_border_crossing: '过境口岸',
 };
