@@ -403,6 +403,10 @@ try {
     await p.click('nav a[href="/admin"]');
     await p.waitForSelector('main table.list >> text=shelter.worker');
     await check(p, 'admin-users');
+    await p.click('main tr:has-text("shelter.worker") button.link');
+    await p.waitForSelector('main tr:has-text("shelter.worker") >> text=ປິດໃຊ້ງານ');
+    await p.click('main tr:has-text("shelter.worker") button.link');
+    await p.waitForSelector('main tr:has-text("shelter.worker") td >> text="ໃຊ້ງານ"');
     await p.click('main .tabs a[href="/admin/codelists"]');
     await p.selectOption('select[name=codelist]', 'sex');
     await p.waitForSelector('main table.list >> text=Female');

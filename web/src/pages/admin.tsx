@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, get, post, type FieldError } from '../api';
+import { ApiError, get, patch, post, type FieldError } from '../api';
 import { agencies, agencyName } from '../data';
 import { LANGS, useI18n, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
@@ -52,6 +52,16 @@ function Users() {
   const [v, setV] = useState<Record<string, string>>({ username: '', display_name: '', agency: '', role: '', password: '' });
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
+  const [rowError, setRowError] = useState<ApiError | null>(null);
+  const change = async (u: any, body: Record<string, any>) => {
+    setRowError(null);
+    try {
+      await patch(`/users/${u.id}`, { version: u.version, ...body });
+    } catch (e) {
+      setRowError(e as ApiError);
+    }
+    users.reload();
+  };
   const roleName = (code: string) => {
     const r = roles.data?.items?.find((x: any) => x.code === code);
     return r ? (lang === 'lo' ? r.name_lo : r.name_en) : code;
@@ -61,6 +71,7 @@ function Users() {
       <h2>{t('admin_users')}</h2>
       {users.loading && <Loading />}
       <ErrorBox error={users.error} onRetry={users.reload} />
+      <FormErrors error={rowError} shown={[]} />
       {users.data && (
         <table class="list">
           <thead>
@@ -70,6 +81,7 @@ function Users() {
               <th scope="col">{t('role')}</th>
               <th scope="col">{t('agency')}</th>
               <th scope="col">{t('f_status')}</th>
+              {can('users', 'manage_users') && <th scope="col">{t('actions')}</th>}
             </tr>
           </thead>
           <tbody>
@@ -80,6 +92,18 @@ function Users() {
                 <td>{roleName(u.role)}</td>
                 <td>{agencyName(orgs.data, u.agency_id, lang)}</td>
                 <td>{u.disabled ? t('disabled') : u.locked ? t('locked') : t('active')}</td>
+                {can('users', 'manage_users') && (
+                  <td>
+                    <button type="button" class="link" onClick={() => change(u, { disabled: !u.disabled })}>
+                      {u.disabled ? t('enable') : t('disable')}
+                    </button>
+                    {u.totp_enrolled && (
+                      <button type="button" class="link" onClick={() => confirm(t('reset_totp_confirm')) && change(u, { reset_totp: true })}>
+                        {t('reset_totp')}
+                      </button>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

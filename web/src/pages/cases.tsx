@@ -424,6 +424,7 @@ function CaseSteps({ c, onDone }: { c: any; onDone: () => void }) {
       onDone();
     } catch (err) {
       setError(err as ApiError);
+      if ((err as ApiError).status === 409) onDone();
       setErrors((err as ApiError).fields);
     }
   };

@@ -133,6 +133,7 @@ function Actions({ r, res, box, can, onDone }: { r: any; res: string; box: strin
       onDone();
     } catch (err) {
       setError(err as ApiError);
+      if ((err as ApiError).status === 409) onDone(); // answered elsewhere meanwhile: show the current state
       setErrors((err as ApiError).fields.map((f) => ({ ...f, path: f.path.endsWith('DeclineReason') ? 'reason' : f.path })));
     }
   };

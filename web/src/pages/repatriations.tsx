@@ -27,6 +27,7 @@ export function Repatriations() {
       list.reload();
     } catch (e) {
       setError(e as ApiError);
+      if ((e as ApiError).status === 409) list.reload(); // someone else moved it: show the current state
     }
   };
   const columns = ['Planned', 'DocumentsReady', 'Departed', 'Received', 'FollowedUp'];

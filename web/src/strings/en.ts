@@ -207,5 +207,10 @@ export const en = {
   rep_details: 'Documents and crossing',
   f_travel_documents: 'Travel documents',
   f_border_crossing: 'Border crossing point',
+  actions: 'Actions',
+  enable: 'Enable',
+  disable: 'Disable',
+  reset_totp: 'Reset second factor',
+  reset_totp_confirm: 'The user will enrol a new authenticator at the next sign-in. Continue?',
 };
 export type Key = keyof typeof en;

@@ -210,4 +210,9 @@ export const lo: Record<Key, string> = {
   rep_details: 'ເອກະສານ ແລະ ດ່ານຂ້າມແດນ',
   f_travel_documents: 'ເອກະສານເດີນທາງ',
   f_border_crossing: 'ດ່ານຂ້າມແດນ',
+  actions: 'ການດຳເນີນການ',
+  enable: 'ເປີດໃຊ້',
+  disable: 'ປິດໃຊ້',
+  reset_totp: 'ຕັ້ງຄ່າການຢືນຢັນຂັ້ນທີສອງໃໝ່',
+  reset_totp_confirm: 'ຜູ້ໃຊ້ຈະຕ້ອງຕັ້ງຄ່າແອັບຢືນຢັນໃໝ່ໃນການເຂົ້າລະບົບຄັ້ງຕໍ່ໄປ. ສືບຕໍ່ບໍ?',
 };

@@ -209,4 +209,9 @@ export const th: Record<Key, string> = {
   rep_details: 'เอกสารและด่านข้ามแดน',
   f_travel_documents: 'เอกสารการเดินทาง',
   f_border_crossing: 'จุดผ่านแดน',
+  actions: 'การดำเนินการ',
+  enable: 'เปิดใช้งาน',
+  disable: 'ปิดใช้งาน',
+  reset_totp: 'รีเซ็ตการยืนยันขั้นที่สอง',
+  reset_totp_confirm: 'ผู้ใช้จะต้องตั้งค่าแอปยืนยันตัวตนใหม่ในการเข้าสู่ระบบครั้งถัดไป ดำเนินการต่อหรือไม่',
 };

@@ -209,4 +209,9 @@ export const vi: Record<Key, string> = {
   rep_details: 'Giấy tờ và cửa khẩu',
   f_travel_documents: 'Giấy tờ đi lại',
   f_border_crossing: 'Cửa khẩu',
+  actions: 'Thao tác',
+  enable: 'Bật',
+  disable: 'Vô hiệu hóa',
+  reset_totp: 'Đặt lại xác thực hai bước',
+  reset_totp_confirm: 'Người dùng sẽ phải thiết lập ứng dụng xác thực mới ở lần đăng nhập sau. Tiếp tục?',
 };

@@ -209,4 +209,9 @@ export const zh: Record<Key, string> = {
   rep_details: '证件与口岸',
   f_travel_documents: '旅行证件',
   f_border_crossing: '过境口岸',
+  actions: '操作',
+  enable: '启用',
+  disable: '停用',
+  reset_totp: '重置第二重验证',
+  reset_totp_confirm: '该用户下次登录时需重新设置身份验证器。继续吗？',
 };
