@@ -84,17 +84,6 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
-struct ServeCommand {
-  std::string listen = "127.0.0.1:8080";
-  bool access_log = false;
-  bool demo = false;
-  std::string tls_cert;
-  std::string tls_key;
-  bool tls_proxy = false;   // a TLS-terminating proxy in front: Secure cookies, any address
-  int referral_hours = 48;  // a referral unanswered this long is overdue (issue 4 §3)
-  std::string web_root;     // the built web app; empty: build/web beside the binary, if built
-};
-
 // The web app's build output beside the executable (build/release/ctims ->
 // build/web), when it was built; else empty (the API only).
 std::string DefaultWebRoot() {
@@ -104,6 +93,17 @@ std::string DefaultWebRoot() {
   const std::filesystem::path web = exe.parent_path().parent_path() / "web";
   return std::filesystem::is_regular_file(web / "index.html", ec) ? web.string() : std::string();
 }
+
+struct ServeCommand {
+  std::string listen = "127.0.0.1:8080";
+  bool access_log = false;
+  bool demo = false;
+  std::string web_root;  // the built web app; empty: build/web beside the binary, if built
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls_proxy = false;   // a TLS-terminating proxy in front: Secure cookies, any address
+  int referral_hours = 48;  // a referral unanswered this long is overdue (issue 4 §3)
+};
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
   ctims::http::ServerOptions options;
