@@ -329,6 +329,11 @@ try {
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 360, `page is ${wide}px wide at 360px`);
   await check(page, 'cases-360px');
+  await page.click(`table.list a >> text=${LATIN}`);
+  await page.waitForSelector('ol.timeline li');
+  const wideCase = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wideCase <= 360, `the case page is ${wideCase}px wide at 360px`);
+  await check(page, 'case-360px');
   await signOut(page);
 
   // 8. The provincial police open an investigation and link her case.

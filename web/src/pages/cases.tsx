@@ -391,6 +391,8 @@ const ACTIONS: Record<string, Key> = {
   approve_closure: 'act_approve_closure',
   reject_closure: 'act_reject_closure',
   reopen: 'act_reopen',
+  screening_decision: 'act_screening_decision',
+  transfer: 'act_transfer',
 };
 function actionLabel(t: (k: Key) => string, action?: string): string {
   const key = action ? ACTIONS[action] : undefined;

@@ -212,5 +212,7 @@ export const en = {
   disable: 'Disable',
   reset_totp: 'Reset second factor',
   reset_totp_confirm: 'The user will enrol a new authenticator at the next sign-in. Continue?',
+  act_screening_decision: 'Trafficking status decided (screening)',
+  act_transfer: 'Case transferred to another agency',
 };
 export type Key = keyof typeof en;

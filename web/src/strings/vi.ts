@@ -214,4 +214,6 @@ export const vi: Record<Key, string> = {
   disable: 'Vô hiệu hóa',
   reset_totp: 'Đặt lại xác thực hai bước',
   reset_totp_confirm: 'Người dùng sẽ phải thiết lập ứng dụng xác thực mới ở lần đăng nhập sau. Tiếp tục?',
+  act_screening_decision: 'Đã quyết định tình trạng bị mua bán (sàng lọc)',
+  act_transfer: 'Hồ sơ đã chuyển giao cho cơ quan khác',
 };

@@ -214,4 +214,6 @@ export const zh: Record<Key, string> = {
   disable: '停用',
   reset_totp: '重置第二重验证',
   reset_totp_confirm: '该用户下次登录时需重新设置身份验证器。继续吗？',
+  act_screening_decision: '已决定贩运状态（甄别）',
+  act_transfer: '个案已移交其他机构',
 };
