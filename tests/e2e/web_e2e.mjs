@@ -291,7 +291,8 @@ try {
   // 5. The shelter accepts, then reaches the case.
   await signIn(page, 'shelter.worker');
   await check(page, 'dashboard-shelter');
-  await page.click('nav a[href="/referrals"]');
+  // The task to answer leads to the inbox.
+  await page.click('article[aria-labelledby=d-tasks] a');
   await page.waitForSelector('li.card.referral');
   await check(page, 'referrals-inbox');
   await page.click('main .kinds button >> text=ການໂອນກໍລະນີ');

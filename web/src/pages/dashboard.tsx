@@ -20,8 +20,9 @@ export function Dashboard() {
     () => (can('referrals', 'list') ? get('/referrals/outbox?overdue=true') : Promise.resolve({ items: [] })),
     [],
   );
+  // A request to answer opens the inbox (the case is not ours to see yet).
   const link = (x: any) =>
-    x.case_id ? `/cases/${x.case_id}` : x.resource === 'referrals' || x.resource === 'transfers' ? '/referrals' : '/';
+    x.resource === 'referrals' || x.resource === 'transfers' ? '/referrals' : x.case_id ? `/cases/${x.case_id}` : '/';
   return (
     <section>
       <h1 tabIndex={-1}>{t('nav_dashboard')}</h1>
