@@ -271,7 +271,10 @@ try {
   await page.waitForSelector('.board section[aria-labelledby=col-DocumentsReady] .card');
   await check(page, 'repatriations');
   await page.click('nav a[href="/referrals"]');
-  await page.click('button[role=tab]#tab-outbox');
+  // Tabs by keyboard: focus the selected one, the arrow moves to the other.
+  await page.focus('button[role=tab]#tab-inbox');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('#tab-outbox', 'aria-selected'), 'true');
   await page.waitForSelector('li.card.referral');
   await check(page, 'referrals-outbox');
   await signOut(page);

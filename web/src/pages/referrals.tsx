@@ -49,7 +49,16 @@ export function Referrals() {
             aria-selected={box === b}
             aria-controls="ref-panel"
             class={box === b ? 'tab current' : 'tab'}
+            tabIndex={box === b ? 0 : -1}
             onClick={() => setBox(b)}
+            onKeyDown={(e) => {
+              // Arrow keys move between the tabs (WAI-ARIA tabs pattern).
+              if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+              e.preventDefault();
+              const other = b === 'inbox' ? 'outbox' : 'inbox';
+              setBox(other);
+              (document.getElementById('tab-' + other) as HTMLElement | null)?.focus();
+            }}
           >
             {t(b)}
           </button>
