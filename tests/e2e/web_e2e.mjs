@@ -183,6 +183,9 @@ try {
   await page.click('form.wizard button[type=submit]');
   await page.waitForSelector('input[name=consent_referral]');
   await page.check('input[name=consent_referral]');
+  await page.check('input[name=vic_TypeOfExploitation][value=ForcedLabour]');
+  await page.selectOption('select[name=imm_BorderCrossing]', 'Irregular');
+  await page.selectOption('select[name=imm_DocumentStatus]', 'NoDocuments');
   await check(page, 'register-case');
   await page.click('form.wizard button[type=submit]');
   await page.waitForSelector('select[name=ast_ServiceType]');
@@ -215,6 +218,8 @@ try {
   await page.waitForSelector('dl.facts dd >> text=Noy');
   await page.click('main ul.plain a');
   await page.waitForSelector('ol.timeline li');
+  await page.waitForSelector('dl.facts >> text=ການບັງຄັບໃຊ້ແຮງງານ');
+  await page.waitForSelector('dl.facts >> text=ຂ້າມແດນບໍ່ຖືກຕ້ອງ');
   await check(page, 'case');
 
   // 4. Refer her to the shelter. Without a reason, the error is next to the field.

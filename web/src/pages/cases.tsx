@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, listAll, patch, post, query, type FieldError } from '../api';
 import { agencies, agencyName } from '../data';
@@ -116,7 +117,7 @@ export function CaseView({ id }: { id: string }) {
   const timeline = useAsync(async () => {
     if (!kase.data) return null;
     const q = { case_id: id };
-    const [history, screenings, assistance, referrals, repatriations, links, consents] = await Promise.all([
+    const [history, screenings, assistance, referrals, repatriations, links, consents, immigration] = await Promise.all([
       get('/cases/' + id + '/history').then((r) => r.items ?? r, () => []),
       some('/screenings', q),
       some('/assistance', q),
@@ -124,6 +125,7 @@ export function CaseView({ id }: { id: string }) {
       some('/repatriations', q),
       some('/investigation-victims', q),
       some('/consents', q),
+      some('/immigration-statuses', q),
     ]);
     const entries: Entry[] = [];
     for (const h of history as any[]) entries.push({ at: h.at, kind: 'tl_history', detail: h.action });
@@ -135,7 +137,7 @@ export function CaseView({ id }: { id: string }) {
     for (const r of repatriations) entries.push({ at: r.created_at, kind: 'tl_repatriation', status: { list: 'repatriation_status', code: r.rep_Status } });
     for (const l of links) entries.push({ at: l.created_at, kind: 'tl_investigation', detail: l.investigation_id });
     entries.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
-    return { entries, consents, referrals };
+    return { entries, consents, referrals, immigration };
   }, [kase.data?.version]);
 
   if (kase.loading && !kase.data) return <Loading />;
@@ -175,6 +177,32 @@ export function CaseView({ id }: { id: string }) {
         <dd>
           <DateText value={c.cas_OpenedOn} />
         </dd>
+        {c.vic_TypeOfExploitation?.length > 0 && (
+          <>
+            <dt>{t('f_exploitation')}</dt>
+            <dd>
+              {c.vic_TypeOfExploitation.map((x: string) => (
+                <span key={x} class="chip">
+                  <Code list="exploitation_type" code={x} />
+                </span>
+              ))}
+            </dd>
+          </>
+        )}
+        {timeline.data?.immigration.map((m: any) => (
+          <Fragment key={m.id}>
+            <dt>{t('f_border_crossing_how')}</dt>
+            <dd>
+              <Code list="border_crossing" code={m.imm_BorderCrossing} />
+              {m.imm_DocumentStatus && (
+                <>
+                  {' · '}
+                  <Code list="immigration_document_status" code={m.imm_DocumentStatus} />
+                </>
+              )}
+            </dd>
+          </Fragment>
+        ))}
         <dt>{t('owner_agency')}</dt>
         <dd>{agencyLabel(c.owner_agency_id)}</dd>
         {person.data && (

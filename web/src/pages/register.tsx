@@ -3,7 +3,7 @@ import { ApiError, post, type FieldError } from '../api';
 import { labelOf, useI18n, type Key } from '../i18n';
 import { Link } from '../router';
 import { clearDraft, loadDraft, saveDraft, useSession } from '../session';
-import { CodeSelect, Field, FormErrors, TextInput, useCodelist } from '../ui';
+import { CodeChecks, CodeSelect, Field, FormErrors, TextInput, useCodelist } from '../ui';
 
 // Registration: person -> screening -> case -> first assistance, in one
 // sitting with an interpreter. Everything typed is kept as a draft (this
@@ -15,9 +15,9 @@ interface Draft {
   step: number;
   person: Record<string, any>;
   screening: { scr_InterviewLanguage?: string; scr_InterpreterName?: string; scr_InterpreterLanguage?: string; yes: string[] };
-  kase: { cas_OpenedOn: string; consent_services: boolean; consent_referral: boolean };
+  kase: { cas_OpenedOn: string; consent_services: boolean; consent_referral: boolean; exploitation?: string[]; imm_BorderCrossing?: string; imm_DocumentStatus?: string };
   assistance: { ast_Date: string; ast_ServiceType: string; ast_Notes: string };
-  created: { person?: string; case?: string; screening?: string; consents?: boolean; assistance?: string };
+  created: { person?: string; case?: string; screening?: string; consents?: boolean; immigration?: string; assistance?: string };
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -35,7 +35,7 @@ const STEPS: Key[] = ['step_person', 'step_screening', 'step_case', 'step_assist
 const SHOWN: string[][] = [
   ['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Sex', 'prs_Birthdate', 'prs_EstimatedAge', 'prs_Citizenship', 'prs_PrimaryLanguage'],
   ['scr_InterviewLanguage', 'scr_InterpreterName', 'scr_InterpreterLanguage', 'scr_Indicators'],
-  ['cas_OpenedOn'],
+  ['cas_OpenedOn', 'vic_TypeOfExploitation', 'imm_BorderCrossing', 'imm_DocumentStatus'],
   ['ast_Date', 'ast_ServiceType', 'ast_Notes'],
 ];
 
@@ -83,9 +83,18 @@ export function Register() {
       if (!created.person) created.person = (await post('/persons', personBody())).id;
       keep();
       stage = 2;
-      if (!created.case)
-        created.case = (await post('/cases', { person_id: created.person, owner_agency_id: session.user.agency_id, cas_OpenedOn: d.kase.cas_OpenedOn })).id;
+      if (!created.case) {
+        const body: Record<string, any> = { person_id: created.person, owner_agency_id: session.user.agency_id, cas_OpenedOn: d.kase.cas_OpenedOn };
+        if (d.kase.exploitation?.length) body.vic_TypeOfExploitation = d.kase.exploitation;
+        created.case = (await post('/cases', body)).id;
+      }
       keep();
+      if (!created.immigration && d.kase.imm_BorderCrossing) {
+        const body: Record<string, any> = { case_id: created.case, imm_BorderCrossing: d.kase.imm_BorderCrossing };
+        if (d.kase.imm_DocumentStatus) body.imm_DocumentStatus = d.kase.imm_DocumentStatus;
+        created.immigration = (await post('/immigration-statuses', body)).id;
+        keep();
+      }
       if (!created.consents) {
         if (d.kase.consent_services) await post('/consents', { case_id: created.case, cns_Purpose: 'Services', cns_Status: 'Given' });
         if (d.kase.consent_referral) await post('/consents', { case_id: created.case, cns_Purpose: 'Referral', cns_Status: 'Given' });
@@ -207,6 +216,9 @@ export function Register() {
         {d.step === 2 && (
           <>
             <TextInput label={t('opened_on')} name="cas_OpenedOn" type="date" value={d.kase.cas_OpenedOn} onInput={(v) => set('kase', { cas_OpenedOn: v })} errors={errors} />
+            <CodeChecks label={t('f_exploitation')} name="vic_TypeOfExploitation" list="exploitation_type" value={d.kase.exploitation ?? []} onChange={(v) => set('kase', { exploitation: v })} errors={errors} />
+            <CodeSelect label={t('f_border_crossing_how')} name="imm_BorderCrossing" list="border_crossing" value={d.kase.imm_BorderCrossing} onChange={(v) => set('kase', { imm_BorderCrossing: v })} errors={errors} />
+            <CodeSelect label={t('f_documents')} name="imm_DocumentStatus" list="immigration_document_status" value={d.kase.imm_DocumentStatus} onChange={(v) => set('kase', { imm_DocumentStatus: v })} errors={errors} />
             <fieldset>
               <legend>{t('consents')}</legend>
               <label class="check">

@@ -214,5 +214,8 @@ export const en = {
   reset_totp_confirm: 'The user will enrol a new authenticator at the next sign-in. Continue?',
   act_screening_decision: 'Trafficking status decided (screening)',
   act_transfer: 'Case transferred to another agency',
+  f_exploitation: 'Exploitation',
+  f_border_crossing_how: 'How the border was crossed',
+  f_documents: 'Identity and travel documents',
 };
 export type Key = keyof typeof en;

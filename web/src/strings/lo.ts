@@ -217,4 +217,7 @@ export const lo: Record<Key, string> = {
   reset_totp_confirm: 'ຜູ້ໃຊ້ຈະຕ້ອງຕັ້ງຄ່າແອັບຢືນຢັນໃໝ່ໃນການເຂົ້າລະບົບຄັ້ງຕໍ່ໄປ. ສືບຕໍ່ບໍ?',
   act_screening_decision: 'ຕັດສິນສະຖານະການຄ້າມະນຸດ (ການກວດຄັດກອງ)',
   act_transfer: 'ກໍລະນີຖືກໂອນໄປອົງການອື່ນ',
+  f_exploitation: 'ການຂູດຮີດ',
+  f_border_crossing_how: 'ຂ້າມຊາຍແດນແນວໃດ',
+  f_documents: 'ເອກະສານປະຈຳຕົວ ແລະ ເອກະສານເດີນທາງ',
 };

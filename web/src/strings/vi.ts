@@ -216,4 +216,7 @@ export const vi: Record<Key, string> = {
   reset_totp_confirm: 'Người dùng sẽ phải thiết lập ứng dụng xác thực mới ở lần đăng nhập sau. Tiếp tục?',
   act_screening_decision: 'Đã quyết định tình trạng bị mua bán (sàng lọc)',
   act_transfer: 'Hồ sơ đã chuyển giao cho cơ quan khác',
+  f_exploitation: 'Hình thức bóc lột',
+  f_border_crossing_how: 'Qua biên giới bằng cách nào',
+  f_documents: 'Giấy tờ tùy thân và giấy tờ đi lại',
 };

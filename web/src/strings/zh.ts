@@ -216,4 +216,7 @@ export const zh: Record<Key, string> = {
   reset_totp_confirm: '该用户下次登录时需重新设置身份验证器。继续吗？',
   act_screening_decision: '已决定贩运状态（甄别）',
   act_transfer: '个案已移交其他机构',
+  f_exploitation: '剥削类型',
+  f_border_crossing_how: '如何越境',
+  f_documents: '身份和旅行证件',
 };
