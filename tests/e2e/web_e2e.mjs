@@ -168,6 +168,8 @@ try {
   await page.fill('input[name=prs_EstimatedAge]', '24');
   await page.selectOption('select[name=prs_Citizenship]', 'LA');
   await page.selectOption('select[name=prs_PrimaryLanguage]', 'lo');
+  // A passport, but where it is was not said: the server will ask.
+  await page.selectOption('select[name="prs_IdentityDocuments[0].doc_Type"]', 'Passport');
   await check(page, 'register-person');
   await page.click('form.wizard button[type=submit]');
   await page.waitForSelector('input[name=indicator]');
@@ -199,6 +201,16 @@ try {
   assert.equal(await page.inputValue('select[name=ast_ServiceType]') !== '', true, 'the form keeps its content');
   await context.setOffline(false);
   await page.click('form.wizard [role=alert] button.link');
+  // The server refuses the person: the wizard goes back to her step and the
+  // message is next to the field.
+  await page.waitForSelector('.field-error[data-field="prs_IdentityDocuments[0].doc_Status"]');
+  await check(page, 'register-field-error');
+  assert.equal(await page.inputValue('input[name=prs_LatinNames]'), LATIN, 'nothing typed is lost');
+  assert.equal(await page.inputValue('select[name=prs_Citizenship]'), 'LA', 'selects show what was chosen');
+  await page.selectOption('select[name="prs_IdentityDocuments[0].doc_Status"]', 'WithheldByEmployer');
+  for (let i = 0; i < 3; i++) await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('select[name=ast_ServiceType]');
+  await page.click('form.wizard button[type=submit]');
   await page.waitForSelector('main [role=status].ok');
   await check(page, 'registered');
 

@@ -216,7 +216,9 @@ export function CodeSelect(props: {
         >
           <option value="">{props.allLabel ?? t('choose')}</option>
           {shown.map((i) => (
-            <option key={i.code} value={i.code}>
+            // `selected` too: a select given its value before its options
+            // (the list loads after the field) would otherwise show none.
+            <option key={i.code} value={i.code} selected={i.code === props.value}>
               {labelOf(items, i.code, lang)}
             </option>
           ))}
@@ -250,7 +252,7 @@ export function Select(props: {
         >
           <option value="">{props.allLabel ?? t('choose')}</option>
           {props.options.map((o) => (
-            <option key={o.value} value={o.value}>
+            <option key={o.value} value={o.value} selected={o.value === props.value}>
               {o.label}
             </option>
           ))}

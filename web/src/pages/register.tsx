@@ -33,7 +33,7 @@ const fresh = (): Draft => ({
 const STEPS: Key[] = ['step_person', 'step_screening', 'step_case', 'step_assistance'];
 // The fields each step shows (other field errors are listed in the summary).
 const SHOWN: string[][] = [
-  ['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Sex', 'prs_Birthdate', 'prs_EstimatedAge', 'prs_Citizenship', 'prs_PrimaryLanguage'],
+  ['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Sex', 'prs_Birthdate', 'prs_EstimatedAge', 'prs_Citizenship', 'prs_PrimaryLanguage', 'prs_IdentityDocuments'],
   ['scr_InterviewLanguage', 'scr_InterpreterName', 'scr_InterpreterLanguage', 'scr_Indicators'],
   ['cas_OpenedOn', 'vic_TypeOfExploitation', 'imm_BorderCrossing', 'imm_DocumentStatus'],
   ['ast_Date', 'ast_ServiceType', 'ast_Notes'],
@@ -64,6 +64,12 @@ export function Register() {
     const latin = String(p.latin ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     if (latin.length) body.prs_LatinNames = latin;
     if (p.prs_Citizenship) body.prs_Citizenship = [p.prs_Citizenship];
+    if (p.doc_Type) {
+      const doc: Record<string, string> = { doc_Type: p.doc_Type };
+      if (p.doc_Number?.trim()) doc.doc_Number = p.doc_Number.trim();
+      if (p.doc_Status) doc.doc_Status = p.doc_Status;
+      body.prs_IdentityDocuments = [doc];
+    }
     if (p.age !== '' && p.age != null) {
       body.prs_EstimatedAge = Number(p.age);
       body.prs_AgeEstimatedOn = today();
@@ -183,6 +189,12 @@ export function Register() {
             <TextInput label={t('f_estimated_age')} name="prs_EstimatedAge" type="number" inputMode="numeric" value={p.age} onInput={(v) => set('person', { age: v })} errors={errors} />
             <CodeSelect label={t('f_citizenship')} name="prs_Citizenship" list="country" value={p.prs_Citizenship} onChange={(v) => set('person', { prs_Citizenship: v })} errors={errors} sort />
             <CodeSelect label={t('f_language')} name="prs_PrimaryLanguage" list="language" value={p.prs_PrimaryLanguage} onChange={(v) => set('person', { prs_PrimaryLanguage: v })} errors={errors} sort />
+            <fieldset>
+              <legend>{t('f_document')}</legend>
+              <CodeSelect label={t('f_document_type')} name="prs_IdentityDocuments[0].doc_Type" list="identity_document_type" value={p.doc_Type} onChange={(v) => set('person', { doc_Type: v })} errors={errors} />
+              <TextInput label={t('f_document_number')} name="prs_IdentityDocuments[0].doc_Number" value={p.doc_Number} onInput={(v) => set('person', { doc_Number: v })} errors={errors} />
+              <CodeSelect label={t('f_document_status')} name="prs_IdentityDocuments[0].doc_Status" list="identity_document_status" value={p.doc_Status} onChange={(v) => set('person', { doc_Status: v })} errors={errors} />
+            </fieldset>
           </>
         )}
         {d.step === 1 && (

@@ -217,5 +217,9 @@ export const en = {
   f_exploitation: 'Exploitation',
   f_border_crossing_how: 'How the border was crossed',
   f_documents: 'Identity and travel documents',
+  f_document: 'Identity document',
+  f_document_type: 'Type',
+  f_document_number: 'Number',
+  f_document_status: 'Where is it?',
 };
 export type Key = keyof typeof en;

@@ -220,4 +220,8 @@ export const lo: Record<Key, string> = {
   f_exploitation: 'ການຂູດຮີດ',
   f_border_crossing_how: 'ຂ້າມຊາຍແດນແນວໃດ',
   f_documents: 'ເອກະສານປະຈຳຕົວ ແລະ ເອກະສານເດີນທາງ',
+  f_document: 'ເອກະສານປະຈຳຕົວ',
+  f_document_type: 'ປະເພດ',
+  f_document_number: 'ເລກທີ',
+  f_document_status: 'ເອກະສານຢູ່ໃສ?',
 };

@@ -219,4 +219,8 @@ export const my: Record<Key, string> = {
   f_exploitation: 'အမြတ်ထုတ်ခံရမှု',
   f_border_crossing_how: 'နယ်စပ်ကို မည်သို့ ဖြတ်ကျော်ခဲ့သနည်း',
   f_documents: 'သက်သေခံနှင့် ခရီးသွား စာရွက်စာတမ်း',
+  f_document: 'သက်သေခံ စာရွက်စာတမ်း',
+  f_document_type: 'အမျိုးအစား',
+  f_document_number: 'နံပါတ်',
+  f_document_status: 'စာရွက်စာတမ်း ဘယ်မှာလဲ',
 };

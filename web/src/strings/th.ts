@@ -219,4 +219,8 @@ export const th: Record<Key, string> = {
   f_exploitation: 'การแสวงประโยชน์',
   f_border_crossing_how: 'ข้ามพรมแดนอย่างไร',
   f_documents: 'เอกสารประจำตัวและเอกสารการเดินทาง',
+  f_document: 'เอกสารประจำตัว',
+  f_document_type: 'ประเภท',
+  f_document_number: 'หมายเลข',
+  f_document_status: 'เอกสารอยู่ที่ใด',
 };

@@ -219,4 +219,8 @@ export const vi: Record<Key, string> = {
   f_exploitation: 'Hình thức bóc lột',
   f_border_crossing_how: 'Qua biên giới bằng cách nào',
   f_documents: 'Giấy tờ tùy thân và giấy tờ đi lại',
+  f_document: 'Giấy tờ tùy thân',
+  f_document_type: 'Loại',
+  f_document_number: 'Số',
+  f_document_status: 'Giấy tờ ở đâu?',
 };

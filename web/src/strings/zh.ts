@@ -219,4 +219,8 @@ export const zh: Record<Key, string> = {
   f_exploitation: '剥削类型',
   f_border_crossing_how: '如何越境',
   f_documents: '身份和旅行证件',
+  f_document: '身份证件',
+  f_document_type: '类型',
+  f_document_number: '号码',
+  f_document_status: '证件在哪里？',
 };
