@@ -179,6 +179,11 @@ export function Register() {
         }}
       >
         <h2 tabIndex={-1}>{t(STEPS[d.step])}</h2>
+        {((d.step === 0 && d.created.person) || (d.step === 1 && d.created.screening) || (d.step === 2 && d.created.case) || (d.step === 3 && d.created.assistance)) && (
+          <p class="muted" role="note">
+            {t('already_saved')}
+          </p>
+        )}
         {d.step === 0 && (
           <>
             <TextInput label={t('f_first_name')} name="prs_FirstName" value={p.prs_FirstName} onInput={(v) => set('person', { prs_FirstName: v })} errors={errors} hint={t('hint_as_written')} />

@@ -221,5 +221,6 @@ export const en = {
   f_document_type: 'Type',
   f_document_number: 'Number',
   f_document_status: 'Where is it?',
+  already_saved: 'This part is already saved; correct it later from the record itself.',
 };
 export type Key = keyof typeof en;

@@ -224,4 +224,5 @@ export const lo: Record<Key, string> = {
   f_document_type: 'ປະເພດ',
   f_document_number: 'ເລກທີ',
   f_document_status: 'ເອກະສານຢູ່ໃສ?',
+  already_saved: 'ສ່ວນນີ້ບັນທຶກແລ້ວ; ແກ້ໄຂພາຍຫຼັງຈາກບັນທຶກນັ້ນເອງ.',
 };

@@ -223,4 +223,5 @@ export const my: Record<Key, string> = {
   f_document_type: 'အမျိုးအစား',
   f_document_number: 'နံပါတ်',
   f_document_status: 'စာရွက်စာတမ်း ဘယ်မှာလဲ',
+  already_saved: 'ဤအပိုင်းကို သိမ်းပြီးပါပြီ၊ နောက်မှ ထိုမှတ်တမ်းတွင် ပြင်ပါ။',
 };

@@ -223,4 +223,5 @@ export const th: Record<Key, string> = {
   f_document_type: 'ประเภท',
   f_document_number: 'หมายเลข',
   f_document_status: 'เอกสารอยู่ที่ใด',
+  already_saved: 'ส่วนนี้บันทึกแล้ว แก้ไขภายหลังได้จากระเบียนนั้น',
 };

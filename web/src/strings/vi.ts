@@ -223,4 +223,5 @@ export const vi: Record<Key, string> = {
   f_document_type: 'Loại',
   f_document_number: 'Số',
   f_document_status: 'Giấy tờ ở đâu?',
+  already_saved: 'Phần này đã được lưu; hãy sửa sau trong chính hồ sơ đó.',
 };

@@ -223,4 +223,5 @@ export const zh: Record<Key, string> = {
   f_document_type: '类型',
   f_document_number: '号码',
   f_document_status: '证件在哪里？',
+  already_saved: '此部分已保存；之后请在该记录中更正。',
 };
