@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -103,10 +104,21 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
+// The web app's build output beside the executable (build/release/ctims ->
+// build/web), when it was built; else empty (the API only).
+std::string DefaultWebRoot() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const std::filesystem::path web = exe.parent_path().parent_path() / "web";
+  return std::filesystem::is_regular_file(web / "index.html", ec) ? web.string() : std::string();
+}
+
 struct ServeCommand {
   std::string listen = "127.0.0.1:8080";
   bool access_log = false;
   bool demo = false;
+  std::string web_root;  // the built web app; empty: build/web beside the binary, if built
   std::string tls_cert;
   std::string tls_key;
   bool tls_proxy = false;                    // a TLS-terminating proxy in front: Secure cookies, any address
@@ -129,6 +141,7 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   options.tls_key_file = cmd.tls_key;
   options.secure_cookies = !cmd.tls_cert.empty() || cmd.tls_proxy;
   options.trusted_proxies = cmd.trusted_proxies;
+  options.web_root = cmd.web_root.empty() ? DefaultWebRoot() : cmd.web_root;
   // Session cookies and personal data never cross a network in clear: off
   // this machine, either ctims speaks TLS or a proxy in front of it does.
   if (!ctims::http::IsLoopback(options.host) && cmd.tls_cert.empty() && !cmd.tls_proxy) {
@@ -589,6 +602,8 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   serve->add_flag("--tls-proxy", serve_cmd.tls_proxy,
                   "A TLS-terminating proxy is in front: Secure cookies, any listen address");
+  serve->add_option("--web-root", serve_cmd.web_root,
+                    "Directory of the built web app (default: build/web beside the binary, if built)");
   serve->add_flag("--demo", serve_cmd.demo, "Allow a database with demo accounts (make demo)");
   serve
       ->add_option("--referral-hours", serve_cmd.referral_hours,

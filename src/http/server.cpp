@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -22,6 +23,7 @@
 #include "http/auth_json.hpp"
 #include "http/error_mapping.hpp"
 #include "http/openapi.hpp"
+#include "http/static_files.hpp"
 
 #ifndef CTIMS_VERSION
 #define CTIMS_VERSION "0.0.0"
@@ -387,6 +389,14 @@ class HttpServer::Impl {
       index.push_back({{"name", name}, {"source", list->source()}, {"count", list->items().size()}});
     }
     codelist_index_ = json{{"items", std::move(index)}}.dump();
+    if (!options_.web_root.empty()) {
+      auto web = StaticFiles::Open(options_.web_root);
+      if (web.ok()) {
+        web_.emplace(std::move(*web));
+      } else {
+        web_status_ = web.status();
+      }
+    }
     Configure();
   }
 
@@ -396,6 +406,7 @@ class HttpServer::Impl {
   }
 
   core::Status Bind() {
+    if (!web_status_.ok()) return web_status_;
     if (!server_.is_valid()) {
       return core::Status::Unavailable("cannot use the TLS certificate or key (" + options_.tls_cert_file + ", " +
                                        options_.tls_key_file + ")");
@@ -456,10 +467,13 @@ class HttpServer::Impl {
     const bool tls = !options_.tls_cert_file.empty();
     server_.set_post_routing_handler([tls](const httplib::Request&, httplib::Response& res) {
       if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
-      res.set_header("Cache-Control", "no-store");
+      // The web app's files set their own caching and policy (ServeWeb).
+      if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
       res.set_header("X-Content-Type-Options", "nosniff");
       res.set_header("Referrer-Policy", "no-referrer");
-      res.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+      if (!res.has_header("Content-Security-Policy")) {
+        res.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+      }
     });
     // Responses httplib makes itself (413, unmatched routes) get our shape.
     httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req, httplib::Response& res) {
@@ -530,6 +544,7 @@ class HttpServer::Impl {
                                           const httplib::ContentReader*, const app::Principal*)>;
 
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+    if (web_ && req.method == "GET" && req.path.rfind("/api/", 0) != 0) return ServeWeb(req, res);
     std::vector<std::string> params;
     const int index = router_.Find(req.method, req.path, params);
     if (index < 0) {
@@ -559,6 +574,17 @@ class HttpServer::Impl {
                        {{kCsrfHeader, "csrf", "missing or wrong"}});
     }
     handlers_[static_cast<std::size_t>(index)](req, res, params, reader, &*principal);
+  }
+
+  // The web application (--web-root): files, or index.html for app routes.
+  void ServeWeb(const httplib::Request& req, httplib::Response& res) const {
+    StaticAnswer answer = web_->Get(req.path);
+    res.status = answer.status;
+    res.set_header("Cache-Control", answer.cache_control);
+    res.set_header("Content-Security-Policy", kWebContentSecurityPolicy);
+    res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+    res.set_header("Content-Type", answer.content_type);
+    res.body = std::move(answer.body);
   }
 
   void RouteNotFound(const httplib::Request& req, httplib::Response& res) {
@@ -1046,6 +1072,8 @@ class HttpServer::Impl {
   app::AuthService& auth_;
   app::Store& store_;
   ServerOptions options_;
+  std::optional<StaticFiles> web_;  // --web-root
+  core::Status web_status_;
   std::vector<Route> routes_;
   Router router_{routes_};
   std::vector<RouteHandler> handlers_;  // parallel to routes_

@@ -27,6 +27,9 @@ struct ServerOptions {
   // (loopback, or behind a TLS-terminating proxy).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The built web application (build/web): GET of any path outside /api/
+  // serves its files (http/static_files.hpp). Empty: the API only.
+  std::string web_root;
   // Security events the transport sees (sign-in and sign-out, CSRF refusals,
   // account and role changes) go here; record use cases audit themselves.
   // nullptr only in tests of the transport.

@@ -1,0 +1,477 @@
+// End to end: the built web app (build/web) served by a real `ctims serve`
+// on a temporary SQLite database, driven in Debian's Chromium by
+// playwright-core. axe-core checks every page visited (no serious or
+// critical violation); a screenshot of each goes to build/e2e-screenshots.
+//
+// Flow: sign in (Lao); register a person through the wizard in Lao; find her
+// in the person list; refer her to the shelter (first with a missing reason:
+// the error shows next to the field); sign in as the shelter and accept; the
+// shelter opens the case; switch language without reload; the app at 360 px;
+// an administrator signs in with a TOTP code.
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import assert from 'node:assert/strict';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(join(root, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+const axePath = require.resolve('axe-core/axe.min.js');
+
+const bin = process.env.CTIMS_BINARY || join(root, 'build', 'release', 'ctims');
+const webRoot = process.env.CTIMS_WEB_ROOT || join(root, 'build', 'web');
+const shots = process.env.CTIMS_E2E_SCREENSHOTS || join(root, 'build', 'e2e-screenshots');
+const chromiumPath = process.env.CTIMS_CHROMIUM || '/usr/bin/chromium';
+for (const [what, path] of [['ctims', bin], ['the built web app', join(webRoot, 'index.html')], ['chromium', chromiumPath]]) {
+  if (!existsSync(path)) {
+    console.error(`web_e2e: ${what} not found at ${path} (make build; scripts/install-deps)`);
+    process.exit(1);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ctims-e2e-'));
+const db = join(dir, 'e2e.db');
+const key = join(dir, 'e2e.key');
+const ctims = (args, input) => execFileSync(bin, args, { input, encoding: 'utf8' });
+ctims(['keys', 'init', '--key-file', key]);
+ctims(['seed', '--db', db]);
+const password = 'e2e-' + Math.random().toString(36).slice(2) + '-Passw0rd';
+const addUser = (name, agency, role) =>
+  ctims(['user', 'add', name, '--agency', agency, '--role', role, '--password-stdin', '--display-name', name, '--db', db, '--key-file', key], password + '\n');
+addUser('dmc.worker', 'BK-DMC-TPH', 'case_worker');
+addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
+addUser('ppd.police', 'BK-PPD', 'police_investigator');
+addUser('nca.analyst', 'NCATIP-SEC', 'analyst');
+addUser('dmc.supervisor', 'BK-DMC-TPH', 'supervisor');
+const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
+const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
+
+const port = await new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const server = spawn(bin, ['serve', '--db', db, '--key-file', key, '--listen', `127.0.0.1:${port}`, '--web-root', webRoot], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let serverLog = '';
+server.stdout.on('data', (d) => (serverLog += d));
+server.stderr.on('data', (d) => (serverLog += d));
+await new Promise((resolve, reject) => {
+  const t = setTimeout(() => reject(new Error('ctims serve did not start: ' + serverLog)), 20000);
+  const check = () => (serverLog.includes('listening on') ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
+  check();
+});
+const base = `http://127.0.0.1:${port}`;
+// Whatever happens below, the server does not outlive the test.
+process.on('exit', () => server.kill('SIGTERM'));
+
+rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots, { recursive: true });
+// playwright-core launches with a fresh, empty profile directory of its own.
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+let shot = 0;
+const failures = [];
+// axe-core is injected with the page's CSP bypassed (the app's own CSP
+// allows only its own scripts, rightly).
+async function check(page, name) {
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(shots, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) failures.push(`${name}: ${JSON.stringify(bad)}`);
+  console.log(`page ${name}: ${bad.length} serious/critical axe violations${result.length ? `, ${result.length - bad.length} minor` : ''}`);
+}
+
+function totp(secret) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const h = createHmac('sha1', bytes).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
+}
+
+async function signIn(page, username) {
+  await page.goto(base + '/');
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('nav#nav');
+}
+async function signOut(page) {
+  await page.click('.topbar button.secondary');
+  await page.waitForSelector('form.signin input[name=username]');
+}
+
+const LATIN = 'Mali Sisouvanh';
+try {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 }, locale: 'lo-LA' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => failures.push('page error: ' + e.message));
+
+  // 1. Sign in, in Lao (the default language).
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=username]');
+  assert.equal(await page.getAttribute('html', 'lang'), 'lo');
+  assert.ok((await page.textContent('h1')).includes('ເຂົ້າສູ່ລະບົບ'), 'sign-in heading in Lao');
+  await check(page, 'signin');
+  await page.fill('input[name=username]', 'dmc.worker');
+  await page.fill('input[name=password]', 'wrong-password-123');
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('form.signin [role=alert]');
+  // By keyboard only: Tab to the fields, Enter to submit.
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=username]');
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.getAttribute('name'))) !== 'username'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.type('dmc.worker');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('nav#nav');
+  // Focus goes to the page's heading; the menu is reachable backwards.
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+  await check(page, 'dashboard');
+  for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.getAttribute('href') === '/register')); i++) {
+    await page.keyboard.press('Shift+Tab');
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('input[name=prs_FirstName]');
+
+  // 2. Register a person through the wizard, in Lao.
+  await page.fill('input[name=prs_FirstName]', 'ມະລິ');
+  await page.fill('input[name=prs_SecondName]', 'ສີສຸວັນ');
+  await page.fill('input[name=prs_LatinNames]', LATIN);
+  await page.selectOption('select[name=prs_Sex]', 'Female');
+  await page.fill('input[name=prs_EstimatedAge]', '24');
+  await page.selectOption('select[name=prs_Citizenship]', 'LA');
+  await page.selectOption('select[name=prs_PrimaryLanguage]', 'lo');
+  // A passport, but where it is was not said: the server will ask.
+  await page.selectOption('select[name="prs_IdentityDocuments[0].doc_Type"]', 'Passport');
+  await check(page, 'register-person');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('input[name=indicator]');
+  await page.selectOption('select[name=scr_InterviewLanguage]', 'lo');
+  const indicators = await page.$$('input[name=indicator]');
+  await indicators[0].check();
+  await indicators[1].check();
+  await check(page, 'register-screening');
+  // A reload keeps the draft (sessionStorage).
+  await page.reload();
+  await page.waitForSelector('input[name=indicator]');
+  assert.equal(await page.isChecked('input[name=indicator] >> nth=0'), true, 'the draft survives a reload');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('input[name=consent_referral]');
+  await page.check('input[name=consent_referral]');
+  await page.check('input[name=vic_TypeOfExploitation][value=ForcedLabour]');
+  await page.selectOption('select[name=imm_BorderCrossing]', 'Irregular');
+  await page.selectOption('select[name=imm_DocumentStatus]', 'NoDocuments');
+  await check(page, 'register-case');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('select[name=ast_ServiceType]');
+  await page.selectOption('select[name=ast_ServiceType]', { index: 1 });
+  await check(page, 'register-assistance');
+  // The network drops: the wizard retries, then says so and keeps everything.
+  await context.setOffline(true);
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('form.wizard [role=alert] button.link', { timeout: 20000 });
+  await check(page, 'register-offline');
+  assert.equal(await page.inputValue('select[name=ast_ServiceType]') !== '', true, 'the form keeps its content');
+  await context.setOffline(false);
+  await page.click('form.wizard [role=alert] button.link');
+  // The server refuses the person: the wizard goes back to her step and the
+  // message is next to the field.
+  await page.waitForSelector('.field-error[data-field="prs_IdentityDocuments[0].doc_Status"]');
+  await check(page, 'register-field-error');
+  assert.equal(await page.inputValue('input[name=prs_LatinNames]'), LATIN, 'nothing typed is lost');
+  assert.equal(await page.inputValue('select[name=prs_Citizenship]'), 'LA', 'selects show what was chosen');
+  await page.selectOption('select[name="prs_IdentityDocuments[0].doc_Status"]', 'WithheldByEmployer');
+  for (let i = 0; i < 3; i++) await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('select[name=ast_ServiceType]');
+  await page.click('form.wizard button[type=submit]');
+  await page.waitForSelector('main [role=status].ok');
+  await check(page, 'registered');
+
+  // 3. Find her in the person list (filtered by sex).
+  await page.click('nav a[href="/persons"]');
+  await page.waitForSelector('table.list');
+  await page.selectOption('select[name=prs_Sex]', 'Female');
+  await page.waitForSelector(`table.list >> text=${LATIN}`);
+  assert.ok((await page.textContent('table.list')).includes('ມະລິ'), 'name as written, in Lao script');
+  await check(page, 'persons');
+  await page.click(`table.list a >> text=${LATIN}`);
+  await page.waitForSelector('main h1 >> text=ມະລິ');
+  await check(page, 'person');
+  await page.click('main button >> text=ແກ້ໄຂຂໍ້ມູນ');
+  await page.fill('input[name=prs_Aliases]', 'Noy');
+  await page.click('form[aria-labelledby=edit-person] button[type=submit]');
+  await page.waitForSelector('dl.facts dd >> text=Noy');
+  await page.click('main ul.plain a');
+  await page.waitForSelector('ol.timeline li');
+  await page.waitForSelector('dl.facts >> text=ການບັງຄັບໃຊ້ແຮງງານ');
+  await page.waitForSelector('dl.facts >> text=ຂ້າມແດນບໍ່ຖືກຕ້ອງ');
+  await check(page, 'case');
+
+  // 4. Refer her to the shelter. Without a reason, the error is next to the field.
+  await page.click('main button >> text=ສົ່ງຕໍ່ໄປອົງການອື່ນ');
+  await page.waitForSelector('form[aria-labelledby=refer-title]');
+  await page.selectOption('select[name=to_agency_id]', { label: 'ສູນພັກພິງ ສະຫະພັນແມ່ຍິງແຂວງບໍ່ແກ້ວ' });
+  await page.check('input[name=ref_ServicesRequested] >> nth=0');
+  await page.click('form[aria-labelledby=refer-title] button[type=submit]');
+  await page.waitForSelector('.field-error[data-field=ref_Reason]');
+  await check(page, 'referral-validation');
+  await page.fill('textarea[name=ref_Reason]', 'ຕ້ອງການທີ່ພັກອາໄສທີ່ປອດໄພ');
+  await page.click('form[aria-labelledby=refer-title] button[type=submit]');
+  await page.waitForSelector('main [role=status].ok');
+
+  // More on the case: an assistance, a planned return, a case step.
+  await page.click('main button >> text=ບັນທຶກການຊ່ວຍເຫຼືອ');
+  await page.selectOption('form[aria-labelledby=ast-title] select[name=ast_ServiceType]', 'Medical');
+  // The session ends: signing in again happens over the page, the form stays.
+  await context.clearCookies();
+  // Whichever request meets the ended session first opens the dialog (the
+  // page may be refreshing something in the background).
+  await page.click('form[aria-labelledby=ast-title] button[type=submit]', { timeout: 3000 }).catch(() => {});
+  await page.waitForSelector('.overlay[role=dialog] input[name=password]');
+  await check(page, 'session-expired');
+  await page.fill('.overlay input[name=password]', password);
+  await page.click('.overlay button[type=submit]');
+  await page.waitForSelector('.overlay', { state: 'detached' });
+  assert.equal(await page.inputValue('form[aria-labelledby=ast-title] select[name=ast_ServiceType]'), 'Medical');
+  await page.click('form[aria-labelledby=ast-title] button[type=submit]');
+  await page.waitForSelector('ol.timeline li >> text=ການປິ່ນປົວ');
+  await page.click('main button >> text=ວາງແຜນການສົ່ງກັບຄືນ');
+  await page.selectOption('form[aria-labelledby=rep-title] select[name=rep_DestinationCountry]', 'LA');
+  await page.click('form[aria-labelledby=rep-title] button[type=submit]');
+  await page.waitForSelector('form[aria-labelledby=rep-title] .field-error[data-field=rep_Direction]');
+  await page.selectOption('form[aria-labelledby=rep-title] select[name=rep_Direction]', 'Inbound');
+  await page.fill('form[aria-labelledby=rep-title] input[name=rep_DestinationPlace]', 'ເມືອງຕົ້ນເຜິ້ງ');
+  await page.click('form[aria-labelledby=rep-title] button[type=submit]');
+  await page.waitForSelector('ol.timeline li >> text=ການສົ່ງກັບຄືນ');
+  await page.click('section[aria-labelledby=case-steps] button >> text=ຍ້າຍໄປຕິດຕາມ');
+  await page.waitForSelector('section[aria-labelledby=case-steps] button >> text=ເປີດໃຊ້ຄືນ');
+  await check(page, 'case-more');
+  await page.click('nav a[href="/repatriations"]');
+  await page.waitForSelector('.board .card >> text=ເມືອງຕົ້ນເຜິ້ງ');
+  // Documents first: the step is refused until they are recorded.
+  await page.click('.board section[aria-labelledby=col-Planned] .actions button');
+  await page.waitForSelector('main [role=alert] >> text=rep_TravelDocumentStatus');
+  await page.click('.board .card button.link');
+  await page.selectOption('select[name=rep_TravelDocumentStatus]', 'NotRequired');
+  await page.fill('input[name=rep_BorderCrossingPoint]', 'Houayxay - Chiang Khong');
+  await page.click('.board .card form button[type=submit]');
+  await page.waitForSelector('.board .card form', { state: 'detached' });
+  await page.waitForLoadState('networkidle');
+  await page.click('.board section[aria-labelledby=col-Planned] .actions button');
+  await page.waitForSelector('.board section[aria-labelledby=col-DocumentsReady] .card');
+  await check(page, 'repatriations');
+  await page.click('nav a[href="/referrals"]');
+  // Tabs by keyboard: focus the selected one, the arrow moves to the other.
+  await page.focus('button[role=tab]#tab-inbox');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('#tab-outbox', 'aria-selected'), 'true');
+  await page.waitForSelector('li.card.referral');
+  await check(page, 'referrals-outbox');
+  await signOut(page);
+
+  // The supervisor finds the screening to decide among the tasks, and decides.
+  await signIn(page, 'dmc.supervisor');
+  await page.click('article[aria-labelledby=d-tasks] a');
+  await page.waitForSelector('ol.timeline li');
+  await page.click('ol.timeline button >> text=ຕັດສິນແຕກຕ່າງ');
+  await page.selectOption('select[name=trafficking_status]', 'PossibleVictimOfTrafficking');
+  await page.fill('ol.timeline input[name=reason]', 'Recruited by deception, passport held');
+  await page.click('ol.timeline form button[type=submit]');
+  await page.waitForSelector('dl.facts dd >> text=ອາດເປັນຜູ້ຖືກເຄາະຮ້າຍຈາກການຄ້າມະນຸດ');
+  await check(page, 'case-supervisor');
+  await signOut(page);
+
+  // 5. The shelter accepts, then reaches the case.
+  await signIn(page, 'shelter.worker');
+  await check(page, 'dashboard-shelter');
+  // The task to answer leads to the inbox.
+  await page.click('article[aria-labelledby=d-tasks] a');
+  await page.waitForSelector('li.card.referral');
+  await check(page, 'referrals-inbox');
+  await page.click('main .kinds button >> text=ການໂອນກໍລະນີ');
+  await page.waitForSelector('main p.muted >> text=ບໍ່ພົບຫຍັງ');
+  await page.click('main .kinds button >> text=ການສົ່ງຕໍ່');
+  await page.waitForSelector('li.card.referral');
+  await page.click('li.card.referral button >> text=ຮັບເອົາ');
+  await page.waitForSelector('li.card.referral a >> text=ເປີດກໍລະນີ');
+  await page.click('li.card.referral a >> text=ເປີດກໍລະນີ');
+  await page.waitForSelector(`main h1 >> text=${LATIN}`);
+  await check(page, 'case-shelter');
+  await page.click('nav a[href="/repatriations"]');
+  await page.waitForSelector('.board');
+  await check(page, 'repatriations-shelter');
+
+  // 6. Switch language without reload.
+  await page.evaluate(() => (window.__noReload = true));
+  await page.selectOption('.topbar select', 'en');
+  await page.waitForSelector('nav a[href="/referrals"] >> text=Referrals');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
+  await check(page, 'repatriations-en');
+  for (const [lang, word] of [['th', 'การส่งต่อ'], ['zh', '转介'], ['vi', 'Chuyển tuyến'], ['my', 'လွှဲပြောင်း']]) {
+    await page.selectOption('.topbar select', lang);
+    await page.waitForSelector(`nav a[href="/referrals"] >> text=${word}`);
+    if (lang === 'my') await check(page, 'repatriations-my');
+  }
+  await page.selectOption('.topbar select', 'en');
+
+  // 7. At 360 px: nothing wider than the screen, the menu opens.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.click('.menu-button');
+  await page.click('nav a[href="/cases"]');
+  await page.waitForSelector('table.list');
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 360, `page is ${wide}px wide at 360px`);
+  await check(page, 'cases-360px');
+  await page.click(`table.list a >> text=${LATIN}`);
+  await page.waitForSelector('ol.timeline li');
+  const wideCase = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wideCase <= 360, `the case page is ${wideCase}px wide at 360px`);
+  await check(page, 'case-360px');
+  await signOut(page);
+
+  // 8. The provincial police open an investigation and link her case.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await signIn(page, 'ppd.police');
+  await page.click('nav a[href="/investigations"]');
+  await page.click('main button >> text=Open an investigation');
+  await page.fill('input[name=inv_Reference]', 'BK-PPD-2026-041');
+  await page.check('input[name=inv_Offences] >> nth=0');
+  await page.click('form[aria-labelledby=inv-title] button[type=submit]');
+  await page.waitForSelector('main h1 >> text=BK-PPD-2026-041');
+  await page.waitForSelector(`select[name=case_id] option >> text=${LATIN}`, { state: 'attached' });
+  await page.selectOption('select[name=case_id]', { label: `ມະລິ ສີສຸວັນ · ${LATIN}` });
+  await page.click('form[aria-labelledby=link-title] button[type=submit]');
+  await page.waitForSelector('main ul.plain a >> text=Open the case');
+  await page.click('main button >> text=Start investigating');
+  await page.waitForSelector('main button >> text=Send to prosecution');
+  await check(page, 'investigation');
+  await signOut(page);
+
+  // 9. Her agency protects the case; the police reach it only by breaking the glass.
+  await signIn(page, 'dmc.worker');
+  await page.click('nav a[href="/cases"]');
+  await page.click(`table.list a >> text=${LATIN}`);
+  await page.click('main button >> text=Protect this case');
+  await page.waitForSelector('main .badge-protected');
+  const caseUrl = page.url();
+  await signOut(page);
+  await signIn(page, 'ppd.police');
+  await page.goto(caseUrl);
+  await page.waitForSelector('main input[name=reason]');
+  await check(page, 'break-glass');
+  await page.fill('main input[name=reason]', 'Too short');
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('.field-error[data-field=reason]');
+  await page.fill('main input[name=reason]', 'Prosecution hearing tomorrow: need the victim statement dates.');
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector(`main h1 >> text=${LATIN}`);
+  await check(page, 'case-after-break-glass');
+  await signOut(page);
+  await context.close();
+
+  // 10. An analyst sees no names and no records (statistics come with the reports API).
+  {
+    const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    await signIn(p, 'nca.analyst');
+    assert.equal(await p.locator('nav#nav a').count(), 1, 'an analyst has the dashboard only');
+    await check(p, 'dashboard-analyst');
+    assert.ok(!(await p.textContent('body')).includes(LATIN), 'no names on the analyst dashboard');
+    await p.goto(base + '/persons');
+    await p.waitForSelector('main [role=alert]');
+    assert.ok(!(await p.textContent('body')).includes(LATIN), 'no names for an analyst');
+    await ctx.close();
+  }
+
+  // 11. An administrator signs in with a TOTP code and sees the users.
+  if (adminSecret) {
+    const admin = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const p = await admin.newPage();
+    p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    await p.goto(base + '/');
+    await p.fill('input[name=username]', 'it.admin');
+    await p.fill('input[name=password]', password);
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('input[name=totp_code]');
+    await check(p, 'signin-totp');
+    await p.fill('input[name=totp_code]', totp(adminSecret));
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('nav a[href="/admin"]');
+    await p.click('nav a[href="/admin"]');
+    await p.waitForSelector('main table.list >> text=shelter.worker');
+    await check(p, 'admin-users');
+    await p.click('main tr:has-text("shelter.worker") button.link');
+    await p.waitForSelector('main tr:has-text("shelter.worker") >> text=ປິດໃຊ້ງານ');
+    await p.click('main tr:has-text("shelter.worker") button.link');
+    await p.waitForSelector('main tr:has-text("shelter.worker") td >> text="ໃຊ້ງານ"');
+    await p.click('main .tabs a[href="/admin/codelists"]');
+    await p.selectOption('select[name=codelist]', 'sex');
+    await p.waitForSelector('main table.list >> text=Female');
+    await check(p, 'admin-codelists');
+    // A new administrator, made here, enrols a second factor at first sign-in.
+    await p.click('main .tabs a[href="/admin"]');
+    await p.fill('input[name=username]', 'it.admin2');
+    await p.fill('input[name=display_name]', 'IT Admin Two');
+    await p.selectOption('select[name=agency]', 'NCATIP-SEC');
+    await p.selectOption('select[name=role]', 'administrator');
+    await p.fill('main input[name=password]', password);
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('main table.list >> text=it.admin2');
+    await signOut(p);
+    await p.fill('input[name=username]', 'it.admin2');
+    await p.fill('input[name=password]', password);
+    await p.click('form.signin button[type=submit]');
+    await p.click('form.signin button[type=button]:not(.secondary)');
+    const secret = (await p.textContent('.secret code')).replace(/\s/g, '');
+    await check(p, 'totp-enrolment');
+    await p.fill('input[name=code]', totp(secret));
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('nav a[href="/admin"]');
+    await admin.close();
+  } else {
+    failures.push('no TOTP secret printed for the administrator');
+  }
+} catch (e) {
+  failures.push(String(e && e.stack ? e.stack : e));
+  for (const c of browser.contexts())
+    for (const p of c.pages()) await p.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (failures.length) {
+  console.error('web_e2e FAILED:\n' + failures.join('\n'));
+  process.exit(1);
+}
+console.log(`web_e2e: ok (${shot} pages, screenshots in ${shots})`);

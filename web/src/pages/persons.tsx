@@ -1,0 +1,233 @@
+import { useState } from 'preact/hooks';
+import { ApiError, get, patch, query, type FieldError } from '../api';
+import { useSession } from '../session';
+import { useI18n } from '../i18n';
+import { Link, navigate, useLocation } from '../router';
+import { Code, CodeSelect, DateText, ErrorBox, FormErrors, Loading, PersonName, StatusBadge, TextInput, useAsync } from '../ui';
+
+export function PersonList() {
+  const { t } = useI18n();
+  const { params } = useLocation();
+  const sex = params.get('prs_Sex') ?? '';
+  const citizenship = params.get('prs_Citizenship') ?? '';
+  const [cursor, setCursor] = useState<string | null>(null);
+  const list = useAsync(() => get('/persons' + query({ prs_Sex: sex, prs_Citizenship: citizenship, limit: 50, cursor })), [sex, citizenship, cursor]);
+  const setFilter = (k: string, v: string) => {
+    const p = new URLSearchParams(location.search);
+    if (v) p.set(k, v);
+    else p.delete(k);
+    setCursor(null);
+    navigate('/persons' + (p.toString() ? '?' + p : ''), true);
+  };
+  return (
+    <section>
+      <h1 tabIndex={-1}>{t('nav_persons')}</h1>
+      <form noValidate class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('filters')}>
+        <CodeSelect label={t('f_sex')} name="prs_Sex" list="sex" value={sex} onChange={(v) => setFilter('prs_Sex', v)} allLabel={t('all')} />
+        <CodeSelect
+          label={t('f_citizenship')}
+          name="prs_Citizenship"
+          list="country"
+          value={citizenship}
+          onChange={(v) => setFilter('prs_Citizenship', v)}
+          allLabel={t('all')}
+          sort
+        />
+      </form>
+      {list.loading && <Loading />}
+      <ErrorBox error={list.error} onRetry={list.reload} />
+      {list.data && (
+        <>
+          <table class="list">
+            <caption class="sr-only">{t('nav_persons')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('f_name')}</th>
+                <th scope="col">{t('f_sex')}</th>
+                <th scope="col">{t('f_citizenship')}</th>
+                <th scope="col">{t('registered_on')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((p: any) => (
+                <tr key={p.id}>
+                  <td>
+                    <Link href={`/persons/${p.id}`}>
+                      <PersonName p={p} />
+                    </Link>
+                  </td>
+                  <td>
+                    <Code list="sex" code={p.prs_Sex} />
+                  </td>
+                  <td>
+                    {(p.prs_Citizenship ?? []).map((c: string, i: number) => (
+                      <span key={c}>
+                        {i > 0 && ', '}
+                        <Code list="country" code={c} />
+                      </span>
+                    ))}
+                  </td>
+                  <td>
+                    <DateText value={p.created_at} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {list.data.items.length === 0 && <p class="muted">{t('none_found')}</p>}
+          <div class="pager">
+            {cursor && (
+              <button type="button" class="secondary" onClick={() => setCursor(null)}>
+                {t('first_page')}
+              </button>
+            )}
+            {list.data.next_cursor && (
+              <button type="button" class="secondary" onClick={() => setCursor(list.data.next_cursor)}>
+                {t('next_page')}
+              </button>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+export function PersonView({ id }: { id: string }) {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const person = useAsync(() => get('/persons/' + id), [id]);
+  const cases = useAsync(() => get('/cases' + query({ person_id: id, limit: 50 })), [id]);
+  if (person.loading && !person.data) return <Loading />;
+  if (person.error && !person.data)
+    return (
+      <section>
+        <h1 tabIndex={-1}>{t('person')}</h1>
+        <ErrorBox error={person.error} onRetry={person.reload} />
+      </section>
+    );
+  const p = person.data;
+  return (
+    <section>
+      <h1 tabIndex={-1}>
+        <PersonName p={p} />
+      </h1>
+      <dl class="facts">
+        <dt>{t('f_sex')}</dt>
+        <dd>
+          <Code list="sex" code={p.prs_Sex} />
+        </dd>
+        <dt>{t('f_birthdate')}</dt>
+        <dd>
+          <DateText value={p.prs_Birthdate} />
+          {p.prs_EstimatedAge != null && <> {t('estimated_age', { n: p.prs_EstimatedAge })}</>}
+        </dd>
+        <dt>{t('f_citizenship')}</dt>
+        <dd>
+          {(p.prs_Citizenship ?? []).map((c: string) => (
+            <span key={c} class="chip">
+              <Code list="country" code={c} />
+            </span>
+          ))}
+        </dd>
+        <dt>{t('f_language')}</dt>
+        <dd>
+          <Code list="language" code={p.prs_PrimaryLanguage} />
+        </dd>
+        {p.prs_Aliases?.length > 0 && (
+          <>
+            <dt>{t('f_aliases')}</dt>
+            <dd>{p.prs_Aliases.join(', ')}</dd>
+          </>
+        )}
+      </dl>
+      {can('persons', 'update') && <EditPerson p={p} onDone={person.reload} />}
+      <h2>{t('nav_cases')}</h2>
+      {cases.loading && <Loading />}
+      <ErrorBox error={cases.error} onRetry={cases.reload} />
+      <ul class="plain">
+        {cases.data?.items.map((c: any) => (
+          <li key={c.id}>
+            <Link href={`/cases/${c.id}`}>
+              {t('case')} <DateText value={c.cas_OpenedOn} />
+            </Link>{' '}
+            <StatusBadge list="case_status" code={c.cas_Status} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+// Corrects the names and the main facts (RFC 7386 merge patch with the
+// version read; a field emptied is removed).
+function EditPerson({ p, onDone }: { p: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const initial = () => ({
+    prs_FirstName: p.prs_FirstName ?? '',
+    prs_SecondName: p.prs_SecondName ?? '',
+    latin: (p.prs_LatinNames ?? []).join(', '),
+    aliases: (p.prs_Aliases ?? []).join(', '),
+    prs_Sex: p.prs_Sex ?? '',
+    prs_Birthdate: p.prs_Birthdate ?? '',
+  });
+  const [v, setV] = useState(initial);
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!open)
+    return (
+      <p>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            setV(initial());
+            setOpen(true);
+          }}
+        >
+          {t('edit')}
+        </button>
+      </p>
+    );
+  const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby="edit-person"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setErrors([]);
+        setError(null);
+        const body: Record<string, any> = { version: p.version };
+        for (const k of ['prs_FirstName', 'prs_SecondName', 'prs_Sex', 'prs_Birthdate'] as const) body[k] = v[k].trim() || null;
+        body.prs_LatinNames = list(v.latin).length ? list(v.latin) : null;
+        body.prs_Aliases = list(v.aliases).length ? list(v.aliases) : null;
+        try {
+          await patch(`/persons/${p.id}`, body);
+          setOpen(false);
+          onDone();
+        } catch (err) {
+          setErrors((err as ApiError).fields);
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h2 id="edit-person">{t('edit')}</h2>
+      <TextInput label={t('f_first_name')} name="prs_FirstName" value={v.prs_FirstName} onInput={(x) => setV({ ...v, prs_FirstName: x })} errors={errors} />
+      <TextInput label={t('f_second_name')} name="prs_SecondName" value={v.prs_SecondName} onInput={(x) => setV({ ...v, prs_SecondName: x })} errors={errors} />
+      <TextInput label={t('f_latin_names')} name="prs_LatinNames" value={v.latin} onInput={(x) => setV({ ...v, latin: x })} errors={errors} hint={t('hint_latin')} />
+      <TextInput label={t('f_aliases')} name="prs_Aliases" value={v.aliases} onInput={(x) => setV({ ...v, aliases: x })} errors={errors} />
+      <CodeSelect label={t('f_sex')} name="prs_Sex" list="sex" value={v.prs_Sex} onChange={(x) => setV({ ...v, prs_Sex: x })} errors={errors} />
+      <TextInput label={t('f_birthdate')} name="prs_Birthdate" type="date" value={v.prs_Birthdate} onInput={(x) => setV({ ...v, prs_Birthdate: x })} errors={errors} />
+      <FormErrors error={error} shown={['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Aliases', 'prs_Sex', 'prs_Birthdate']} />
+      <div class="actions">
+        <button type="submit">{t('save')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
