@@ -218,6 +218,17 @@ class StoreTransaction {
   // kAlreadyExists (field error on the column) when a unique column clashes;
   // kInvalidArgument when a reference column names no record.
   virtual core::Status Insert(const TableDef& table, const StoredRecord& record) = 0;
+  // Bulk load (demo generation, imports): inserts every record of
+  // `records`, in order, with the checks of Insert. On error the transaction
+  // may hold some of them and must be rolled back (destroyed without Commit).
+  // The default inserts one by one; a backend with a faster path (COPY on
+  // PostgreSQL) overrides it.
+  virtual core::Status InsertMany(const TableDef& table, const std::vector<StoredRecord>& records) {
+    for (const auto& r : records) {
+      if (auto s = Insert(table, r); !s.ok()) return s;
+    }
+    return core::Status::Ok();
+  }
   // Replaces the record whose version is `expected_version`. kNotFound when
   // absent, kConflict when the stored version differs (nothing changes).
   virtual core::Status Update(const TableDef& table, const StoredRecord& record, std::int64_t expected_version) = 0;
@@ -270,6 +281,13 @@ class StoreTransaction {
                                             std::string_view at) = 0;
 
   virtual core::Status AppendHistory(const HistoryEntry& entry) = 0;
+  // AppendHistory for many entries, in order (bulk loads; see InsertMany).
+  virtual core::Status AppendHistoryMany(const std::vector<HistoryEntry>& entries) {
+    for (const auto& e : entries) {
+      if (auto s = AppendHistory(e); !s.ok()) return s;
+    }
+    return core::Status::Ok();
+  }
   // Oldest first. Empty when the record never existed.
   virtual core::Result<std::vector<HistoryEntry>> History(std::string_view resource, std::string_view record_id) = 0;
 

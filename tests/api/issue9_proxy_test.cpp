@@ -22,9 +22,8 @@ std::string LastSignInAddress(TestServer& server) {
 }
 
 Reply SignInVia(int port, const std::string& forwarded_for) {
-  return Send(port, "POST", "/api/v1/session",
-              json{{"username", "tester"}, {"password", TestServer::kPassword}}.dump(), kJson,
-              {{"X-Forwarded-For", forwarded_for}});
+  return Send(port, "POST", "/api/v1/session", json{{"username", "tester"}, {"password", TestServer::kPassword}}.dump(),
+              kJson, {{"X-Forwarded-For", forwarded_for}});
 }
 
 TEST(Issue9Proxy, TrustedProxyNamesTheClientInXForwardedFor) {

@@ -366,6 +366,88 @@ TEST_P(StoreContractTest, HistoryIsAppendOnlyInOrder) {
   EXPECT_EQ((*h)[0].changes, R"([{"path":"a","from":null,"to":1}])");
 }
 
+// Bulk loads (issue 9 §4): InsertMany and AppendHistoryMany store exactly
+// what Insert and AppendHistory store, including text COPY would have to
+// escape, and fail as they do.
+TEST_P(StoreContractTest, BulkInsertAndHistoryRoundTripAndFailLikeSingleInserts) {
+  auto persons = Table("persons");
+  auto agencies = Table("agencies");
+  auto cases = Table("cases");
+  const std::string tricky = R"({"prs_FirstName":"a\tb\nc\\d \\N ສົມພອນ 张伟 \"q\"","x":"\r"})";
+  std::vector<StoredRecord> people;
+  for (int i = 0; i < 50; ++i) {
+    StoredRecord r = Record(persons, {}, i == 7 ? tricky : R"({"prs_FirstName":"P)" + std::to_string(i) + "\"}");
+    r.access = {"user-" + std::to_string(i % 3), "agency\tA", "/LA/BK/" + std::to_string(i % 5), "", i % 2 == 0};
+    people.push_back(r);
+  }
+  const StoredRecord agency = Put(agencies, Record(agencies, {"BK-PPD", std::nullopt, std::nullopt}));
+  std::vector<StoredRecord> kases = {Record(cases, {people[0].id, agency.id, "Active", std::nullopt}),
+                                     Record(cases, {people[7].id, agency.id, std::nullopt, std::nullopt})};
+  std::vector<app::HistoryEntry> history;
+  for (const auto& p : people) {
+    history.push_back({0, "persons", p.id, 1, "create", "u\\1", "2022-09-01T00:00:00.000Z", R"(["\\N"])", p.access});
+  }
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->InsertMany(persons, people).ok());
+    ASSERT_TRUE((*tx)->InsertMany(cases, kases).ok());
+    ASSERT_TRUE((*tx)->InsertMany(cases, {}).ok());
+    auto appended = (*tx)->AppendHistoryMany(history);
+    ASSERT_TRUE(appended.ok()) << appended.ToString();
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto tricky_back = Read(persons, people[7].id);
+  ASSERT_TRUE(tricky_back);
+  EXPECT_EQ(tricky_back->body, tricky);
+  EXPECT_EQ(Read(cases, kases[1].id)->columns, kases[1].columns);
+  EXPECT_EQ(Read(cases, kases[0].id)->columns, kases[0].columns);
+  {
+    auto tx = store_->Begin(TxMode::kRead);
+    auto h = (*tx)->History("persons", people[7].id);
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), 1u);
+    EXPECT_EQ((*h)[0].actor, "u\\1");
+    EXPECT_EQ((*h)[0].changes, R"(["\\N"])");
+    EXPECT_EQ((*h)[0].access.agency, "agency\tA");
+    EXPECT_EQ((*h)[0].access.is_protected, false);
+    app::ListQuery all;
+    all.access = app::AccessFilter{};
+    all.access->include_protected = true;
+    all.limit = 100;
+    auto listed = (*tx)->List(persons, all);
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    EXPECT_EQ(listed->size(), 50u);
+  }
+  // The access tags went in too: an agency-scoped list sees its rows only.
+  {
+    app::AccessFilter only;
+    only.kind = app::AccessFilter::Kind::kAgency;
+    only.value = "agency\tA";
+    only.viewer_agency = "agency\tA";
+    only.include_protected = true;
+    app::ListQuery q;
+    q.access = only;
+    q.limit = 100;
+    auto tx = store_->Begin(TxMode::kRead);
+    auto listed = (*tx)->List(persons, q);
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    EXPECT_EQ(listed->size(), 50u);
+    EXPECT_EQ((*listed)[0].access.path.rfind("/LA/BK/", 0), 0u);
+  }
+  // A clash or a dangling reference anywhere in the batch fails it.
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    auto clash = (*tx)->InsertMany(persons, {Record(persons, {}), people[3]});
+    EXPECT_EQ(clash.code(), core::StatusCode::kAlreadyExists) << clash.ToString();
+  }
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    auto dangling = (*tx)->InsertMany(cases, {Record(cases, {core::NewId(), agency.id, "Active", std::nullopt})});
+    EXPECT_EQ(dangling.code(), core::StatusCode::kInvalidArgument) << dangling.ToString();
+  }
+}
+
 TEST_P(StoreContractTest, ConcurrentWritersAreSerialised) {
   auto persons = Table("persons");
   auto p = Put(persons, Record(persons, {}));

@@ -167,6 +167,44 @@ PgResult PgConnection::Write(const std::string& sql, const Params& params) {
   return r;
 }
 
+PgResult PgConnection::Copy(const std::string& copy_sql, std::string_view data) {
+  PgResult begin = Exec("SAVEPOINT ctims_statement");
+  if (!begin.ok()) return begin;
+  PgResult r(PQexec(conn_, copy_sql.c_str()));
+  if (PQresultStatus(r.get()) == PGRES_COPY_IN) {
+    constexpr std::size_t kChunk = 1 << 20;
+    bool sent = true;
+    for (std::size_t at = 0; sent && at < data.size(); at += kChunk) {
+      const std::size_t n = std::min(kChunk, data.size() - at);
+      sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) == 1;
+    }
+    PQputCopyEnd(conn_, sent ? nullptr : "client could not send the data");
+    r = PgResult(PQgetResult(conn_));
+    // Drain: the COPY's own result is followed by a null one.
+    while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  PgResult end = Exec(r.ok() ? "RELEASE SAVEPOINT ctims_statement" : "ROLLBACK TO SAVEPOINT ctims_statement");
+  if (r.ok() && !end.ok()) return end;
+  return r;
+}
+
+void CopyField(std::string& row, const std::optional<std::string_view>& value, bool first) {
+  if (!first) row += '\t';
+  if (!value) {
+    row += "\\N";
+    return;
+  }
+  for (char c : *value) {
+    switch (c) {
+      case '\\': row += "\\\\"; break;
+      case '\t': row += "\\t"; break;
+      case '\n': row += "\\n"; break;
+      case '\r': row += "\\r"; break;
+      default: row += c;
+    }
+  }
+}
+
 PgResult PgConnection::Exec(const std::string& sql) {
   return PgResult(PQexec(conn_, sql.c_str()));
 }

@@ -95,6 +95,9 @@ class PgConnection {
   // the transaction usable, as it does in SQLite. A PostgreSQL transaction
   // is otherwise aborted by any error.
   PgResult Write(const std::string& sql, const Params& params);
+  // Runs `copy_sql` ("COPY t (...) FROM STDIN") under a savepoint, as
+  // Write does, sending `data`: rows in COPY's text format (see CopyField).
+  PgResult Copy(const std::string& copy_sql, std::string_view data);
   // Runs SQL text without parameters (may hold several statements: BEGIN,
   // COMMIT, migrations).
   PgResult Exec(const std::string& sql);
@@ -112,6 +115,11 @@ class PgConnection {
   pg_conn* conn_;
   std::string setup_;
 };
+
+// Appends `value` to `row` as one field of COPY's text format: backslash,
+// tab, newline and carriage return escaped; nullopt as \N. `first` omits the
+// tab before it.
+void CopyField(std::string& row, const std::optional<std::string_view>& value, bool first = false);
 
 // The Status for a failure that means the same in every table: connection
 // lost, disk full, I/O error -> kUnavailable "storage failure: ..."; lock
