@@ -9,6 +9,7 @@
 #include "app/auth_service.hpp"
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
+#include "app/report_service.hpp"
 #include "core/status.hpp"
 #include "domain/codelists.hpp"
 
@@ -31,6 +32,8 @@ struct ServerOptions {
   // account and role changes) go here; record use cases audit themselves.
   // nullptr only in tests of the transport.
   app::AuditLog* audit = nullptr;
+  // Statistics (issue 5): /api/v1/reports/... answer 404 without it.
+  app::ReportService* reports = nullptr;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.
