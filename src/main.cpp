@@ -43,12 +43,12 @@ using ctims::core::LogLevel;
 
 constexpr const char* kDefaultDb = "var/ctims.db";
 
-std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate) {
+std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate, int cache_kib = 0) {
   if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
   }
-  auto store = ctims::storage::sqlite::OpenSqliteStore({.path = db});
+  auto store = ctims::storage::sqlite::OpenSqliteStore({.path = db, .cache_kib = cache_kib});
   if (!store.ok()) {
     std::fprintf(stderr, "ctims: %s\n", store.status().ToString().c_str());
     return nullptr;
@@ -566,7 +566,7 @@ int Demo(const std::string& db, const std::string& key_file, const DemoCommand& 
     std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
     return 2;
   }
-  auto store = OpenStore(db, /*migrate=*/true);
+  auto store = OpenStore(db, /*migrate=*/true, /*cache_kib=*/256 * 1024);  // a bulk load
   if (!store) return 1;
   ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
   ctims::app::FieldCipher cipher(*ring);
@@ -600,8 +600,7 @@ int Demo(const std::string& db, const std::string& key_file, const DemoCommand& 
     PrintFieldErrors(r.status());
     return 1;
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf("demo caseload: %lld persons, %lld records (%lld organisations) in %.1f s; fictional data, seed %llu\n",
               static_cast<long long>(r->persons), static_cast<long long>(r->records),
               static_cast<long long>(r->organisations), seconds, static_cast<unsigned long long>(cmd.seed));
@@ -641,8 +640,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 24 * 90))
       ->capture_default_str();
 
-  serve->add_option("--min-cell", serve_cmd.min_cell,
-                    "Reports: smallest count shown to roles without identity access (suppression threshold k)")
+  serve
+      ->add_option("--min-cell", serve_cmd.min_cell,
+                   "Reports: smallest count shown to roles without identity access (suppression threshold k)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
 

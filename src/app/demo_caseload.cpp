@@ -38,7 +38,9 @@ class Rng {
     return z ^ (z >> 31);
   }
   // Uniform in [0, n).
-  std::int64_t Below(std::int64_t n) { return n <= 0 ? 0 : static_cast<std::int64_t>(Next() % static_cast<std::uint64_t>(n)); }
+  std::int64_t Below(std::int64_t n) {
+    return n <= 0 ? 0 : static_cast<std::int64_t>(Next() % static_cast<std::uint64_t>(n));
+  }
   bool Chance(int percent) { return Below(100) < percent; }
   template <typename T>
   const T& Pick(const std::vector<T>& v) {
@@ -62,8 +64,12 @@ class Rng {
 
 // ---- dates ------------------------------------------------------------------
 
-int Day(const char* date) { return core::ParseDateDays(date).value_or(0); }
-std::string DateOf(int day) { return core::FormatDate(core::TimePoint(std::chrono::hours(24) * day)); }
+int Day(const char* date) {
+  return core::ParseDateDays(date).value_or(0);
+}
+std::string DateOf(int day) {
+  return core::FormatDate(core::TimePoint(std::chrono::hours(24) * day));
+}
 std::string Stamp(int day, Rng& rng) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%sT%02d:%02d:%02d.%03dZ", DateOf(day).c_str(), static_cast<int>(1 + rng.Below(10)),
@@ -73,11 +79,13 @@ std::string Stamp(int day, Rng& rng) {
 
 // A UUIDv7-shaped id: the day's milliseconds, then seeded random bits.
 std::string IdFor(int day, Rng& rng) {
-  const std::uint64_t ms = static_cast<std::uint64_t>(day) * 86'400'000ULL + static_cast<std::uint64_t>(rng.Below(86'400'000));
+  const std::uint64_t ms =
+      static_cast<std::uint64_t>(day) * 86'400'000ULL + static_cast<std::uint64_t>(rng.Below(86'400'000));
   const std::uint64_t a = rng.Next();
   const std::uint64_t b = rng.Next();
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%08llx-%04llx-7%03llx-%04llx-%012llx", static_cast<unsigned long long>((ms >> 16) & 0xFFFFFFFFULL),
+  std::snprintf(buf, sizeof(buf), "%08llx-%04llx-7%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>((ms >> 16) & 0xFFFFFFFFULL),
                 static_cast<unsigned long long>(ms & 0xFFFF), static_cast<unsigned long long>(a & 0xFFF),
                 static_cast<unsigned long long>(0x8000 | ((a >> 12) & 0x3FFF)),
                 static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
@@ -97,25 +105,38 @@ struct NamePool {
 };
 
 const NamePool& PoolFor(const std::string& country) {
-  static const NamePool kLao = {{{"ບົວພັນ", "Bouaphanh"}, {"ນ້ອຍ", "Noy"}, {"ແສງຈັນ", "Sengchanh"}, {"ມະນີວອນ", "Manivone"},
-                                 {"ຄຳແພງ", "Khamphaeng"}, {"ພອນສະຫວັນ", "Phonesavanh"}},
-                                {{"ສົມພອນ", "Somphone"}, {"ບຸນມີ", "Bounmy"}, {"ແກ້ວ", "Keo"}, {"ທອງດີ", "Thongdy"},
-                                 {"ສີສຸກ", "Sisouk"}, {"ວັນໄຊ", "Vanxay"}},
-                                {{"ພົມມະຈັກ", "Phommachack"}, {"ແສງສຸລິວົງ", "Sengsoulivong"}, {"ວົງສະຫວັນ", "Vongsavanh"},
-                                 {"ໄຊຍະວົງ", "Xayavong"}, {"ສີປະເສີດ", "Sipaseuth"}, {"ຈັນທະລາ", "Chanthala"}},
+  static const NamePool kLao = {{{"ບົວພັນ", "Bouaphanh"},
+                                 {"ນ້ອຍ", "Noy"},
+                                 {"ແສງຈັນ", "Sengchanh"},
+                                 {"ມະນີວອນ", "Manivone"},
+                                 {"ຄຳແພງ", "Khamphaeng"},
+                                 {"ພອນສະຫວັນ", "Phonesavanh"}},
+                                {{"ສົມພອນ", "Somphone"},
+                                 {"ບຸນມີ", "Bounmy"},
+                                 {"ແກ້ວ", "Keo"},
+                                 {"ທອງດີ", "Thongdy"},
+                                 {"ສີສຸກ", "Sisouk"},
+                                 {"ວັນໄຊ", "Vanxay"}},
+                                {{"ພົມມະຈັກ", "Phommachack"},
+                                 {"ແສງສຸລິວົງ", "Sengsoulivong"},
+                                 {"ວົງສະຫວັນ", "Vongsavanh"},
+                                 {"ໄຊຍະວົງ", "Xayavong"},
+                                 {"ສີປະເສີດ", "Sipaseuth"},
+                                 {"ຈັນທະລາ", "Chanthala"}},
                                 false,
                                 "lo"};
-  static const NamePool kThai = {{{"สมศรี", "Somsri"}, {"มาลี", "Malee"}, {"ปราณี", "Pranee"}, {"วันดี", "Wandee"}},
-                                 {{"สมชาย", "Somchai"}, {"ประเสริฐ", "Prasert"}, {"วิชัย", "Wichai"}, {"บุญมี", "Boonmee"}},
-                                 {{"ศรีสุข", "Srisuk"}, {"แก้วมณี", "Kaewmanee"}, {"ทองดี", "Thongdee"}, {"บุญเรือง", "Boonruang"}},
-                                 false,
-                                 "th"};
-  static const NamePool kBurmese = {{{"အေးအေး", "Aye Aye"}, {"သီတာ", "Thida"}, {"ခင်မာ", "Khin Mar"}, {"နီလာ", "Nilar"}},
-                                    {{"အောင်ကို", "Aung Ko"}, {"ကျော်ဇော", "Kyaw Zaw"}, {"ထွန်းထွန်း", "Tun Tun"},
-                                     {"မင်းထက်", "Min Htet"}},
-                                    {{"ဦး", "U"}, {"မောင်", "Maung"}, {"ကို", "Ko"}, {"ဒေါ်", "Daw"}},
-                                    true,
-                                    "my"};
+  static const NamePool kThai = {
+      {{"สมศรี", "Somsri"}, {"มาลี", "Malee"}, {"ปราณี", "Pranee"}, {"วันดี", "Wandee"}},
+      {{"สมชาย", "Somchai"}, {"ประเสริฐ", "Prasert"}, {"วิชัย", "Wichai"}, {"บุญมี", "Boonmee"}},
+      {{"ศรีสุข", "Srisuk"}, {"แก้วมณี", "Kaewmanee"}, {"ทองดี", "Thongdee"}, {"บุญเรือง", "Boonruang"}},
+      false,
+      "th"};
+  static const NamePool kBurmese = {
+      {{"အေးအေး", "Aye Aye"}, {"သီတာ", "Thida"}, {"ခင်မာ", "Khin Mar"}, {"နီလာ", "Nilar"}},
+      {{"အောင်ကို", "Aung Ko"}, {"ကျော်ဇော", "Kyaw Zaw"}, {"ထွန်းထွန်း", "Tun Tun"}, {"မင်းထက်", "Min Htet"}},
+      {{"ဦး", "U"}, {"မောင်", "Maung"}, {"ကို", "Ko"}, {"ဒေါ်", "Daw"}},
+      true,
+      "my"};
   static const NamePool kChinese = {{{"丽", "Li"}, {"芳", "Fang"}, {"静", "Jing"}, {"敏", "Min"}},
                                     {{"伟", "Wei"}, {"强", "Qiang"}, {"磊", "Lei"}, {"军", "Jun"}},
                                     {{"王", "Wang"}, {"李", "Li"}, {"张", "Zhang"}, {"刘", "Liu"}, {"陈", "Chen"}},
@@ -131,14 +152,17 @@ const NamePool& PoolFor(const std::string& country) {
                                   {{"សុខ", "Sok"}, {"ចាន់", "Chan"}, {"ហេង", "Heng"}, {"លី", "Ly"}},
                                   true,
                                   "km"};
-  static const NamePool kLatin = {{{"Siti", "Siti"}, {"Maria", "Maria"}, {"Nur", "Nur"}, {"Ayesha", "Ayesha"},
-                                   {"Sunita", "Sunita"}},
-                                  {{"Budi", "Budi"}, {"Jose", "Jose"}, {"Rahim", "Rahim"}, {"Arjun", "Arjun"},
-                                   {"Imran", "Imran"}},
-                                  {{"Santoso", "Santoso"}, {"Reyes", "Reyes"}, {"Hossain", "Hossain"},
-                                   {"Tamang", "Tamang"}, {"Khan", "Khan"}, {"Abdullah", "Abdullah"}},
-                                  false,
-                                  "en"};
+  static const NamePool kLatin = {
+      {{"Siti", "Siti"}, {"Maria", "Maria"}, {"Nur", "Nur"}, {"Ayesha", "Ayesha"}, {"Sunita", "Sunita"}},
+      {{"Budi", "Budi"}, {"Jose", "Jose"}, {"Rahim", "Rahim"}, {"Arjun", "Arjun"}, {"Imran", "Imran"}},
+      {{"Santoso", "Santoso"},
+       {"Reyes", "Reyes"},
+       {"Hossain", "Hossain"},
+       {"Tamang", "Tamang"},
+       {"Khan", "Khan"},
+       {"Abdullah", "Abdullah"}},
+      false,
+      "en"};
   if (country == "LA") return kLao;
   if (country == "TH") return kThai;
   if (country == "MM") return kBurmese;
@@ -181,12 +205,18 @@ struct Group {
 
 std::vector<Group> DefaultGroups() {
   return {
-      {"dmc", 869, 341, {"LA", "MM", "TH", "CN", "VN", "KH", "ID", "PH", "MY", "BD", "NP", "IN", "PK"},
+      {"dmc",
+       869,
+       341,
+       {"LA", "MM", "TH", "CN", "VN", "KH", "ID", "PH", "MY", "BD", "NP", "IN", "PK"},
        {30, 20, 10, 10, 8, 5, 4, 3, 2, 2, 2, 2, 2}},
       {"fad", 138, 54, {"MM", "TH", "CN", "VN", "KH", "ID", "PH", "MY"}, {30, 15, 20, 10, 10, 6, 5, 4}},
       {"ppd", 248, 98, {"LA", "MM", "TH", "CN", "VN", "KH", "ID", "PH"}, {25, 25, 10, 15, 10, 5, 5, 5}},
       {"central", 40, 16, {"LA", "MM", "CN"}, {5, 3, 2}},
-      {"later", 305, 120, {"LA", "MM", "TH", "CN", "VN", "KH", "ID", "PH", "MY", "BD"},
+      {"later",
+       305,
+       120,
+       {"LA", "MM", "TH", "CN", "VN", "KH", "ID", "PH", "MY", "BD"},
        {30, 20, 10, 10, 8, 5, 5, 4, 4, 4}},
   };
 }
@@ -211,7 +241,8 @@ class Writer {
   StoreTransaction& tx() { return *tx_; }
 
   // Writes one record with its history entry, as RecordService's create would.
-  Status Put(const char* resource, json record, const std::string& id, const std::string& at, const AccessTag& tag) {
+  Status Put(const char* resource, const json& record, const std::string& id, const std::string& at,
+             const AccessTag& tag) {
     const domain::ResourceSpec& spec = Spec(resource);
     if (options_.validate) {
       CTIMS_RETURN_IF_ERROR(detail::ValidateRecord(spec, record, codelists_, {"2023-01-31"}));
@@ -349,7 +380,7 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
                 {"org_ShippingCity", "Golden Triangle Special Economic Zone"},
                 {"location_id", ag.ton_pheung_location},
                 {"org_Notes", "Fictional company generated by ctims demo; any likeness to a real one is chance."}};
-    CTIMS_RETURN_IF_ERROR(w.Put("organisations", std::move(org), id, Stamp(org_day, rng), AccessTag{}));
+    CTIMS_RETURN_IF_ERROR(w.Put("organisations", org, id, Stamp(org_day, rng), AccessTag{}));
     employers.push_back(id);
     ++result.organisations;
   }
@@ -386,7 +417,26 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
   std::string resolved_investigation;
   int resolved_left = 0;
 
-  for (const Group& group : groups) {
+  // The plan: who is in which group, woman or not, nationality, opening
+  // day and lead agency. Persons are then written in order of their opening
+  // day, so that ids (time-ordered, like UUIDv7) and every index grow at
+  // their end instead of at random places: the write stays sequential.
+  struct Planned {
+    int opened = 0;
+    std::uint8_t group = 0;
+    std::uint8_t nationality = 0;
+    std::uint8_t lead = 0;  // index into lead_codes
+    bool woman = false;
+  };
+  const std::vector<std::string> lead_codes = {"BK-DMC-HXY", "BK-DMC-TPH", "BK-DMC-MNG", "BK-DMC-POD",    "BK-DMC-PTH",
+                                               "BK-FAD",     "BK-PPD",     "MPS-ATD",    "BK-LWU-SHELTER"};
+  auto lead_index = [&](const std::string& code) {
+    return static_cast<std::uint8_t>(std::find(lead_codes.begin(), lead_codes.end(), code) - lead_codes.begin());
+  };
+  std::vector<Planned> plan;
+  plan.reserve(static_cast<std::size_t>(std::max<std::int64_t>(options.persons, 0)));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const Group& group = groups[g];
     const std::string gname = group.name;
     // Exactly `women` of the group's persons are women: a seeded shuffle.
     std::vector<char> female(static_cast<std::size_t>(group.persons), 0);
@@ -395,348 +445,364 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
       std::swap(female[static_cast<std::size_t>(i)], female[static_cast<std::size_t>(rng.Below(i + 1))]);
     }
     for (std::int64_t i = 0; i < group.persons; ++i) {
-      const bool woman = female[static_cast<std::size_t>(i)] != 0;
+      Planned pl;
+      pl.group = static_cast<std::uint8_t>(g);
+      pl.woman = female[static_cast<std::size_t>(i)] != 0;
       // Every nationality of the group appears (the first persons take one
       // each), the rest by weight.
-      const std::string nationality = i < static_cast<std::int64_t>(group.nationalities.size())
-                                          ? group.nationalities[static_cast<std::size_t>(i)]
-                                          : group.nationalities[rng.Weighted(group.weights)];
-      const bool foreign = nationality != "LA";
-
-      // When and who leads.
-      int opened = 0;
-      std::string lead;
+      pl.nationality = static_cast<std::uint8_t>(
+          i < static_cast<std::int64_t>(group.nationalities.size()) ? i : rng.Weighted(group.weights));
       if (gname == "dmc") {
-        opened = period_start + static_cast<int>(rng.Below(period_end - period_start + 1));
-        lead = dmcs[rng.Weighted(dmc_weights)];
+        pl.opened = period_start + static_cast<int>(rng.Below(period_end - period_start + 1));
+        pl.lead = lead_index(dmcs[rng.Weighted(dmc_weights)]);
       } else if (gname == "fad") {
-        opened = period_start + static_cast<int>(rng.Below(period_end - 20 - period_start));
-        lead = "BK-FAD";
+        pl.opened = period_start + static_cast<int>(rng.Below(period_end - 20 - period_start));
+        pl.lead = lead_index("BK-FAD");
       } else if (gname == "ppd") {
-        opened = period_start + static_cast<int>(rng.Below(Day("2022-07-15") - period_start));
-        lead = "BK-PPD";
+        pl.opened = period_start + static_cast<int>(rng.Below(Day("2022-07-15") - period_start));
+        pl.lead = lead_index("BK-PPD");
       } else if (gname == "central") {
-        opened = period_start + static_cast<int>(rng.Below(period_end - period_start + 1));
-        lead = "MPS-ATD";
+        pl.opened = period_start + static_cast<int>(rng.Below(period_end - period_start + 1));
+        pl.lead = lead_index("MPS-ATD");
       } else {
-        opened = later_start + static_cast<int>(rng.Below(later_end - later_start + 1));
+        pl.opened = later_start + static_cast<int>(rng.Below(later_end - later_start + 1));
         const std::size_t pick = rng.Weighted({60, 15, 20, 5});
-        lead = pick == 0 ? dmcs[rng.Weighted(dmc_weights)] : pick == 1 ? "BK-FAD" : pick == 2 ? "BK-PPD" : "BK-LWU-SHELTER";
+        pl.lead = lead_index(pick == 0   ? dmcs[rng.Weighted(dmc_weights)]
+                             : pick == 1 ? "BK-FAD"
+                             : pick == 2 ? "BK-PPD"
+                                         : "BK-LWU-SHELTER");
       }
-      // FAD cases often came from a DMC by transfer within the period; a
-      // few DMC cases went to the FAD after it (they still count as DMC).
-      const bool transferred_in = gname == "fad" && rng.Chance(40);
-      const bool transferred_later = gname == "dmc" && foreign && rng.Chance(4);
-      const std::string first_owner = transferred_in ? dmcs[rng.Weighted(dmc_weights)] : lead;
-      const std::string owner = transferred_later ? std::string("BK-FAD") : lead;
+      plan.push_back(pl);
+    }
+  }
+  std::stable_sort(plan.begin(), plan.end(), [](const Planned& a, const Planned& b) { return a.opened < b.opened; });
 
-      // ---- the person ----
-      const NamePool& pool = PoolFor(nationality);
-      const Name& given = rng.Pick(woman ? pool.given_female : pool.given_male);
-      const Name& family = rng.Pick(pool.family);
-      const std::string latin = pool.family_first ? std::string(family.latin) + " " + given.latin
-                                                  : std::string(given.latin) + " " + family.latin;
-      const std::string person_id = IdFor(opened, ids);
-      const std::string at = Stamp(opened, rng);
-      const int age = rng.Chance(6) ? 14 + static_cast<int>(rng.Below(4)) : 18 + static_cast<int>(rng.Below(28));
-      json person = {{"prs_FirstName", given.native},
-                     {"prs_SecondName", family.native},
-                     {"prs_LatinNames", json::array({latin})},
-                     {"prs_Sex", woman ? "Female" : "Male"},
-                     {"prs_Citizenship", json::array({nationality})},
-                     {"prs_PrimaryLanguage", pool.language}};
-      if (rng.Chance(70)) {
-        const int born = opened - age * 365 - static_cast<int>(rng.Below(365));
-        person["prs_Birthdate"] = DateOf(born);
-      } else {
-        person["prs_EstimatedAge"] = age;
-        person["prs_AgeEstimatedOn"] = DateOf(opened);
-      }
-      const bool passport_withheld = foreign && rng.Chance(35);
-      if (passport_withheld) {
-        person["prs_IdentityDocuments"] = json::array(
-            {{{"doc_Type", "Passport"}, {"doc_IssuingCountry", nationality}, {"doc_Status", "WithheldByEmployer"}}});
-      } else if (foreign && rng.Chance(50)) {
-        person["prs_IdentityDocuments"] = json::array({{{"doc_Type", "Passport"}, {"doc_Status", "None"}}});
-      }
-      AccessTag person_tag{caller.user_id, ag.id.at(first_owner), ag.path.at(first_owner), "", false};
-      CTIMS_RETURN_IF_ERROR(w.Put("persons", std::move(person), person_id, at, person_tag));
+  for (const Planned& pl : plan) {
+    const Group& group = groups[pl.group];
+    const std::string gname = group.name;
+    const bool woman = pl.woman;
+    const std::string& nationality = group.nationalities[pl.nationality];
+    const bool foreign = nationality != "LA";
+    const int opened = pl.opened;
+    const std::string& lead = lead_codes[pl.lead];
+    // FAD cases often came from a DMC by transfer within the period; a
+    // few DMC cases went to the FAD after it (they still count as DMC).
+    const bool transferred_in = gname == "fad" && rng.Chance(40);
+    const bool transferred_later = gname == "dmc" && foreign && rng.Chance(4);
+    const std::string first_owner = transferred_in ? dmcs[rng.Weighted(dmc_weights)] : lead;
+    const std::string owner = transferred_later ? std::string("BK-FAD") : lead;
 
-      // ---- the case ----
-      const std::string case_id = IdFor(opened, ids);
-      const AccessTag tag{caller.user_id, ag.id.at(owner), ag.path.at(owner), case_id, false};
-      json kase = {{"person_id", person_id},
-                   {"owner_agency_id", ag.id.at(owner)},
-                   {"cas_Status", "Active"},
-                   {"cas_OpenedOn", DateOf(opened)}};
-      // Exploitation seen in the SEZ (DESIGN.md §1).
-      const std::size_t kind = rng.Weighted({55, 12, 8, woman ? 6 : 0, 7, 12});
-      std::string industry;
-      switch (kind) {
-        case 0:  // scam compounds and casinos
-          kase["vic_TypeOfExploitation"] = {"ForcedLabour"};
-          industry = rng.Chance(60) ? "J_InformationAndCommunication" : "R_ArtsEntertainmentAndRecreation";
-          kase["vic_ForcedLabourIndustry"] = {industry};
-          kase["vic_RecruitmentWebsitesAndApps"] = {rng.Chance(50) ? "Facebook" : "Telegram"};
-          break;
-        case 1:  // forced sexual services
-          kase["vic_TypeOfExploitation"] = {"SexualExploitation"};
-          kase["vic_TypeOfSexExploitation"] = {rng.Chance(70) ? "Prostitution" : "PrivateSexualServices"};
-          break;
-        case 2:  // live broadcasting of nudity and sex (online sexual exploitation)
-          kase["vic_TypeOfExploitation"] = {"SexualExploitation", "ForcedLabour"};
-          kase["vic_TypeOfSexExploitation"] = {"RemoteInteractiveServices", "Pornography"};
-          kase["vic_ExploitationWebsitesAndApps"] = {rng.Chance(50) ? "TikTok" : "WeChat"};
-          industry = "J_InformationAndCommunication";
-          break;
-        case 3:  // hiring of pregnant women: surrogacy
-          kase["vic_TypeOfExploitation"] = {"Surrogacy"};
-          break;
-        case 4:
-          kase["vic_TypeOfExploitation"] = {"ForcedLabour"};
-          industry = rng.Chance(50) ? "F_Construction" : "I_AccommodationAndFoodServiceActivities";
-          kase["vic_ForcedLabourIndustry"] = {industry};
-          break;
-        default:
-          break;  // not (yet) recorded
-      }
-      const bool screened = gname == "ppd" || rng.Chance(70);
-      std::string status;
-      if (screened) {
-        const std::size_t s = rng.Weighted({60, 35, 5});
-        status = s == 0 ? "ActualVictimOfTrafficking" : s == 1 ? "PossibleVictimOfTrafficking" : "NotAVictimOfTrafficking";
-        kase["vic_TraffickingStatus"] = status;
-        kase["vic_TraffickingStatusDecisionMakingOrg"] = owner == "BK-PPD" ? "Police" : "NonPoliceGovernmentalOrganization";
-      }
-      if (rng.Chance(30)) {
-        kase["cas_Summary"] = "Fictional demo case: recruited online with a promise of a well-paid job, held in "
-                              "the zone, wages not paid as agreed.";
-      }
-      kase["vic_MethodsOfControl"] = {{"DebtBondage", rng.Chance(40) ? "Yes" : "Unknown"},
-                                      {"WithholdsDocuments", passport_withheld ? "Yes" : "Unknown"},
-                                      {"ExcessiveWorkingHours", rng.Chance(50) ? "Yes" : "Unknown"}};
-      CTIMS_RETURN_IF_ERROR(w.Put("cases", std::move(kase), case_id, Stamp(opened, rng), tag));
+    // ---- the person ----
+    const NamePool& pool = PoolFor(nationality);
+    const Name& given = rng.Pick(woman ? pool.given_female : pool.given_male);
+    const Name& family = rng.Pick(pool.family);
+    const std::string latin = pool.family_first ? std::string(family.latin) + " " + given.latin
+                                                : std::string(given.latin) + " " + family.latin;
+    const std::string person_id = IdFor(opened, ids);
+    const std::string at = Stamp(opened, rng);
+    const int age = rng.Chance(6) ? 14 + static_cast<int>(rng.Below(4)) : 18 + static_cast<int>(rng.Below(28));
+    json person = {{"prs_FirstName", given.native},
+                   {"prs_SecondName", family.native},
+                   {"prs_LatinNames", json::array({latin})},
+                   {"prs_Sex", woman ? "Female" : "Male"},
+                   {"prs_Citizenship", json::array({nationality})},
+                   {"prs_PrimaryLanguage", pool.language}};
+    if (rng.Chance(70)) {
+      const int born = opened - age * 365 - static_cast<int>(rng.Below(365));
+      person["prs_Birthdate"] = DateOf(born);
+    } else {
+      person["prs_EstimatedAge"] = age;
+      person["prs_AgeEstimatedOn"] = DateOf(opened);
+    }
+    const bool passport_withheld = foreign && rng.Chance(35);
+    if (passport_withheld) {
+      person["prs_IdentityDocuments"] = json::array(
+          {{{"doc_Type", "Passport"}, {"doc_IssuingCountry", nationality}, {"doc_Status", "WithheldByEmployer"}}});
+    } else if (foreign && rng.Chance(50)) {
+      person["prs_IdentityDocuments"] = json::array({{{"doc_Type", "Passport"}, {"doc_Status", "None"}}});
+    }
+    AccessTag person_tag{caller.user_id, ag.id.at(first_owner), ag.path.at(first_owner), "", false};
+    CTIMS_RETURN_IF_ERROR(w.Put("persons", person, person_id, at, person_tag));
 
-      // ---- what happened to them ----
-      int day = opened;
-      auto put = [&](const char* resource, json record, int on) -> Status {
-        return w.Put(resource, std::move(record), IdFor(on, ids), Stamp(on, rng), tag);
-      };
-      static const std::vector<std::string> kFirstServices = {"Shelter", "Food", "Medical", "Psychosocial",
-                                                              "Interpretation"};
+    // ---- the case ----
+    const std::string case_id = IdFor(opened, ids);
+    const AccessTag tag{caller.user_id, ag.id.at(owner), ag.path.at(owner), case_id, false};
+    json kase = {{"person_id", person_id},
+                 {"owner_agency_id", ag.id.at(owner)},
+                 {"cas_Status", "Active"},
+                 {"cas_OpenedOn", DateOf(opened)}};
+    // Exploitation seen in the SEZ (DESIGN.md §1).
+    const std::size_t kind = rng.Weighted({55, 12, 8, woman ? 6 : 0, 7, 12});
+    std::string industry;
+    switch (kind) {
+      case 0:  // scam compounds and casinos
+        kase["vic_TypeOfExploitation"] = {"ForcedLabour"};
+        industry = rng.Chance(60) ? "J_InformationAndCommunication" : "R_ArtsEntertainmentAndRecreation";
+        kase["vic_ForcedLabourIndustry"] = {industry};
+        kase["vic_RecruitmentWebsitesAndApps"] = {rng.Chance(50) ? "Facebook" : "Telegram"};
+        break;
+      case 1:  // forced sexual services
+        kase["vic_TypeOfExploitation"] = {"SexualExploitation"};
+        kase["vic_TypeOfSexExploitation"] = {rng.Chance(70) ? "Prostitution" : "PrivateSexualServices"};
+        break;
+      case 2:  // live broadcasting of nudity and sex (online sexual exploitation)
+        kase["vic_TypeOfExploitation"] = {"SexualExploitation", "ForcedLabour"};
+        kase["vic_TypeOfSexExploitation"] = {"RemoteInteractiveServices", "Pornography"};
+        kase["vic_ExploitationWebsitesAndApps"] = {rng.Chance(50) ? "TikTok" : "WeChat"};
+        industry = "J_InformationAndCommunication";
+        break;
+      case 3:  // hiring of pregnant women: surrogacy
+        kase["vic_TypeOfExploitation"] = {"Surrogacy"};
+        break;
+      case 4:
+        kase["vic_TypeOfExploitation"] = {"ForcedLabour"};
+        industry = rng.Chance(50) ? "F_Construction" : "I_AccommodationAndFoodServiceActivities";
+        kase["vic_ForcedLabourIndustry"] = {industry};
+        break;
+      default: break;  // not (yet) recorded
+    }
+    const bool screened = gname == "ppd" || rng.Chance(70);
+    std::string status;
+    if (screened) {
+      const std::size_t s = rng.Weighted({60, 35, 5});
+      status = s == 0   ? "ActualVictimOfTrafficking"
+               : s == 1 ? "PossibleVictimOfTrafficking"
+                        : "NotAVictimOfTrafficking";
+      kase["vic_TraffickingStatus"] = status;
+      kase["vic_TraffickingStatusDecisionMakingOrg"] =
+          owner == "BK-PPD" ? "Police" : "NonPoliceGovernmentalOrganization";
+    }
+    if (rng.Chance(30)) {
+      kase["cas_Summary"] =
+          "Fictional demo case: recruited online with a promise of a well-paid job, held in "
+          "the zone, wages not paid as agreed.";
+    }
+    kase["vic_MethodsOfControl"] = {{"DebtBondage", rng.Chance(40) ? "Yes" : "Unknown"},
+                                    {"WithholdsDocuments", passport_withheld ? "Yes" : "Unknown"},
+                                    {"ExcessiveWorkingHours", rng.Chance(50) ? "Yes" : "Unknown"}};
+    CTIMS_RETURN_IF_ERROR(w.Put("cases", kase, case_id, Stamp(opened, rng), tag));
+
+    // ---- what happened to them ----
+    int day = opened;
+    auto put = [&](const char* resource, json record, int on) -> Status {
+      return w.Put(resource, std::move(record), IdFor(on, ids), Stamp(on, rng), tag);
+    };
+    static const std::vector<std::string> kFirstServices = {"Shelter", "Food", "Medical", "Psychosocial",
+                                                            "Interpretation"};
+    CTIMS_RETURN_IF_ERROR(put("assistance",
+                              {{"case_id", case_id},
+                               {"agency_id", ag.id.at(first_owner)},
+                               {"ast_Date", DateOf(day)},
+                               {"ast_ServiceType", rng.Pick(kFirstServices)}},
+                              day));
+    if (screened) {
+      CTIMS_RETURN_IF_ERROR(
+          put("screenings",
+              {{"case_id", case_id},
+               {"agency_id", ag.id.at(first_owner)},
+               {"scr_Date", DateOf(day)},
+               {"scr_InterviewLanguage", pool.language},
+               {"scr_Indicators",
+                {{{"ind_Code", "DeceivedAboutJob"}, {"ind_Answer", "Yes"}},
+                 {{"ind_Code", "RecruitmentFeeDebt"}, {"ind_Answer", rng.Chance(50) ? "Yes" : "No"}}}},
+               {"scr_Status", "Confirmed"},
+               {"scr_Assessment", status == "NotAVictimOfTrafficking" ? "LabourDispute" : "PossibleTrafficking"},
+               {"scr_DecidedStatus", status}},
+              day));
+    }
+    if (foreign) {
+      const std::size_t crossing = rng.Weighted({60, 20, 20});
+      CTIMS_RETURN_IF_ERROR(put("immigration-statuses",
+                                {{"case_id", case_id},
+                                 {"imm_BorderCrossing", crossing == 0   ? "Irregular"
+                                                        : crossing == 1 ? "PassportNotStamped"
+                                                                        : "Regular"},
+                                 {"imm_DocumentStatus", passport_withheld ? "DocumentsWithheld"
+                                                        : crossing == 2   ? "ValidDocuments"
+                                                                          : "NoDocuments"},
+                                 {"imm_WishToReturn", "Yes"},
+                                 {"imm_ReturnCountry", nationality}},
+                                day));
+    }
+    // Employment in the zone; some contracts sold on to another company,
+    // with fees demanded before the worker may leave.
+    if (!industry.empty() && rng.Chance(70)) {
+      const int start = opened - 60 - static_cast<int>(rng.Below(300));
+      const std::string first_job = IdFor(start, ids);
+      const std::string employer = rng.Pick(employers);
+      CTIMS_RETURN_IF_ERROR(w.Put("employment-episodes",
+                                  {{"case_id", case_id},
+                                   {"employer_id", employer},
+                                   {"emp_Industry", {industry}},
+                                   {"emp_ContractStart", DateOf(start)},
+                                   {"emp_PromisedWage", {{"amount", 1000 + 100 * rng.Below(20)}, {"currency", "USD"}}},
+                                   {"emp_HoursPerDay", 12 + rng.Below(5)}},
+                                  first_job, Stamp(opened, rng), tag));
+      std::string last_job = first_job;
+      if (rng.Chance(15)) {
+        const int sold = start + 30 + static_cast<int>(rng.Below(std::max(1, opened - start - 30)));
+        last_job = IdFor(sold, ids);
+        std::string buyer = rng.Pick(employers);
+        if (buyer == employer)
+          buyer = employers[(std::find(employers.begin(), employers.end(), buyer) - employers.begin() + 1) %
+                            employers.size()];
+        CTIMS_RETURN_IF_ERROR(
+            w.Put("employment-episodes",
+                  {{"case_id", case_id},
+                   {"employer_id", buyer},
+                   {"previous_episode_id", first_job},
+                   {"emp_TransferType", rng.Chance(60) ? "ContractExpiredSold" : "SoldDuringContract"},
+                   {"emp_Industry", {industry}},
+                   {"emp_ContractStart", DateOf(std::min(sold, opened))}},
+                  last_job, Stamp(opened, rng), tag));
+      }
+      if (rng.Chance(45)) {
+        static const std::vector<std::string> kFees = {"CovidTest", "Quarantine", "WorkPermit", "RecruitmentFee",
+                                                       "Penalty"};
+        CTIMS_RETURN_IF_ERROR(put("claims",
+                                  {{"case_id", case_id},
+                                   {"employment_episode_id", last_job},
+                                   {"claimant_id", employer},
+                                   {"clm_Kind", rng.Pick(kFees)},
+                                   {"clm_Direction", "DemandedFromWorker"},
+                                   {"clm_Amount", 5000 + 1000 * rng.Below(40)},
+                                   {"clm_Currency", rng.Chance(50) ? "THB" : "CNY"},
+                                   {"clm_Status", rng.Chance(70) ? "Demanded" : "Outstanding"},
+                                   {"clm_Date", DateOf(opened)}},
+                                  opened));
+      }
+    }
+    // Transfers of ownership.
+    if (transferred_in || transferred_later) {
+      const int answered = transferred_in ? opened + 3 + static_cast<int>(rng.Below(10))
+                                          : Day("2022-10-01") + static_cast<int>(rng.Below(60));
+      const std::string from = transferred_in ? first_owner : lead;
+      const std::string consent = IdFor(opened, ids);
+      CTIMS_RETURN_IF_ERROR(w.Put(
+          "consents",
+          {{"case_id", case_id}, {"cns_Purpose", "Referral"}, {"cns_Status", "Given"}, {"cns_Date", DateOf(opened)}},
+          consent, Stamp(opened, rng), tag));
+      CTIMS_RETURN_IF_ERROR(put("transfers",
+                                {{"case_id", case_id},
+                                 {"to_agency_id", ag.id.at("BK-FAD")},
+                                 {"from_agency_id", ag.id.at(from)},
+                                 {"trf_Reason", "Foreign national: embassy contact and repatriation."},
+                                 {"trf_Status", "Accepted"},
+                                 {"consent_id", consent},
+                                 {"trf_RequestedAt", Stamp(answered - 2, rng)},
+                                 {"trf_AnsweredAt", Stamp(answered, rng)}},
+                                answered - 2));
       CTIMS_RETURN_IF_ERROR(put("assistance",
                                 {{"case_id", case_id},
-                                 {"agency_id", ag.id.at(first_owner)},
-                                 {"ast_Date", DateOf(day)},
-                                 {"ast_ServiceType", rng.Pick(kFirstServices)}},
-                                day));
-      if (screened) {
-        CTIMS_RETURN_IF_ERROR(put("screenings",
-                                  {{"case_id", case_id},
-                                   {"agency_id", ag.id.at(first_owner)},
-                                   {"scr_Date", DateOf(day)},
-                                   {"scr_InterviewLanguage", pool.language},
-                                   {"scr_Indicators",
-                                    {{{"ind_Code", "DeceivedAboutJob"}, {"ind_Answer", "Yes"}},
-                                     {{"ind_Code", "RecruitmentFeeDebt"}, {"ind_Answer", rng.Chance(50) ? "Yes" : "No"}}}},
-                                   {"scr_Status", "Confirmed"},
-                                   {"scr_Assessment", status == "NotAVictimOfTrafficking" ? "LabourDispute"
-                                                                                            : "PossibleTrafficking"},
-                                   {"scr_DecidedStatus", status}},
-                                  day));
-      }
-      if (foreign) {
-        const std::size_t crossing = rng.Weighted({60, 20, 20});
-        CTIMS_RETURN_IF_ERROR(put("immigration-statuses",
-                                  {{"case_id", case_id},
-                                   {"imm_BorderCrossing", crossing == 0   ? "Irregular"
-                                                          : crossing == 1 ? "PassportNotStamped"
-                                                                          : "Regular"},
-                                   {"imm_DocumentStatus", passport_withheld ? "DocumentsWithheld"
-                                                          : crossing == 2   ? "ValidDocuments"
-                                                                            : "NoDocuments"},
-                                   {"imm_WishToReturn", "Yes"},
-                                   {"imm_ReturnCountry", nationality}},
-                                  day));
-      }
-      // Employment in the zone; some contracts sold on to another company,
-      // with fees demanded before the worker may leave.
-      if (!industry.empty() && rng.Chance(70)) {
-        const int start = opened - 60 - static_cast<int>(rng.Below(300));
-        const std::string first_job = IdFor(start, ids);
-        const std::string employer = rng.Pick(employers);
-        CTIMS_RETURN_IF_ERROR(w.Put("employment-episodes",
-                                    {{"case_id", case_id},
-                                     {"employer_id", employer},
-                                     {"emp_Industry", {industry}},
-                                     {"emp_ContractStart", DateOf(start)},
-                                     {"emp_PromisedWage", {{"amount", 1000 + 100 * rng.Below(20)}, {"currency", "USD"}}},
-                                     {"emp_HoursPerDay", 12 + rng.Below(5)}},
-                                    first_job, Stamp(opened, rng), tag));
-        std::string last_job = first_job;
-        if (rng.Chance(15)) {
-          const int sold = start + 30 + static_cast<int>(rng.Below(std::max(1, opened - start - 30)));
-          last_job = IdFor(sold, ids);
-          std::string buyer = rng.Pick(employers);
-          if (buyer == employer) buyer = employers[(std::find(employers.begin(), employers.end(), buyer) - employers.begin() + 1) % employers.size()];
-          CTIMS_RETURN_IF_ERROR(w.Put("employment-episodes",
-                                      {{"case_id", case_id},
-                                       {"employer_id", buyer},
-                                       {"previous_episode_id", first_job},
-                                       {"emp_TransferType", rng.Chance(60) ? "ContractExpiredSold" : "SoldDuringContract"},
-                                       {"emp_Industry", {industry}},
-                                       {"emp_ContractStart", DateOf(std::min(sold, opened))}},
-                                      last_job, Stamp(opened, rng), tag));
-        }
-        if (rng.Chance(45)) {
-          static const std::vector<std::string> kFees = {"CovidTest", "Quarantine", "WorkPermit", "RecruitmentFee",
-                                                         "Penalty"};
-          CTIMS_RETURN_IF_ERROR(put("claims",
-                                    {{"case_id", case_id},
-                                     {"employment_episode_id", last_job},
-                                     {"claimant_id", employer},
-                                     {"clm_Kind", rng.Pick(kFees)},
-                                     {"clm_Direction", "DemandedFromWorker"},
-                                     {"clm_Amount", 5000 + 1000 * rng.Below(40)},
-                                     {"clm_Currency", rng.Chance(50) ? "THB" : "CNY"},
-                                     {"clm_Status", rng.Chance(70) ? "Demanded" : "Outstanding"},
-                                     {"clm_Date", DateOf(opened)}},
-                                    opened));
-        }
-      }
-      // Transfers of ownership.
-      if (transferred_in || transferred_later) {
-        const int answered = transferred_in ? opened + 3 + static_cast<int>(rng.Below(10))
-                                            : Day("2022-10-01") + static_cast<int>(rng.Below(60));
-        const std::string from = transferred_in ? first_owner : lead;
-        const std::string consent = IdFor(opened, ids);
-        CTIMS_RETURN_IF_ERROR(w.Put("consents",
-                                    {{"case_id", case_id},
-                                     {"cns_Purpose", "Referral"},
-                                     {"cns_Status", "Given"},
-                                     {"cns_Date", DateOf(opened)}},
-                                    consent, Stamp(opened, rng), tag));
-        CTIMS_RETURN_IF_ERROR(put("transfers",
-                                  {{"case_id", case_id},
-                                   {"to_agency_id", ag.id.at("BK-FAD")},
-                                   {"from_agency_id", ag.id.at(from)},
-                                   {"trf_Reason", "Foreign national: embassy contact and repatriation."},
-                                   {"trf_Status", "Accepted"},
-                                   {"consent_id", consent},
-                                   {"trf_RequestedAt", Stamp(answered - 2, rng)},
-                                   {"trf_AnsweredAt", Stamp(answered, rng)}},
-                                  answered - 2));
+                                 {"agency_id", ag.id.at("BK-FAD")},
+                                 {"ast_Date", DateOf(answered)},
+                                 {"ast_ServiceType", "Documents"}},
+                                answered));
+    }
+    // Referrals to the shelter and, for foreign nationals, to the FAD.
+    if (gname != "central" && owner != "BK-LWU-SHELTER" && rng.Chance(gname == "ppd" ? 30 : 25)) {
+      const std::string to = foreign && owner != "BK-FAD" && rng.Chance(40) ? "BK-FAD" : "BK-LWU-SHELTER";
+      const int requested = opened + 1;
+      const std::size_t outcome = rng.Weighted({80, 10, 6, 4});  // accepted, completed, declined, unanswered
+      const std::string consent = IdFor(opened, ids);
+      CTIMS_RETURN_IF_ERROR(w.Put(
+          "consents",
+          {{"case_id", case_id}, {"cns_Purpose", "Referral"}, {"cns_Status", "Given"}, {"cns_Date", DateOf(opened)}},
+          consent, Stamp(opened, rng), tag));
+      const std::string req_at = Stamp(requested, rng);
+      const int answer_days = rng.Chance(85) ? 1 : 3 + static_cast<int>(rng.Below(4));  // some answered late
+      json ref = {
+          {"case_id", case_id},
+          {"to_agency_id", ag.id.at(to)},
+          {"from_agency_id", ag.id.at(owner)},
+          {"ref_Reason", to == "BK-FAD" ? "Embassy contact and travel documents." : "Safe shelter and counselling."},
+          {"ref_Urgency", rng.Chance(20) ? "Urgent" : "Routine"},
+          {"ref_ServicesRequested", {to == "BK-FAD" ? "Documents" : "Shelter"}},
+          {"consent_id", consent},
+          {"ref_RequestedAt", req_at},
+          {"ref_DueAt", Stamp(requested + 2, rng).substr(0, 10) + req_at.substr(10)}};
+      ref["ref_Status"] = outcome == 0   ? "Accepted"
+                          : outcome == 1 ? "Completed"
+                          : outcome == 2 ? "Declined"
+                                         : "Requested";
+      if (outcome != 3) ref["ref_AnsweredAt"] = Stamp(requested + answer_days, rng);
+      if (outcome == 2) ref["ref_DeclineReason"] = "No place available; referred elsewhere.";
+      CTIMS_RETURN_IF_ERROR(put("referrals", std::move(ref), requested));
+      if (outcome <= 1) {
         CTIMS_RETURN_IF_ERROR(put("assistance",
                                   {{"case_id", case_id},
-                                   {"agency_id", ag.id.at("BK-FAD")},
-                                   {"ast_Date", DateOf(answered)},
-                                   {"ast_ServiceType", "Documents"}},
-                                  answered));
+                                   {"agency_id", ag.id.at(to)},
+                                   {"ast_Date", DateOf(requested + answer_days)},
+                                   {"ast_ServiceType", to == "BK-FAD" ? "Documents" : "Shelter"}},
+                                  requested + answer_days));
       }
-      // Referrals to the shelter and, for foreign nationals, to the FAD.
-      if (gname != "central" && owner != "BK-LWU-SHELTER" && rng.Chance(gname == "ppd" ? 30 : 25)) {
-        const std::string to = foreign && owner != "BK-FAD" && rng.Chance(40) ? "BK-FAD" : "BK-LWU-SHELTER";
-        const int requested = opened + 1;
-        const std::size_t outcome = rng.Weighted({80, 10, 6, 4});  // accepted, completed, declined, unanswered
-        const std::string consent = IdFor(opened, ids);
-        CTIMS_RETURN_IF_ERROR(w.Put("consents",
-                                    {{"case_id", case_id},
-                                     {"cns_Purpose", "Referral"},
-                                     {"cns_Status", "Given"},
-                                     {"cns_Date", DateOf(opened)}},
-                                    consent, Stamp(opened, rng), tag));
-        const std::string req_at = Stamp(requested, rng);
-        const int answer_days = rng.Chance(85) ? 1 : 3 + static_cast<int>(rng.Below(4));  // some answered late
-        json ref = {{"case_id", case_id},
-                    {"to_agency_id", ag.id.at(to)},
-                    {"from_agency_id", ag.id.at(owner)},
-                    {"ref_Reason", to == "BK-FAD" ? "Embassy contact and travel documents." : "Safe shelter and counselling."},
-                    {"ref_Urgency", rng.Chance(20) ? "Urgent" : "Routine"},
-                    {"ref_ServicesRequested", {to == "BK-FAD" ? "Documents" : "Shelter"}},
-                    {"consent_id", consent},
-                    {"ref_RequestedAt", req_at},
-                    {"ref_DueAt", Stamp(requested + 2, rng).substr(0, 10) + req_at.substr(10)}};
-        ref["ref_Status"] = outcome == 0 ? "Accepted" : outcome == 1 ? "Completed" : outcome == 2 ? "Declined" : "Requested";
-        if (outcome != 3) ref["ref_AnsweredAt"] = Stamp(requested + answer_days, rng);
-        if (outcome == 2) ref["ref_DeclineReason"] = "No place available; referred elsewhere.";
-        CTIMS_RETURN_IF_ERROR(put("referrals", std::move(ref), requested));
-        if (outcome <= 1) {
-          CTIMS_RETURN_IF_ERROR(put("assistance",
-                                    {{"case_id", case_id},
-                                     {"agency_id", ag.id.at(to)},
-                                     {"ast_Date", DateOf(requested + answer_days)},
-                                     {"ast_ServiceType", to == "BK-FAD" ? "Documents" : "Shelter"}},
-                                    requested + answer_days));
-        }
-      }
-      // Returns home for foreign nationals.
-      if (foreign && (owner == "BK-FAD" || rng.Chance(15)) && rng.Chance(60)) {
-        const int planned = opened + 20 + static_cast<int>(rng.Below(40));
-        const std::size_t s = rng.Weighted({45, 20, 15, 15, 5});
-        static const std::vector<std::string> kStates = {"Received", "Departed", "DocumentsReady", "Planned",
-                                                         "Cancelled"};
-        json rep = {{"case_id", case_id},
-                    {"rep_Direction", "Outbound"},
-                    {"rep_DestinationCountry", nationality},
-                    {"rep_EmbassyStatus", "Contacted"},
-                    {"rep_TravelDocumentStatus", s <= 2 ? "Issued" : "Requested"},
-                    {"rep_BorderCrossingPoint", "Houayxay - Chiang Khong (Friendship Bridge IV)"},
-                    {"rep_PlannedDate", DateOf(planned)},
-                    {"rep_Status", kStates[s]}};
-        if (s <= 1 && planned <= Day("2023-01-15")) rep["rep_DepartureDate"] = DateOf(planned);
-        if (s == 0 && planned <= Day("2023-01-14")) rep["rep_ArrivalDate"] = DateOf(planned + 1);
-        if (s == 4) rep["rep_CancelReason"] = "The person chose to stay with family in Laos.";
-        if (rng.Chance(40)) {
-          rep["rep_OutstandingDebtAmount"] = 20000 + 1000 * rng.Below(50);
-          rep["rep_OutstandingDebtCurrency"] = "CNY";
-        }
-        CTIMS_RETURN_IF_ERROR(put("repatriations", std::move(rep), planned));
-      }
-      // Investigations: the ppd group's are resolved in the period, in
-      // batches of up to 8 victims; some others are linked to one still open.
-      if (gname == "ppd" || (gname != "central" && rng.Chance(8))) {
-        std::string inv;
-        if (gname == "ppd") {
-          if (resolved_left == 0) {
-            resolved_investigation = IdFor(opened, ids);
-            const int resolved_on = Day("2022-07-20") + static_cast<int>(rng.Below(42));
-            CTIMS_RETURN_IF_ERROR(w.Put(
-                "investigations",
-                {{"inv_Reference", "BK-PPD-DEMO-" + std::to_string(result.persons)},
-                 {"agency_id", ag.id.at("BK-PPD")},
-                 {"inv_Offences", {"LaoPenalCode215", "UnlawfulDetention"}},
-                 {"inv_OpenedOn", DateOf(opened)},
-                 {"inv_Summary", "Fictional raid on a compound in the zone."},
-                 {"inv_Organisations",
-                  {{{"organisation_id", rng.Pick(employers)}, {"org_Involvement", "Employer"}}}},
-                 {"inv_Status", "Resolved"},
-                 {"inv_ResolvedOn", DateOf(resolved_on)}},
-                resolved_investigation, Stamp(opened, rng),
-                AccessTag{caller.user_id, ag.id.at("BK-PPD"), ag.path.at("BK-PPD"), "", false}));
-            resolved_left = 8;
-          }
-          --resolved_left;
-          inv = resolved_investigation;
-        } else {
-          if (ppd_open_investigation.empty()) {
-            ppd_open_investigation = IdFor(Day("2022-01-03"), ids);
-            CTIMS_RETURN_IF_ERROR(w.Put("investigations",
-                                        {{"inv_Reference", "BK-PPD-DEMO-OPEN"},
-                                         {"agency_id", ag.id.at("BK-PPD")},
-                                         {"inv_Offences", {"LaoPenalCode215", "Fraud"}},
-                                         {"inv_OpenedOn", "2022-01-03"},
-                                         {"inv_Status", "Investigating"}},
-                                        ppd_open_investigation, Stamp(Day("2022-01-03"), rng),
-                                        AccessTag{caller.user_id, ag.id.at("BK-PPD"), ag.path.at("BK-PPD"), "", false}));
-          }
-          inv = ppd_open_investigation;
-        }
-        CTIMS_RETURN_IF_ERROR(put("investigation-victims", {{"investigation_id", inv}, {"case_id", case_id}}, day));
-      }
-      ++result.persons;
-      ++done;
-      CTIMS_RETURN_IF_ERROR(w.MaybeCommit(done));
     }
+    // Returns home for foreign nationals.
+    if (foreign && (owner == "BK-FAD" || rng.Chance(15)) && rng.Chance(60)) {
+      const int planned = opened + 20 + static_cast<int>(rng.Below(40));
+      const std::size_t s = rng.Weighted({45, 20, 15, 15, 5});
+      static const std::vector<std::string> kStates = {"Received", "Departed", "DocumentsReady", "Planned",
+                                                       "Cancelled"};
+      json rep = {{"case_id", case_id},
+                  {"rep_Direction", "Outbound"},
+                  {"rep_DestinationCountry", nationality},
+                  {"rep_EmbassyStatus", "Contacted"},
+                  {"rep_TravelDocumentStatus", s <= 2 ? "Issued" : "Requested"},
+                  {"rep_BorderCrossingPoint", "Houayxay - Chiang Khong (Friendship Bridge IV)"},
+                  {"rep_PlannedDate", DateOf(planned)},
+                  {"rep_Status", kStates[s]}};
+      if (s <= 1 && planned <= Day("2023-01-15")) rep["rep_DepartureDate"] = DateOf(planned);
+      if (s == 0 && planned <= Day("2023-01-14")) rep["rep_ArrivalDate"] = DateOf(planned + 1);
+      if (s == 4) rep["rep_CancelReason"] = "The person chose to stay with family in Laos.";
+      if (rng.Chance(40)) {
+        rep["rep_OutstandingDebtAmount"] = 20000 + 1000 * rng.Below(50);
+        rep["rep_OutstandingDebtCurrency"] = "CNY";
+      }
+      CTIMS_RETURN_IF_ERROR(put("repatriations", std::move(rep), planned));
+    }
+    // Investigations: the ppd group's are resolved in the period, in
+    // batches of up to 8 victims; some others are linked to one still open.
+    if (gname == "ppd" || (gname != "central" && rng.Chance(8))) {
+      std::string inv;
+      if (gname == "ppd") {
+        if (resolved_left == 0) {
+          resolved_investigation = IdFor(opened, ids);
+          const int resolved_on = Day("2022-07-20") + static_cast<int>(rng.Below(42));
+          CTIMS_RETURN_IF_ERROR(w.Put(
+              "investigations",
+              {{"inv_Reference", "BK-PPD-DEMO-" + std::to_string(result.persons)},
+               {"agency_id", ag.id.at("BK-PPD")},
+               {"inv_Offences", {"LaoPenalCode215", "UnlawfulDetention"}},
+               {"inv_OpenedOn", DateOf(opened)},
+               {"inv_Summary", "Fictional raid on a compound in the zone."},
+               {"inv_Organisations", {{{"organisation_id", rng.Pick(employers)}, {"org_Involvement", "Employer"}}}},
+               {"inv_Status", "Resolved"},
+               {"inv_ResolvedOn", DateOf(resolved_on)}},
+              resolved_investigation, Stamp(opened, rng),
+              AccessTag{caller.user_id, ag.id.at("BK-PPD"), ag.path.at("BK-PPD"), "", false}));
+          resolved_left = 8;
+        }
+        --resolved_left;
+        inv = resolved_investigation;
+      } else {
+        if (ppd_open_investigation.empty()) {
+          ppd_open_investigation = IdFor(Day("2022-01-03"), ids);
+          CTIMS_RETURN_IF_ERROR(w.Put("investigations",
+                                      {{"inv_Reference", "BK-PPD-DEMO-OPEN"},
+                                       {"agency_id", ag.id.at("BK-PPD")},
+                                       {"inv_Offences", {"LaoPenalCode215", "Fraud"}},
+                                       {"inv_OpenedOn", "2022-01-03"},
+                                       {"inv_Status", "Investigating"}},
+                                      ppd_open_investigation, Stamp(Day("2022-01-03"), rng),
+                                      AccessTag{caller.user_id, ag.id.at("BK-PPD"), ag.path.at("BK-PPD"), "", false}));
+        }
+        inv = ppd_open_investigation;
+      }
+      CTIMS_RETURN_IF_ERROR(put("investigation-victims", {{"investigation_id", inv}, {"case_id", case_id}}, day));
+    }
+    ++result.persons;
+    ++done;
+    CTIMS_RETURN_IF_ERROR(w.MaybeCommit(done));
   }
   CTIMS_RETURN_IF_ERROR(w.Finish());
   result.records = w.records();

@@ -99,7 +99,9 @@ std::string StringOr(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::string DateOf(const std::string& timestamp) { return timestamp.size() >= 10 ? timestamp.substr(0, 10) : ""; }
+std::string DateOf(const std::string& timestamp) {
+  return timestamp.size() >= 10 ? timestamp.substr(0, 10) : "";
+}
 
 }  // namespace
 
@@ -134,8 +136,8 @@ struct ReportService::Data {
   };
   std::vector<Agency> agencies;
   std::unordered_map<std::string, std::size_t> agency_index;
-  std::vector<Counted> counted;                       // lead-agency view, one per person
-  std::vector<std::pair<std::string, std::size_t>> assisted;  // (person, agency) in the period, distinct
+  std::vector<Counted> counted;                                    // lead-agency view, one per person
+  std::vector<std::pair<std::string, std::size_t>> assisted;       // (person, agency) in the period, distinct
   std::map<std::string, std::set<std::string>> assisted_by_month;  // month -> persons
   std::unordered_map<std::string, Person> persons;
 };
@@ -400,7 +402,8 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
         auto it = id ? d.agency_index.find(*id) : d.agency_index.end();
         return it == d.agency_index.end() ? std::string("?") : d.agencies[it->second].code;
       };
-      Pair& p = pairs[{code(detail::ColumnValue(rt, r, "from_agency_id")), code(detail::ColumnValue(rt, r, "to_agency_id"))}];
+      Pair& p =
+          pairs[{code(detail::ColumnValue(rt, r, "from_agency_id")), code(detail::ColumnValue(rt, r, "to_agency_id"))}];
       const std::string status = detail::ColumnValue(rt, r, "ref_Status").value_or("Requested");
       const std::string due = StringOr(b, "ref_DueAt");
       const std::string answered = StringOr(b, "ref_AnsweredAt");
@@ -409,7 +412,8 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       if (status == "Declined") ++p.declined;
       if (status == "Revoked") ++p.revoked;
       if (status == "Requested") ++p.pending;
-      if (!due.empty() && ((!answered.empty() && answered > due) || (answered.empty() && status == "Requested" && due < end))) {
+      if (!due.empty() &&
+          ((!answered.empty() && answered > due) || (answered.empty() && status == "Requested" && due < end))) {
         ++p.overdue;
       }
       return Status::Ok();
@@ -444,7 +448,8 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
     CTIMS_RETURN_IF_ERROR(ForEach(tx, *inv_spec, l.now, [&](const StoredRecord& r) {
       if (!agency_in(detail::ColumnValue(it, r, "agency_id"))) return Status::Ok();
       const json b = Body(it, r);
-      const std::string opened = StringOr(b, "inv_OpenedOn").empty() ? DateOf(r.created_at) : StringOr(b, "inv_OpenedOn");
+      const std::string opened =
+          StringOr(b, "inv_OpenedOn").empty() ? DateOf(r.created_at) : StringOr(b, "inv_OpenedOn");
       const std::string resolved = StringOr(b, "inv_ResolvedOn");
       if (opened >= period.to || (!resolved.empty() && !period.from.empty() && resolved < period.from)) {
         return Status::Ok();
@@ -459,6 +464,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
     std::vector<std::vector<std::size_t>> ref_cells;
     std::vector<std::size_t> ref_totals;
     std::vector<Pair> pair_values;
+    pair_values.reserve(pairs.size());
     for (const auto& [key, p] : pairs) pair_values.push_back(p);
     for (std::size_t c = 0; c < kRefCols.size(); ++c) {
       std::vector<std::size_t> parts;
@@ -474,6 +480,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       ref_cells.push_back(std::move(parts));
     }
     std::vector<std::string> dests;
+    dests.reserve(reps.size());
     for (const auto& [dest, m] : reps) dests.push_back(dest);
     std::vector<std::string> states(rep_states.begin(), rep_states.end());
     std::vector<std::vector<std::size_t>> rep_cell(dests.size(), std::vector<std::size_t>(states.size()));
@@ -803,8 +810,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       auto margin = [&](const std::vector<std::string>& keys, const std::size_t* idx, const char* key_name) {
         json rows = json::array();
         for (std::size_t i = 0; i < keys.size(); ++i) {
-          rows.push_back(
-              {{key_name, keys[i]}, {"persons", cells.Value(idx[i])}, {"suppressed", cells.Hidden(idx[i])}});
+          rows.push_back({{key_name, keys[i]}, {"persons", cells.Value(idx[i])}, {"suppressed", cells.Hidden(idx[i])}});
         }
         return rows;
       };
@@ -828,7 +834,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       std::set<std::string> all_nats, resolved_nats;
       std::int64_t resolved_women = 0;
       std::map<std::string, std::map<std::string, std::int64_t>> dims;  // dimension -> key -> persons
-      std::map<std::string, std::int64_t> exploitation_types;            // overlapping
+      std::map<std::string, std::int64_t> exploitation_types;           // overlapping
       std::map<std::string, std::int64_t> new_by_month;
       for (const auto& c : d.counted) {
         const Data::Person& p = person(c.person_id);
@@ -952,7 +958,8 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       }
       std::map<std::string, std::array<std::size_t, 2>> ab_type_cells;
       for (const auto& [type, members] : type_agencies) {
-        ab_type_cells[type] = {cells.Add(static_cast<std::int64_t>(ab_type[type].size())), cells.Add(women_of(ab_type[type]))};
+        ab_type_cells[type] = {cells.Add(static_cast<std::int64_t>(ab_type[type].size())),
+                               cells.Add(women_of(ab_type[type]))};
       }
       const std::array<std::size_t, 2> ab_total = {cells.Add(static_cast<std::int64_t>(ab_all.size())),
                                                    cells.Add(women_of(ab_all))};
@@ -984,17 +991,20 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
         ab_types.push_back(std::move(ab));
         for (std::size_t i : members) {
           const auto& a = d.agencies[i];
-          json base = {{"agency_id", a.id}, {"code", a.code}, {"name_en", a.name_en}, {"type", a.type},
+          json base = {{"agency_id", a.id},
+                       {"code", a.code},
+                       {"name_en", a.name_en},
+                       {"type", a.type},
                        {"district", a.district}};
-          lead_agencies.push_back(lead_row(base, a_persons[i], a_women[i], a_resolved[i],
-                                           static_cast<std::int64_t>(nats[i].size())));
+          lead_agencies.push_back(
+              lead_row(base, a_persons[i], a_women[i], a_resolved[i], static_cast<std::int64_t>(nats[i].size())));
           PutCells(base, cells, {{"persons", ab_cells[i][0]}, {"women", ab_cells[i][1]}});
           base["nationalities"] = nat_value(ab_cells[i][0], nats_of(ab_persons[i]));
           ab_agencies.push_back(std::move(base));
         }
       }
-      json lead_total = lead_row(json::object(), t_persons, t_women, t_resolved,
-                                 static_cast<std::int64_t>(all_nats.size()));
+      json lead_total =
+          lead_row(json::object(), t_persons, t_women, t_resolved, static_cast<std::int64_t>(all_nats.size()));
       json ab_total_row = json::object();
       PutCells(ab_total_row, cells, {{"persons", ab_total[0]}, {"women", ab_total[1]}});
       ab_total_row["nationalities"] = nat_value(ab_total[0], nats_of(ab_all));
@@ -1045,8 +1055,9 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
           {"exploitation_type", "a person with several types is counted under each: rows do not add up to the total"},
           {"exploitation_form", "one form per person (see the SDG 16.2.2 report): rows add up to the total"},
           {"age_band", "CTDC ageBroad bands, age at the opening of the counting case"},
-          {"district", "district of the lead agency's location; the location's own code for agencies above "
-                       "district level"}};
+          {"district",
+           "district of the lead agency's location; the location's own code for agencies above "
+           "district level"}};
       out["breakdowns"] = std::move(breakdowns);
       json months = json::array();
       std::set<std::string> all_months;
@@ -1079,8 +1090,9 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
                  {"period",
                   {{"from", period.from.empty() ? json(nullptr) : json(period.from)},
                    {"to", period.to},
-                   {"definition", "half-open [from, to): to is the first day not counted; no from: since the "
-                                  "beginning"}}},
+                   {"definition",
+                    "half-open [from, to): to is the first day not counted; no from: since the "
+                    "beginning"}}},
                  {"disclosure_control",
                   {{"applied", controlled},
                    {"min_cell", controlled ? options_.min_cell : 0},
@@ -1114,11 +1126,13 @@ std::string FormatAssistanceReport(const json& report, const std::string& format
   }
   const json& period = report.at("period");
   os << "Assistance report " << report.at("location").value("code", "") << ", "
-     << (period.at("from").is_string() ? "from " + period.at("from").get<std::string>() : std::string("since the beginning"))
+     << (period.at("from").is_string() ? "from " + period.at("from").get<std::string>()
+                                       : std::string("since the beginning"))
      << " to before " << period.value("to", "") << "\n";
   for (const char* view : views) {
     const json& v = report.at(view);
-    os << "\n" << (std::string(view) == "lead_agency" ? "Lead-agency view" : "Assisted-by view") << " ("
+    os << "\n"
+       << (std::string(view) == "lead_agency" ? "Lead-agency view" : "Assisted-by view") << " ("
        << v.value("definition", "") << ")\n";
     char line[256];
     std::snprintf(line, sizeof(line), "  %-46s %8s %8s %14s %9s\n", "AGENCY TYPE / AGENCY", "PERSONS", "WOMEN",

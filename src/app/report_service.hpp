@@ -70,8 +70,8 @@ class FieldCipher;
 struct ReportServiceOptions {
   // Smallest count published to roles without identity access (k).
   std::int64_t min_cell = 5;
-  AuditLog* audit = nullptr;               // nullptr only in unit tests
-  const FieldCipher* cipher = nullptr;     // opens prs_Birthdate for age bands
+  AuditLog* audit = nullptr;            // nullptr only in unit tests
+  const FieldCipher* cipher = nullptr;  // opens prs_Birthdate for age bands
 };
 
 // The query parameters of a report, as given (validated by the service).

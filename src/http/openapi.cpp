@@ -166,63 +166,60 @@ void ReportSchemas(json& schemas) {
                        {"total", row},
                        {"agency_types", {{"type", "array"}, {"items", agency_type_row}}},
                        {"agencies", {{"type", "array"}, {"items", agency_row}}}}}};
-  const json keyed_item = {
-      {"type", "object"},
-      {"properties", {{"key", str}, {"persons", count}, {"suppressed", {{"type", "boolean"}}}}}};
+  const json keyed_item = {{"type", "object"},
+                           {"properties", {{"key", str}, {"persons", count}, {"suppressed", {{"type", "boolean"}}}}}};
   const json keyed = {{"type", "array"}, {"items", keyed_item}};
-  const json common = {
-      {"report", str},
-      {"location", {{"type", "object"}, {"properties", {{"code", str}, {"name_en", str}}}}},
-      {"period",
-       {{"type", "object"},
-        {"properties",
-         {{"from", {{"type", "string"}, {"format", "date"}, {"nullable", true}}},
-          {"to", {{"type", "string"}, {"format", "date"}}},
-          {"definition", str}}}}},
-      {"disclosure_control",
-       {{"type", "object"},
-        {"properties",
-         {{"applied", {{"type", "boolean"}}},
-          {"min_cell", {{"type", "integer"}}},
-          {"suppressed_cells", {{"type", "integer"}}},
-          {"rule", str}}}}}};
+  const json common = {{"report", str},
+                       {"location", {{"type", "object"}, {"properties", {{"code", str}, {"name_en", str}}}}},
+                       {"period",
+                        {{"type", "object"},
+                         {"properties",
+                          {{"from", {{"type", "string"}, {"format", "date"}, {"nullable", true}}},
+                           {"to", {{"type", "string"}, {"format", "date"}}},
+                           {"definition", str}}}}},
+                       {"disclosure_control",
+                        {{"type", "object"},
+                         {"properties",
+                          {{"applied", {{"type", "boolean"}}},
+                           {"min_cell", {{"type", "integer"}}},
+                           {"suppressed_cells", {{"type", "integer"}}},
+                           {"rule", str}}}}}};
   json assistance = {{"type", "object"}, {"properties", common}};
-  assistance["required"] = {"report",      "location",           "period",     "disclosure_control", "lead_agency",
-                            "assisted_by", "resolved_by_police", "breakdowns", "monthly"};
+  assistance["required"] = {
+      "report",     "location", "period", "disclosure_control", "lead_agency", "assisted_by", "resolved_by_police",
+      "breakdowns", "monthly"};
   assistance["properties"]["lead_agency"] = view;
   assistance["properties"]["assisted_by"] = view;
   assistance["properties"]["resolved_by_police"] = row;
   json breakdowns = {{"type", "object"}, {"properties", {{"view", str}, {"notes", {{"type", "object"}}}}}};
-  for (const char* dim : {"nationality", "sex", "age_band", "exploitation_form", "exploitation_type",
-                          "trafficking_status", "district"}) {
+  for (const char* dim :
+       {"nationality", "sex", "age_band", "exploitation_form", "exploitation_type", "trafficking_status", "district"}) {
     breakdowns["properties"][dim] = keyed;
   }
   assistance["properties"]["breakdowns"] = breakdowns;
-  assistance["properties"]["monthly"] = {
-      {"type", "object"},
-      {"properties",
-       {{"view", str},
-        {"definition", str},
-        {"items",
-         {{"type", "array"},
-          {"items",
-           {{"type", "object"},
-            {"properties",
-             {{"month", str},
-              {"new_persons", count},
-              {"assisted_persons", count},
-              {"suppressed", suppressed_list}}}}}}}}}};
+  assistance["properties"]["monthly"] = {{"type", "object"},
+                                         {"properties",
+                                          {{"view", str},
+                                           {"definition", str},
+                                           {"items",
+                                            {{"type", "array"},
+                                             {"items",
+                                              {{"type", "object"},
+                                               {"properties",
+                                                {{"month", str},
+                                                 {"new_persons", count},
+                                                 {"assisted_persons", count},
+                                                 {"suppressed", suppressed_list}}}}}}}}}};
   schemas["AssistanceReport"] = assistance;
 
-  const json sdg_cell = {{"type", "object"},
-                         {"properties",
-                          {{"sex", {{"type", "string"}, {"enum", {"Female", "Male", "Other"}}}},
-                           {"age_group", {{"type", "string"}, {"enum", {"Child", "Adult", "Unknown"}}}},
-                           {"form",
-                            {{"type", "string"},
-                             {"enum", {"SexualExploitation", "ForcedLabour", "Other", "Unknown"}}}},
-                           {"persons", count},
-                           {"suppressed", {{"type", "boolean"}}}}}};
+  const json sdg_cell = {
+      {"type", "object"},
+      {"properties",
+       {{"sex", {{"type", "string"}, {"enum", {"Female", "Male", "Other"}}}},
+        {"age_group", {{"type", "string"}, {"enum", {"Child", "Adult", "Unknown"}}}},
+        {"form", {{"type", "string"}, {"enum", {"SexualExploitation", "ForcedLabour", "Other", "Unknown"}}}},
+        {"persons", count},
+        {"suppressed", {{"type", "boolean"}}}}}};
   json sdg = {{"type", "object"}, {"properties", common}};
   sdg["properties"]["view"] = str;
   sdg["properties"]["definition"] = str;
@@ -233,8 +230,10 @@ void ReportSchemas(json& schemas) {
   schemas["SdgReport"] = sdg;
 
   json flows = {{"type", "object"}, {"properties", common}};
-  json ref_row = {{"type", "object"}, {"properties", {{"from_agency", str}, {"to_agency", str}, {"suppressed", suppressed_list}}}};
-  for (const char* k : {"sent", "accepted", "declined", "revoked", "pending", "overdue"}) ref_row["properties"][k] = count;
+  json ref_row = {{"type", "object"},
+                  {"properties", {{"from_agency", str}, {"to_agency", str}, {"suppressed", suppressed_list}}}};
+  for (const char* k : {"sent", "accepted", "declined", "revoked", "pending", "overdue"})
+    ref_row["properties"][k] = count;
   flows["properties"]["referrals"] = {
       {"type", "object"},
       {"properties", {{"definition", str}, {"items", {{"type", "array"}, {"items", ref_row}}}, {"total", ref_row}}}};
@@ -407,8 +406,8 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
            {"schema", {{"type", "string"}, {"format", "date"}}},
            {"description", "first day NOT counted (half-open period); absent: tomorrow"}}};
       const std::string report_schema = route.operation == "report_assistance" ? "AssistanceReport"
-                                 : route.operation == "report_sdg"      ? "SdgReport"
-                                                                        : "FlowsReport";
+                                        : route.operation == "report_sdg"      ? "SdgReport"
+                                                                               : "FlowsReport";
       op["responses"]["200"] = {{"description", "the report"}, {"content", JsonContent(Ref(report_schema))}};
       op["responses"]["400"] = ErrorResponse("unknown parameter, bad date, to not after from, unknown location");
       op["responses"]["404"] = ErrorResponse("reports are not enabled on this server");

@@ -302,7 +302,8 @@ TEST_F(Issue5Reports, SuppressedCellsCannotBeRecoveredFromPublishedTotals) {
   EXPECT_EQ(a_hidden["disclosure_control"]["applied"], true);
   EXPECT_EQ(Report(taskforce_, kBokeo2022)["lead_agency"]["total"]["persons"], 1255);  // large figures are published
   Published q;
-  const std::size_t q_total = q.Add(a_hidden["lead_agency"]["total"]["persons"], a_open["lead_agency"]["total"]["persons"]);
+  const std::size_t q_total =
+      q.Add(a_hidden["lead_agency"]["total"]["persons"], a_open["lead_agency"]["total"]["persons"]);
   int suppressed = 0;
   for (const char* dim : {"nationality", "sex", "age_band", "exploitation_form", "trafficking_status", "district"}) {
     std::vector<std::size_t> parts;
@@ -349,10 +350,9 @@ TEST_F(Issue5Reports, FlowCountsFollowTheReferralMechanism) {
   ASSERT_TRUE(flows.is_object());
   const json& total = flows["referrals"]["total"];
   EXPECT_GT(total["sent"].get<std::int64_t>(), 0);
-  EXPECT_EQ(total["sent"].get<std::int64_t>(), total["accepted"].get<std::int64_t>() +
-                                                   total["declined"].get<std::int64_t>() +
-                                                   total["revoked"].get<std::int64_t>() +
-                                                   total["pending"].get<std::int64_t>());
+  EXPECT_EQ(total["sent"].get<std::int64_t>(),
+            total["accepted"].get<std::int64_t>() + total["declined"].get<std::int64_t>() +
+                total["revoked"].get<std::int64_t>() + total["pending"].get<std::int64_t>());
   EXPECT_GT(total["overdue"].get<std::int64_t>(), 0);
   bool to_shelter = false;
   for (const auto& row : flows["referrals"]["items"]) to_shelter = to_shelter || row["to_agency"] == "BK-LWU-SHELTER";
