@@ -584,8 +584,8 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
 
     // ---- what happened to them ----
     int day = opened;
-    auto put = [&](const char* resource, json record, int on) -> Status {
-      return w.Put(resource, std::move(record), IdFor(on, ids), Stamp(on, rng), tag);
+    auto put = [&](const char* resource, const json& record, int on) -> Status {
+      return w.Put(resource, record, IdFor(on, ids), Stamp(on, rng), tag);
     };
     static const std::vector<std::string> kFirstServices = {"Shelter", "Food", "Medical", "Psychosocial",
                                                             "Interpretation"};
@@ -727,7 +727,7 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
                                          : "Requested";
       if (outcome != 3) ref["ref_AnsweredAt"] = Stamp(requested + answer_days, rng);
       if (outcome == 2) ref["ref_DeclineReason"] = "No place available; referred elsewhere.";
-      CTIMS_RETURN_IF_ERROR(put("referrals", std::move(ref), requested));
+      CTIMS_RETURN_IF_ERROR(put("referrals", ref, requested));
       if (outcome <= 1) {
         CTIMS_RETURN_IF_ERROR(put("assistance",
                                   {{"case_id", case_id},
@@ -758,7 +758,7 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
         rep["rep_OutstandingDebtAmount"] = 20000 + 1000 * rng.Below(50);
         rep["rep_OutstandingDebtCurrency"] = "CNY";
       }
-      CTIMS_RETURN_IF_ERROR(put("repatriations", std::move(rep), planned));
+      CTIMS_RETURN_IF_ERROR(put("repatriations", rep, planned));
     }
     // Investigations: the ppd group's are resolved in the period, in
     // batches of up to 8 victims; some others are linked to one still open.

@@ -307,6 +307,10 @@ std::string DistrictOf(const Loaded& l, std::string id, const std::string& fallb
 }  // namespace
 
 Result<json> ReportService::Run(const char* name, const ReportRequest& request, const Principal& caller) {
+  if (auto full = RequireFullSession(caller); !full.ok()) {
+    Audit(caller, "denied");
+    return full;  // enrol the second factor first
+  }
   if (!caller.operator_access && !caller.Allows("statistics", "report")) {
     Audit(caller, "denied");
     return Status::PermissionDenied("your role may not read statistics", {{"", "permission", "statistics:report"}});
