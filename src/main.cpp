@@ -1,6 +1,7 @@
 // ctims: wires the layers together and parses the command line. No logic of
 // its own lives here.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -18,11 +19,13 @@
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/demo_caseload.hpp"
 #include "app/field_cipher.hpp"
 #include "app/identity_store.hpp"
 #include "app/key_rotation.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
+#include "app/report_service.hpp"
 #include "core/clock.hpp"
 #include "core/keyring.hpp"
 #include "core/log.hpp"
@@ -52,7 +55,8 @@ bool IsPostgres(const std::string& db) {
   return db.starts_with("postgresql://") || db.starts_with("postgres://");
 }
 
-ctims::core::Result<std::unique_ptr<ctims::app::Store>> OpenBackend(const std::string& db) {
+// `cache_kib`: SQLite's page cache for bulk loads (0: SQLite's default).
+ctims::core::Result<std::unique_ptr<ctims::app::Store>> OpenBackend(const std::string& db, int cache_kib = 0) {
   if (IsPostgres(db)) {
     ctims::storage::postgres::PostgresOptions options;
     options.conninfo = db;
@@ -62,11 +66,11 @@ ctims::core::Result<std::unique_ptr<ctims::app::Store>> OpenBackend(const std::s
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
   }
-  return ctims::storage::sqlite::OpenSqliteStore({.path = db});
+  return ctims::storage::sqlite::OpenSqliteStore({.path = db, .cache_kib = cache_kib});
 }
 
-std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate) {
-  auto store = OpenBackend(db);
+std::unique_ptr<ctims::app::Store> OpenStore(const std::string& db, bool migrate, int cache_kib = 0) {
+  auto store = OpenBackend(db, cache_kib);
   if (!store.ok()) {
     std::fprintf(stderr, "ctims: %s\n", store.status().ToString().c_str());
     return nullptr;
@@ -124,6 +128,7 @@ struct ServeCommand {
   bool tls_proxy = false;                    // a TLS-terminating proxy in front: Secure cookies, any address
   std::vector<std::string> trusted_proxies;  // proxies whose X-Forwarded-For names the client
   int referral_hours = 48;                   // a referral unanswered this long is overdue (issue 4 §3)
+  int min_cell = 5;  // reports: smallest count shown to roles without identity access (issue 5 §3)
 };
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
@@ -202,6 +207,12 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock(),
                                     record_options);
   options.audit = &audit;
+  ctims::app::ReportServiceOptions report_options;
+  report_options.min_cell = cmd.min_cell;
+  report_options.audit = &audit;
+  report_options.cipher = &cipher;
+  ctims::app::ReportService reports(*store, ctims::core::SystemClock(), report_options);
+  options.reports = &reports;
   ctims::http::HttpServer server(service, auth, *store, options);
   if (auto s = server.Bind(); !s.ok()) {
     std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());
@@ -571,6 +582,113 @@ int Restore(const std::string& db, const std::string& from) {
   return 0;
 }
 
+struct ReportCommand {
+  std::string report;  // assistance, sdg, flows
+  std::string location;
+  std::string from;
+  std::string to;
+  std::string format = "table";
+};
+
+// `ctims report ...`: a report as the operator (no disclosure control: whoever
+// runs the binary on the database file can read it anyway), audited.
+int Report(const std::string& db, const std::string& key_file, const ReportCommand& cmd) {
+  if (key_file.empty()) {
+    std::fprintf(stderr, "ctims: report needs --key-file (or CTIMS_KEY_FILE): ages come from sealed birth dates\n");
+    return 2;
+  }
+  auto ring = ctims::core::LoadKeyFile(key_file);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+    return 2;
+  }
+  auto store = OpenStore(db, /*migrate=*/true);
+  if (!store) return 1;
+  ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
+  ctims::app::FieldCipher cipher(*ring);
+  ctims::app::ReportServiceOptions options;
+  options.audit = &audit;
+  options.cipher = &cipher;
+  ctims::app::ReportService reports(*store, ctims::core::SystemClock(), options);
+  ctims::app::ReportRequest request;
+  request.params.emplace_back("location", cmd.location);
+  if (!cmd.from.empty()) request.params.emplace_back("from", cmd.from);
+  if (!cmd.to.empty()) request.params.emplace_back("to", cmd.to);
+  const auto& who = ctims::app::SystemPrincipal();
+  auto r = cmd.report == "sdg"     ? reports.Sdg(request, who)
+           : cmd.report == "flows" ? reports.Flows(request, who)
+                                   : reports.Assistance(request, who);
+  if (!r.ok()) {
+    PrintFieldErrors(r.status());
+    return r.status().code() == ctims::core::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (cmd.format == "json" || cmd.report != "assistance") {
+    std::printf("%s\n", r->dump(2).c_str());
+  } else {
+    std::printf("%s", ctims::app::FormatAssistanceReport(*r, cmd.format).c_str());
+  }
+  return 0;
+}
+
+struct DemoCommand {
+  std::int64_t persons = ctims::app::kDefaultDemoPersons;
+  std::uint64_t seed = 1;
+  std::size_t batch = 5000;
+};
+
+// `ctims demo`: the reference data and the synthetic Bokeo caseload
+// (app/demo_caseload.hpp) in a fresh database.
+int Demo(const std::string& db, const std::string& key_file, const DemoCommand& cmd) {
+  if (key_file.empty()) {
+    std::fprintf(stderr, "ctims: demo needs --key-file (or CTIMS_KEY_FILE): records are sealed as in service\n");
+    return 2;
+  }
+  auto ring = ctims::core::LoadKeyFile(key_file);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+    return 2;
+  }
+  auto store = OpenStore(db, /*migrate=*/true, /*cache_kib=*/256 * 1024);  // a bulk load
+  if (!store) return 1;
+  ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
+  ctims::app::FieldCipher cipher(*ring);
+  ctims::app::RecordServiceOptions record_options;
+  record_options.audit = &audit;
+  record_options.cipher = &cipher;
+  ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock(),
+                                    record_options);
+  const auto& who = ctims::app::SystemPrincipal();
+  auto seeded = ctims::app::LoadReferenceData(service, who);
+  if (!seeded.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", seeded.status().ToString().c_str());
+    return 1;
+  }
+  ctims::app::DemoOptions options;
+  options.persons = cmd.persons;
+  options.seed = cmd.seed;
+  options.batch_records = cmd.batch;
+  options.cipher = &cipher;
+  options.audit = &audit;
+  const auto started = std::chrono::steady_clock::now();
+  std::int64_t last_report = 0;
+  options.progress = [&](std::int64_t done) {
+    if (done - last_report >= 100000) {
+      last_report = done;
+      std::fprintf(stderr, "  %lld persons\n", static_cast<long long>(done));
+    }
+  };
+  auto r = ctims::app::GenerateDemoCaseload(*store, options, who);
+  if (!r.ok()) {
+    PrintFieldErrors(r.status());
+    return 1;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("demo caseload: %lld persons, %lld records (%lld organisations) in %.1f s; fictional data, seed %llu\n",
+              static_cast<long long>(r->persons), static_cast<long long>(r->records),
+              static_cast<long long>(r->organisations), seconds, static_cast<unsigned long long>(cmd.seed));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -610,6 +728,39 @@ int main(int argc, char** argv) {
                    "Hours after which an unanswered referral or transfer is overdue")
       ->check(CLI::Range(1, 24 * 90))
       ->capture_default_str();
+
+  serve
+      ->add_option("--min-cell", serve_cmd.min_cell,
+                   "Reports: smallest count shown to roles without identity access (suppression threshold k)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+
+  ReportCommand report_cmd;
+  auto* report_app = cli.add_subcommand("report", "Print a statistics report (as the operator, audited)");
+  report_app->require_subcommand(1);
+  for (const char* name : {"assistance", "sdg", "flows"}) {
+    auto* sub = report_app->add_subcommand(name, std::string("The ") + name + " report");
+    sub->add_option("--db", db, kDbHelp)->capture_default_str();
+    sub->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
+    sub->add_option("--location", report_cmd.location, "Location code, e.g. LA-BK")->required();
+    sub->add_option("--from", report_cmd.from, "First day counted (YYYY-MM-DD); default: since the beginning");
+    sub->add_option("--to", report_cmd.to, "First day NOT counted (YYYY-MM-DD); default: tomorrow");
+    sub->add_option("--format", report_cmd.format, "table, json or csv (assistance; others print json)")
+        ->check(CLI::IsMember({"table", "json", "csv"}))
+        ->capture_default_str();
+  }
+
+  DemoCommand demo_cmd;
+  auto* demo = cli.add_subcommand("demo", "Create the Bokeo demo database: reference data and a fictional caseload");
+  demo->add_option("--db", db, "SQLite database file or PostgreSQL URI (empty: no cases yet)")->capture_default_str();
+  demo->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
+  demo->add_option("--persons", demo_cmd.persons, "Persons to generate (the default reproduces the 2022 report)")
+      ->capture_default_str()
+      ->check(CLI::Range(static_cast<std::int64_t>(0), static_cast<std::int64_t>(100'000'000)));
+  demo->add_option("--seed", demo_cmd.seed, "Seed of the generator (same seed, same database)")->capture_default_str();
+  demo->add_option("--batch", demo_cmd.batch, "Records per write transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(static_cast<std::size_t>(1), static_cast<std::size_t>(1'000'000)));
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations");
   migrate->add_option("--db", db, kDbHelp)->capture_default_str();
@@ -694,6 +845,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cli.got_subcommand(serve)) return Serve(db, key_file, serve_cmd);
+  if (cli.got_subcommand(report_app)) {
+    for (auto* sub : report_app->get_subcommands()) report_cmd.report = sub->get_name();
+    return Report(db, key_file, report_cmd);
+  }
+  if (cli.got_subcommand(demo)) return Demo(db, key_file, demo_cmd);
   if (cli.got_subcommand(user)) {
     for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
     return User(db, key_file, user_cmd);

@@ -148,6 +148,13 @@ Status FieldCipher::OpenBody(const domain::ResourceSpec& spec, std::string_view 
   return ApplyBody(ring_, Op::kOpen, spec, record_id, body, nullptr).status();
 }
 
+Result<json> FieldCipher::OpenMember(const domain::ResourceSpec& spec, std::string_view record_id,
+                                     std::string_view field, const json& value) const {
+  const std::string label = spec.table + "." + std::string(field);
+  if (!IsSealedString(value)) return Status::Internal("unsealed value in sealed field " + label);
+  return OpenJson(ring_, {spec.table, field, record_id, label}, value.get_ref<const std::string&>());
+}
+
 Status FieldCipher::SealChanges(const domain::ResourceSpec& spec, std::string_view record_id, std::int64_t version,
                                 json& changes) const {
   return ApplyChanges(ring_, Op::kSeal, spec, record_id, version, changes, nullptr).status();

@@ -93,6 +93,13 @@ class FieldCipher {
   core::Result<bool> ResealChanges(const domain::ResourceSpec& spec, std::string_view record_id, std::int64_t version,
                                    nlohmann::json& changes, ResealCounts& counts) const;
 
+  // Opens one sealed member `field` of the body of record `record_id` (the
+  // value as stored, "enc:v<N>:..."): for server-side aggregation that needs
+  // one protected value (a birth date for an age band) without opening the
+  // whole body. The errors of OpenBody.
+  core::Result<nlohmann::json> OpenMember(const domain::ResourceSpec& spec, std::string_view record_id,
+                                          std::string_view field, const nlohmann::json& value) const;
+
   // True when the member `field` of a body of `spec` is stored sealed.
   static bool IsSealedField(const domain::ResourceSpec& spec, std::string_view field);
 

@@ -141,6 +141,129 @@ json ErrorResponse(const std::string& description) {
   return {{"description", description}, {"content", JsonContent(Ref("Error"))}};
 }
 
+// The report schemas (issue 5). A count is an integer, or null when
+// disclosure control suppressed it; each row lists its suppressed members.
+void ReportSchemas(json& schemas) {
+  const json str = {{"type", "string"}};
+  const json count = {{"type", "integer"}, {"minimum", 0}, {"nullable", true}};
+  const json suppressed_list = {{"type", "array"}, {"items", str}};
+  const json row = {{"type", "object"},
+                    {"properties",
+                     {{"persons", count},
+                      {"women", count},
+                      {"nationalities", count},
+                      {"resolved", count},
+                      {"suppressed", suppressed_list}}}};
+  json agency_type_row = row;
+  agency_type_row["properties"]["type"] = str;
+  agency_type_row["properties"]["label"] = str;
+  json agency_row = row;
+  for (const char* k : {"agency_id", "code", "name_en", "type", "district"}) agency_row["properties"][k] = str;
+  const json view = {{"type", "object"},
+                     {"properties",
+                      {{"view", {{"type", "string"}, {"enum", {"lead_agency", "assisted_by"}}}},
+                       {"definition", str},
+                       {"total", row},
+                       {"agency_types", {{"type", "array"}, {"items", agency_type_row}}},
+                       {"agencies", {{"type", "array"}, {"items", agency_row}}}}}};
+  const json keyed_item = {{"type", "object"},
+                           {"properties", {{"key", str}, {"persons", count}, {"suppressed", {{"type", "boolean"}}}}}};
+  const json keyed = {{"type", "array"}, {"items", keyed_item}};
+  const json common = {{"report", str},
+                       {"location", {{"type", "object"}, {"properties", {{"code", str}, {"name_en", str}}}}},
+                       {"period",
+                        {{"type", "object"},
+                         {"properties",
+                          {{"from", {{"type", "string"}, {"format", "date"}, {"nullable", true}}},
+                           {"to", {{"type", "string"}, {"format", "date"}}},
+                           {"definition", str}}}}},
+                       {"disclosure_control",
+                        {{"type", "object"},
+                         {"properties",
+                          {{"applied", {{"type", "boolean"}}},
+                           {"min_cell", {{"type", "integer"}}},
+                           {"suppressed_cells", {{"type", "integer"}}},
+                           {"rule", str}}}}}};
+  json assistance = {{"type", "object"}, {"properties", common}};
+  assistance["required"] = {
+      "report",     "location", "period", "disclosure_control", "lead_agency", "assisted_by", "resolved_by_police",
+      "breakdowns", "monthly"};
+  assistance["properties"]["lead_agency"] = view;
+  assistance["properties"]["assisted_by"] = view;
+  assistance["properties"]["resolved_by_police"] = row;
+  json breakdowns = {{"type", "object"}, {"properties", {{"view", str}, {"notes", {{"type", "object"}}}}}};
+  for (const char* dim :
+       {"nationality", "sex", "age_band", "exploitation_form", "exploitation_type", "trafficking_status", "district"}) {
+    breakdowns["properties"][dim] = keyed;
+  }
+  assistance["properties"]["breakdowns"] = breakdowns;
+  assistance["properties"]["monthly"] = {{"type", "object"},
+                                         {"properties",
+                                          {{"view", str},
+                                           {"definition", str},
+                                           {"items",
+                                            {{"type", "array"},
+                                             {"items",
+                                              {{"type", "object"},
+                                               {"properties",
+                                                {{"month", str},
+                                                 {"new_persons", count},
+                                                 {"assisted_persons", count},
+                                                 {"suppressed", suppressed_list}}}}}}}}}};
+  schemas["AssistanceReport"] = assistance;
+
+  const json sdg_cell = {
+      {"type", "object"},
+      {"properties",
+       {{"sex", {{"type", "string"}, {"enum", {"Female", "Male", "Other"}}}},
+        {"age_group", {{"type", "string"}, {"enum", {"Child", "Adult", "Unknown"}}}},
+        {"form", {{"type", "string"}, {"enum", {"SexualExploitation", "ForcedLabour", "Other", "Unknown"}}}},
+        {"persons", count},
+        {"suppressed", {{"type", "boolean"}}}}}};
+  json sdg = {{"type", "object"}, {"properties", common}};
+  sdg["properties"]["view"] = str;
+  sdg["properties"]["definition"] = str;
+  for (const char* k : {"cells", "by_sex_and_age_group", "by_sex", "by_age_group", "by_form"}) {
+    sdg["properties"][k] = {{"type", "array"}, {"items", sdg_cell}};
+  }
+  sdg["properties"]["total"] = count;
+  schemas["SdgReport"] = sdg;
+
+  json flows = {{"type", "object"}, {"properties", common}};
+  json ref_row = {{"type", "object"},
+                  {"properties", {{"from_agency", str}, {"to_agency", str}, {"suppressed", suppressed_list}}}};
+  for (const char* k : {"sent", "accepted", "declined", "revoked", "pending", "overdue"})
+    ref_row["properties"][k] = count;
+  flows["properties"]["referrals"] = {
+      {"type", "object"},
+      {"properties", {{"definition", str}, {"items", {{"type", "array"}, {"items", ref_row}}}, {"total", ref_row}}}};
+  const json by_state = {{"type", "object"}, {"additionalProperties", count}};
+  flows["properties"]["repatriations"] = {
+      {"type", "object"},
+      {"properties",
+       {{"definition", str},
+        {"items",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"properties",
+             {{"destination", str}, {"by_state", by_state}, {"total", count}, {"suppressed", suppressed_list}}}}}}},
+        {"by_state", by_state},
+        {"by_state_suppressed", suppressed_list},
+        {"total", count}}}};
+  flows["properties"]["investigations"] = {
+      {"type", "object"},
+      {"properties",
+       {{"definition", str},
+        {"items",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"properties", {{"state", str}, {"investigations", count}, {"suppressed", suppressed_list}}}}}}},
+        {"total", count}}}};
+  schemas["FlowsReport"] = flows;
+}
+
 }  // namespace
 
 json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& codelists, const std::string& version) {
@@ -170,6 +293,8 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
   schemas["CodeList"] = {
       {"type", "object"},
       {"properties", {{"name", str}, {"source", str}, {"items", {{"type", "array"}, {"items", code_item}}}}}};
+
+  ReportSchemas(schemas);
 
   const json id_param = {
       {"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}, {"format", "uuid"}}}};
@@ -260,6 +385,32 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["parameters"] = {id_param};
       op["responses"]["200"] = {{"description", "oldest first"}, {"content", JsonContent(Ref("History"))}};
       op["responses"]["404"] = ErrorResponse("no such record");
+    } else if (route.operation.rfind("report_", 0) == 0) {
+      op["summary"] = route.summary;
+      op["tags"] = {"reports"};
+      op["description"] =
+          "Aggregates only (permission statistics:report); audited. Who counts, the two views and disclosure "
+          "control are defined in docs/api.md (Reports) and restated in the report itself.";
+      op["parameters"] = {
+          {{"name", "location"},
+           {"in", "query"},
+           {"required", true},
+           {"schema", {{"type", "string"}}},
+           {"description", "location code (loc_Code), e.g. LA-BK: agencies located there or inside it"}},
+          {{"name", "from"},
+           {"in", "query"},
+           {"schema", {{"type", "string"}, {"format", "date"}}},
+           {"description", "first day counted; absent: since the beginning"}},
+          {{"name", "to"},
+           {"in", "query"},
+           {"schema", {{"type", "string"}, {"format", "date"}}},
+           {"description", "first day NOT counted (half-open period); absent: tomorrow"}}};
+      const std::string report_schema = route.operation == "report_assistance" ? "AssistanceReport"
+                                        : route.operation == "report_sdg"      ? "SdgReport"
+                                                                               : "FlowsReport";
+      op["responses"]["200"] = {{"description", "the report"}, {"content", JsonContent(Ref(report_schema))}};
+      op["responses"]["400"] = ErrorResponse("unknown parameter, bad date, to not after from, unknown location");
+      op["responses"]["404"] = ErrorResponse("reports are not enabled on this server");
     } else {
       // Sessions, users, roles, break the glass: documented by their summary.
       op["summary"] = route.summary;

@@ -356,6 +356,14 @@ std::vector<Route> ApiRoutes() {
        "complete or cancel a task (body: {\"version\"})"},
       {"GET", "/api/v1/notifications", "notifications", "", true, "My notifications, newest first (?unread=true)"},
       {"POST", "/api/v1/notifications/{id}/read", "notification_read", "", true, "Mark a notification read"},
+      {"GET", "/api/v1/reports/assistance", "report_assistance", "", true,
+       "The assistance report (?location=LA-BK&from=&to=, period [from, to)): lead-agency and assisted-by views, "
+       "resolved by the police, breakdowns, monthly trend"},
+      {"GET", "/api/v1/reports/sdg-16-2-2", "report_sdg", "", true,
+       "SDG 16.2.2: detected victims by sex x age group x form of exploitation (?location=&from=&to=)"},
+      {"GET", "/api/v1/reports/flows", "report_flows", "", true,
+       "Referrals by agency pair and state, repatriations by destination and state, investigations by state "
+       "(?location=&from=&to=)"},
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
@@ -668,6 +676,7 @@ class HttpServer::Impl {
       };
     }
     if (RouteHandler h = MakeWorkflowHandler(route, spec); h) return h;
+    if (RouteHandler h = MakeReportHandler(route); h) return h;
     if (RouteHandler h = MakeAuthHandler(route); h) return AuditedAuthHandler(route, std::move(h));
     core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
     std::abort();
@@ -926,6 +935,24 @@ class HttpServer::Impl {
       };
     }
     return nullptr;
+  }
+
+  // Statistics (issue 5): aggregates only, authorised and audited by the
+  // report service.
+  RouteHandler MakeReportHandler(const Route& route) {
+    const std::string op = route.operation;
+    if (op != "report_assistance" && op != "report_sdg" && op != "report_flows") return nullptr;
+    return [this, op](const httplib::Request& req, httplib::Response& res, const std::vector<std::string>&,
+                      const httplib::ContentReader*, const app::Principal* who) {
+      if (options_.reports == nullptr) return SendError(res, 404, "not_found", "reports are not enabled");
+      app::ReportRequest request;
+      for (const auto& [key, value] : req.params) request.params.emplace_back(key, value);
+      auto r = op == "report_assistance" ? options_.reports->Assistance(request, *who)
+               : op == "report_sdg"      ? options_.reports->Sdg(request, *who)
+                                         : options_.reports->Flows(request, *who);
+      if (!r.ok()) return Fail(res, r.status());
+      SendJson(res, 200, r->dump());
+    };
   }
 
   // The referral mechanism's routes (issue 4).

@@ -9,6 +9,7 @@
 #include "app/auth_service.hpp"
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
+#include "app/report_service.hpp"
 #include "core/status.hpp"
 #include "domain/codelists.hpp"
 
@@ -38,6 +39,8 @@ struct ServerOptions {
   // client; empty: the peer's address is the client's (see ClientAddress in
   // server.cpp).
   std::vector<std::string> trusted_proxies;
+  // Statistics (issue 5): /api/v1/reports/... answer 404 without it.
+  app::ReportService* reports = nullptr;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.

@@ -31,6 +31,7 @@
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
+#include "app/report_service.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/id.hpp"
@@ -188,6 +189,11 @@ class TestServer {
     options.threads = 32;
     options.audit = audit_.get();
     options.trusted_proxies = std::move(trusted_proxies);
+    app::ReportServiceOptions report_options;
+    report_options.audit = audit_.get();
+    report_options.cipher = cipher_.get();
+    reports_ = std::make_unique<app::ReportService>(*store_, clock_, report_options);
+    options.reports = reports_.get();
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
@@ -290,6 +296,8 @@ class TestServer {
   app::Store& store() { return *store_; }
   app::RecordService& service() { return *service_; }
   app::AuthService& auth() { return *auth_; }
+  const app::FieldCipher& cipher() const { return *cipher_; }
+  app::AuditLog& audit() { return *audit_; }
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& key_file() const { return key_file_; }
   // True when the store is PostgreSQL (tests of SQLite file internals skip).
@@ -304,6 +312,7 @@ class TestServer {
       thread_.join();
     }
     server_.reset();
+    reports_.reset();
     auth_.reset();
     service_.reset();
     audit_.reset();
@@ -324,6 +333,7 @@ class TestServer {
   std::unique_ptr<app::RecordService> service_;
   app::IdentityStore* identity_ = nullptr;
   std::unique_ptr<app::AuthService> auth_;
+  std::unique_ptr<app::ReportService> reports_;
   std::unique_ptr<http::HttpServer> server_;
   Session session_;
   std::string tester_id_;

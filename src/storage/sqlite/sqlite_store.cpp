@@ -827,6 +827,9 @@ class SqliteStore final : public app::Store, public app::IdentityStore {
       // in /tmp (issue 3 canary test: no plaintext in temporary files).
       CTIMS_RETURN_IF_ERROR(
           Wrap(conn->Exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;")));
+      if (options_.cache_kib > 0) {
+        CTIMS_RETURN_IF_ERROR(Wrap(conn->Exec("PRAGMA cache_size=-" + std::to_string(options_.cache_kib))));
+      }
       pool_.Add(std::move(conn));
     }
     return Status::Ok();

@@ -12,6 +12,10 @@ struct SqliteOptions {
   std::string path;            // database file; created if missing
   int pool_size = 8;           // connections shared by all threads
   int busy_timeout_ms = 5000;  // wait for another process's write lock
+  // Page cache per connection in KiB (PRAGMA cache_size=-N); 0 keeps
+  // SQLite's default (2 MiB). Bulk loads (`ctims demo`) raise it so that a
+  // large transaction does not spill pages to the WAL before it commits.
+  int cache_kib = 0;
 };
 
 // app::Store on an SQLite file in WAL mode with foreign keys on and
