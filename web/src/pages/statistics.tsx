@@ -118,9 +118,14 @@ function AgencyTable({ rows, min, byType }: { rows: any[]; min: number; byType?:
   );
 }
 
+// One report for the filters; the period is half-open [from, to).
+function useReport(name: string, f: Filters) {
+  return useAsync(() => get(`/reports/${name}` + query({ location: f.location, from: f.from || undefined, to: f.to || undefined })), [name, f]);
+}
+
 function Assistance({ f }: { f: Filters }) {
   const { t } = useI18n();
-  const r = useAsync(() => get('/reports/assistance' + query({ location: f.location, from: f.from || undefined, to: f.to || undefined })), [f]);
+  const r = useReport('assistance', f);
   if (r.loading && !r.data) return <Loading />;
   if (!r.data) return <ErrorBox error={r.error} onRetry={r.reload} />;
   const d = r.data;
@@ -178,7 +183,7 @@ function Assistance({ f }: { f: Filters }) {
 
 function Sdg({ f }: { f: Filters }) {
   const { t } = useI18n();
-  const r = useAsync(() => get('/reports/sdg-16-2-2' + query({ location: f.location, from: f.from || undefined, to: f.to || undefined })), [f]);
+  const r = useReport('sdg-16-2-2', f);
   if (r.loading && !r.data) return <Loading />;
   if (!r.data) return <ErrorBox error={r.error} onRetry={r.reload} />;
   const d = r.data;
@@ -218,7 +223,7 @@ function Sdg({ f }: { f: Filters }) {
 
 function Flows({ f }: { f: Filters }) {
   const { t } = useI18n();
-  const r = useAsync(() => get('/reports/flows' + query({ location: f.location, from: f.from || undefined, to: f.to || undefined })), [f]);
+  const r = useReport('flows', f);
   if (r.loading && !r.data) return <Loading />;
   if (!r.data) return <ErrorBox error={r.error} onRetry={r.reload} />;
   const d = r.data;
