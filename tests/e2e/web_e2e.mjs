@@ -41,8 +41,8 @@ const ctims = (args, input) => execFileSync(bin, args, { input, encoding: 'utf8'
 ctims(['keys', 'init', '--key-file', key]);
 ctims(['seed', '--db', db]);
 const password = 'e2e-' + Math.random().toString(36).slice(2) + '-Passw0rd';
-const addUser = (name, agency, role) =>
-  ctims(['user', 'add', name, '--agency', agency, '--role', role, '--password-stdin', '--display-name', name, '--db', db, '--key-file', key], password + '\n');
+const addUser = (name, agency, role, database = db) =>
+  ctims(['user', 'add', name, '--agency', agency, '--role', role, '--password-stdin', '--display-name', name, '--db', database, '--key-file', key], password + '\n');
 addUser('dmc.worker', 'BK-DMC-TPH', 'case_worker');
 addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
 addUser('ppd.police', 'BK-PPD', 'police_investigator');
@@ -51,24 +51,28 @@ addUser('dmc.supervisor', 'BK-DMC-TPH', 'supervisor');
 const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
 const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
 
-const port = await new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => resolve(p));
+// A `ctims serve` of `database` on a free port; resolves once it listens.
+async function startServer(database) {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
-});
-const server = spawn(bin, ['serve', '--db', db, '--key-file', key, '--listen', `127.0.0.1:${port}`, '--web-root', webRoot], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-let serverLog = '';
-server.stdout.on('data', (d) => (serverLog += d));
-server.stderr.on('data', (d) => (serverLog += d));
-await new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error('ctims serve did not start: ' + serverLog)), 20000);
-  const check = () => (serverLog.includes('listening on') ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
-  check();
-});
-const base = `http://127.0.0.1:${port}`;
+  const proc = spawn(bin, ['serve', '--db', database, '--key-file', key, '--listen', `127.0.0.1:${port}`, '--web-root', webRoot], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('ctims serve did not start: ' + log)), 20000);
+    const check = () => (log.includes('listening on') ? (clearTimeout(t), resolve()) : setTimeout(check, 50));
+    check();
+  });
+  return { proc, base: `http://127.0.0.1:${port}` };
+}
+const { proc: server, base } = await startServer(db);
 // Whatever happens below, the server does not outlive the test.
 process.on('exit', () => server.kill('SIGTERM'));
 
@@ -112,8 +116,8 @@ function totp(secret) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
 
-async function signIn(page, username) {
-  await page.goto(base + '/');
+async function signIn(page, username, at = base) {
+  await page.goto(at + '/');
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', password);
   await page.click('form.signin button[type=submit]');
@@ -397,13 +401,13 @@ try {
   await signOut(page);
   await context.close();
 
-  // 10. An analyst sees no names and no records (statistics come with the reports API).
+  // 10. An analyst sees no names and no records, only statistics.
   {
     const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
     const p = await ctx.newPage();
     p.on('pageerror', (e) => failures.push('page error: ' + e.message));
     await signIn(p, 'nca.analyst');
-    assert.equal(await p.locator('nav#nav a').count(), 1, 'an analyst has the dashboard only');
+    assert.equal(await p.locator('nav#nav a').count(), 2, 'an analyst has the dashboard and the statistics only');
     await check(p, 'dashboard-analyst');
     assert.ok(!(await p.textContent('body')).includes(LATIN), 'no names on the analyst dashboard');
     await p.goto(base + '/persons');
@@ -459,6 +463,40 @@ try {
     await admin.close();
   } else {
     failures.push('no TOTP secret printed for the administrator');
+  }
+
+  // 12. On the demo caseload, the statistics page shows the Bokeo report's
+  // figures (DESIGN.md §1): 1,255 persons assisted by 2022-09-01, 493 women,
+  // 248 victims of cases the provincial police resolved.
+  {
+    const demoDb = join(dir, 'demo.db');
+    ctims(['demo', '--db', demoDb, '--key-file', key]);
+    addUser('demo.analyst', 'NCATIP-SEC', 'analyst', demoDb);
+    const demo = await startServer(demoDb);
+    try {
+      const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+      const p = await ctx.newPage();
+      p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+      await signIn(p, 'demo.analyst', demo.base);
+      await p.waitForSelector('main [data-figure=all-persons]');
+      await check(p, 'dashboard-analyst-figures');
+      await p.goto(demo.base + '/statistics?location=LA-BK&to=2022-09-01');
+      await p.waitForSelector('main [data-figure=persons]');
+      const figure = async (name) => (await p.textContent(`main [data-figure=${name}]`)).replace(/\D/g, '');
+      assert.equal(await figure('persons'), '1255', 'persons assisted in Bokeo by 2022-09-01');
+      assert.equal(await figure('women'), '493', 'women among them');
+      assert.equal(await figure('resolved'), '248', 'victims of cases resolved by the provincial police');
+      await check(p, 'statistics-assistance');
+      await p.click('#tab-sdg');
+      await p.waitForSelector('main [data-figure=sdg-total]');
+      await check(p, 'statistics-sdg');
+      await p.click('#tab-flows');
+      await p.waitForSelector('main #stats-panel table.list');
+      await check(p, 'statistics-flows');
+      await ctx.close();
+    } finally {
+      demo.proc.kill('SIGTERM');
+    }
   }
 } catch (e) {
   failures.push(String(e && e.stack ? e.stack : e));

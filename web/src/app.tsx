@@ -4,6 +4,7 @@ import { I18n, LANGS, initialLang, translator, useI18n, type Lang, type Key } fr
 import { Link, match, navigate, useLocation } from './router';
 import { SessionContext, clearAllDrafts, permissionsOf, useSession } from './session';
 import { Loading } from './ui';
+import type { FunctionComponent } from 'preact';
 import { SignIn, TotpEnrolment } from './pages/signin';
 import { Dashboard } from './pages/dashboard';
 import { PersonList, PersonView } from './pages/persons';
@@ -141,6 +142,7 @@ function Shell() {
     { href: '/referrals', label: 'nav_referrals', show: can('referrals', 'list') },
     { href: '/repatriations', label: 'nav_repatriations', show: can('repatriations', 'list') },
     { href: '/investigations', label: 'nav_investigations', show: can('investigations', 'list') },
+    { href: '/statistics', label: 'nav_statistics', show: can('statistics', 'report') },
     { href: '/admin', label: 'nav_admin', show: admin },
   ];
   useEffect(() => setMenu(false), [path]);
@@ -200,6 +202,7 @@ function Routes({ path }: { path: string }) {
   if (match('/repatriations', path)) return <Repatriations />;
   if (match('/investigations', path)) return <InvestigationList />;
   if ((m = match('/investigations/:id', path))) return <InvestigationView id={m.id} />;
+  if (match('/statistics', path)) return <LazyPage load={() => import('./pages/statistics').then((m) => m.Statistics)} />;
   if (path.startsWith('/admin')) return <Admin />;
   return (
     <section>
@@ -209,3 +212,24 @@ function Routes({ path }: { path: string }) {
   );
 }
 
+
+// A page kept out of the first load (the size budget): its module is
+// fetched when the page is first opened.
+function LazyPage({ load }: { load: () => Promise<FunctionComponent> }) {
+  const [page, setPage] = useState<{ C: FunctionComponent } | null>(null);
+  const [failed, setFailed] = useState(false);
+  const { t } = useI18n();
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (C) => live && setPage({ C }),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (failed) return <p role="alert">{t('err_network')}</p>;
+  if (!page) return <Loading />;
+  return <page.C />;
+}

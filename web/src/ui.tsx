@@ -345,3 +345,80 @@ export function CodeChecks(props: { list: string; value: string[]; onChange: (v:
     </Field>
   );
 }
+
+// A form for one record or step that opens from a button. `submit` sends it;
+// a refusal shows each field's message next to the field (children get the
+// field errors) and the rest above the buttons; success closes the form,
+// shows `sentMessage` (if any) beside the button and calls `onDone`.
+export function SubForm(props: {
+  label: string; // the opening button and the heading
+  titleId: string;
+  level?: 2 | 3;
+  buttonClass?: string; // of the opening button; 'secondary' by default
+  submitLabel?: string;
+  sentMessage?: string;
+  shown: string[]; // fields that show their own message
+  onOpen?: () => void;
+  submit: () => Promise<unknown>;
+  onDone?: () => void;
+  children: (errors: FieldError[]) => ComponentChildren;
+}) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!open)
+    return (
+      <p>
+        <button
+          type="button"
+          class={props.buttonClass ?? 'secondary'}
+          onClick={() => {
+            props.onOpen?.();
+            setError(null);
+            setSent(false);
+            setOpen(true);
+          }}
+        >
+          {props.label}
+        </button>
+        {sent && props.sentMessage && (
+          <span role="status" class="ok">
+            {' '}
+            {props.sentMessage}
+          </span>
+        )}
+      </p>
+    );
+  const Heading = props.level === 3 ? 'h3' : 'h2';
+  return (
+    <form
+      noValidate
+      class="card"
+      aria-labelledby={props.titleId}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setError(null);
+        try {
+          await props.submit();
+          setOpen(false);
+          setSent(true);
+          props.onDone?.();
+        } catch (err) {
+          setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+        }
+      }}
+    >
+      <Heading id={props.titleId}>{props.label}</Heading>
+      {props.children(error?.fields ?? [])}
+      {error?.fields.some((f) => f.rule === 'consent_required') && <p class="error">{t('consent_required')}</p>}
+      <FormErrors error={error} shown={props.shown} />
+      <div class="actions">
+        <button type="submit">{props.submitLabel ?? t('save')}</button>
+        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          {t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, get, listAll, patch, post, query, type FieldError } from '../api';
 import { agencies, agencyName } from '../data';
 import { useI18n, type Key } from '../i18n';
@@ -14,6 +14,7 @@ import {
   PersonName,
   Select,
   StatusBadge,
+  SubForm,
   TextInput,
   FormErrors,
   CodeChecks,
@@ -300,38 +301,15 @@ function BreakGlass({ id, onDone }: { id: string; onDone: () => void }) {
 function ConsentForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
   const { t } = useI18n();
   const [v, setV] = useState<Record<string, string>>({ cns_Purpose: '', cns_Status: 'Given' });
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [open, setOpen] = useState(false);
-  if (!open)
-    return (
-      <button type="button" class="secondary" onClick={() => setOpen(true)}>
-        {t('record_consent')}
-      </button>
-    );
   return (
-    <form noValidate
-      class="card"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        try {
-          await post('/consents', { case_id: caseId, ...v });
-          setOpen(false);
-          onDone();
-        } catch (err) {
-          setErrors((err as ApiError).fields);
-          setError(err as ApiError);
-        }
-      }}
-    >
-      <h3>{t('record_consent')}</h3>
-      <CodeSelect label={t('f_purpose')} name="cns_Purpose" list="consent_purpose" value={v.cns_Purpose} onChange={(x) => setV({ ...v, cns_Purpose: x })} errors={errors} required />
-      <CodeSelect label={t('f_status')} name="cns_Status" list="consent_status" value={v.cns_Status} onChange={(x) => setV({ ...v, cns_Status: x })} errors={errors} required />
-      <FormErrors error={error} shown={['cns_Purpose', 'cns_Status']} />
-      <button type="submit">{t('save')}</button>
-    </form>
+    <SubForm label={t('record_consent')} titleId="consent-title" level={3} shown={['cns_Purpose', 'cns_Status']} submit={() => post('/consents', { case_id: caseId, ...v })} onDone={onDone}>
+      {(errors) => (
+        <>
+          <CodeSelect label={t('f_purpose')} name="cns_Purpose" list="consent_purpose" value={v.cns_Purpose} onChange={(x) => setV({ ...v, cns_Purpose: x })} errors={errors} required />
+          <CodeSelect label={t('f_status')} name="cns_Status" list="consent_status" value={v.cns_Status} onChange={(x) => setV({ ...v, cns_Status: x })} errors={errors} required />
+        </>
+      )}
+    </SubForm>
   );
 }
 
@@ -343,69 +321,37 @@ function ReferralForm({ caseId, ownAgency, onDone }: { caseId: string; ownAgency
   const { t, lang } = useI18n();
   const { session } = useSession();
   const orgs = useAsync(agencies, []);
-  const [open, setOpen] = useState(false);
   const [v, setV] = useState<{ to_agency_id: string; ref_Reason: string; ref_Urgency: string; ref_ServicesRequested: string[] }>({
     to_agency_id: '',
     ref_Reason: '',
     ref_Urgency: 'Routine',
     ref_ServicesRequested: [],
   });
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [sent, setSent] = useState(false);
-  useEffect(() => setSent(false), [caseId]);
-  if (!open)
-    return (
-      <p>
-        <button type="button" onClick={() => setOpen(true)}>
-          {t('refer')}
-        </button>
-        {sent && (
-          <span role="status" class="ok">
-            {' '}
-            {t('referral_sent')}
-          </span>
-        )}
-      </p>
-    );
   const options = (orgs.data ?? [])
     .filter((a) => a.id !== ownAgency && a.id !== session.user.agency_id)
     .map((a) => ({ value: a.id, label: agencyName(orgs.data, a.id, lang) }))
     .sort((a, b) => a.label.localeCompare(b.label, lang));
   return (
-    <form noValidate
-      class="card"
-      aria-labelledby="refer-title"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        try {
-          await post('/referrals', { case_id: caseId, ...v });
-          setOpen(false);
-          setSent(true);
-          onDone();
-        } catch (err) {
-          const e2 = err as ApiError;
-          setErrors(e2.fields);
-          setError(e2);
-        }
-      }}
+    <SubForm
+      key={caseId}
+      label={t('refer')}
+      titleId="refer-title"
+      buttonClass=""
+      submitLabel={t('send_referral')}
+      sentMessage={t('referral_sent')}
+      shown={['to_agency_id', 'ref_ServicesRequested', 'ref_Urgency', 'ref_Reason']}
+      submit={() => post('/referrals', { case_id: caseId, ...v })}
+      onDone={onDone}
     >
-      <h2 id="refer-title">{t('refer')}</h2>
-      <Select label={t('f_to_agency')} name="to_agency_id" value={v.to_agency_id} options={options} onChange={(x) => setV({ ...v, to_agency_id: x })} errors={errors} required />
-      <ServicesField label={t('f_services')} name="ref_ServicesRequested" value={v.ref_ServicesRequested} onChange={(x) => setV({ ...v, ref_ServicesRequested: x })} errors={errors} />
-      <CodeSelect label={t('f_urgency')} name="ref_Urgency" list="referral_urgency" value={v.ref_Urgency} onChange={(x) => setV({ ...v, ref_Urgency: x })} errors={errors} />
-      <TextInput label={t('reason')} name="ref_Reason" value={v.ref_Reason} onInput={(x) => setV({ ...v, ref_Reason: x })} errors={errors} multiline required />
-      {error?.fields.some((f) => f.rule === 'consent_required') && <p class="error">{t('consent_required')}</p>}
-      <FormErrors error={error} shown={['to_agency_id', 'ref_ServicesRequested', 'ref_Urgency', 'ref_Reason']} />
-      <div class="actions">
-        <button type="submit">{t('send_referral')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
-          {t('cancel')}
-        </button>
-      </div>
-    </form>
+      {(errors) => (
+        <>
+          <Select label={t('f_to_agency')} name="to_agency_id" value={v.to_agency_id} options={options} onChange={(x) => setV({ ...v, to_agency_id: x })} errors={errors} required />
+          <ServicesField label={t('f_services')} name="ref_ServicesRequested" value={v.ref_ServicesRequested} onChange={(x) => setV({ ...v, ref_ServicesRequested: x })} errors={errors} />
+          <CodeSelect label={t('f_urgency')} name="ref_Urgency" list="referral_urgency" value={v.ref_Urgency} onChange={(x) => setV({ ...v, ref_Urgency: x })} errors={errors} />
+          <TextInput label={t('reason')} name="ref_Reason" value={v.ref_Reason} onInput={(x) => setV({ ...v, ref_Reason: x })} errors={errors} multiline required />
+        </>
+      )}
+    </SubForm>
   );
 }
 
@@ -556,99 +502,45 @@ function ScreeningSteps({ s, onDone }: { s: any; onDone: () => void }) {
 function AssistanceForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
   const { t } = useI18n();
   const { session } = useSession();
-  const [open, setOpen] = useState(false);
   const [v, setV] = useState({ ast_Date: new Date().toISOString().slice(0, 10), ast_ServiceType: '', ast_Notes: '' });
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  if (!open)
-    return (
-      <button type="button" class="secondary" onClick={() => setOpen(true)}>
-        {t('add_assistance')}
-      </button>
-    );
+  const submit = async () => {
+    const body: Record<string, string> = { case_id: caseId, agency_id: session.user.agency_id, ast_Date: v.ast_Date, ast_ServiceType: v.ast_ServiceType };
+    if (v.ast_Notes) body.ast_Notes = v.ast_Notes;
+    await post('/assistance', body);
+    setV({ ...v, ast_ServiceType: '', ast_Notes: '' });
+  };
   return (
-    <form
-      noValidate
-      class="card"
-      aria-labelledby="ast-title"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        const body: Record<string, string> = { case_id: caseId, agency_id: session.user.agency_id, ast_Date: v.ast_Date, ast_ServiceType: v.ast_ServiceType };
-        if (v.ast_Notes) body.ast_Notes = v.ast_Notes;
-        try {
-          await post('/assistance', body);
-          setOpen(false);
-          setV({ ...v, ast_ServiceType: '', ast_Notes: '' });
-          onDone();
-        } catch (err) {
-          setErrors((err as ApiError).fields);
-          setError(err as ApiError);
-        }
-      }}
-    >
-      <h2 id="ast-title">{t('add_assistance')}</h2>
-      <TextInput label={t('f_date')} name="ast_Date" type="date" value={v.ast_Date} onInput={(x) => setV({ ...v, ast_Date: x })} errors={errors} required />
-      <CodeSelect label={t('f_service')} name="ast_ServiceType" list="service_type" value={v.ast_ServiceType} onChange={(x) => setV({ ...v, ast_ServiceType: x })} errors={errors} required />
-      <TextInput label={t('f_notes')} name="ast_Notes" value={v.ast_Notes} onInput={(x) => setV({ ...v, ast_Notes: x })} errors={errors} multiline />
-      <FormErrors error={error} shown={['ast_Date', 'ast_ServiceType', 'ast_Notes']} />
-      <div class="actions">
-        <button type="submit">{t('save')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
-          {t('cancel')}
-        </button>
-      </div>
-    </form>
+    <SubForm label={t('add_assistance')} titleId="ast-title" shown={['ast_Date', 'ast_ServiceType', 'ast_Notes']} submit={submit} onDone={onDone}>
+      {(errors) => (
+        <>
+          <TextInput label={t('f_date')} name="ast_Date" type="date" value={v.ast_Date} onInput={(x) => setV({ ...v, ast_Date: x })} errors={errors} required />
+          <CodeSelect label={t('f_service')} name="ast_ServiceType" list="service_type" value={v.ast_ServiceType} onChange={(x) => setV({ ...v, ast_ServiceType: x })} errors={errors} required />
+          <TextInput label={t('f_notes')} name="ast_Notes" value={v.ast_Notes} onInput={(x) => setV({ ...v, ast_Notes: x })} errors={errors} multiline />
+        </>
+      )}
+    </SubForm>
   );
 }
 
 function RepatriationForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
   const [v, setV] = useState({ rep_Direction: '', rep_DestinationCountry: '', rep_DestinationPlace: '', rep_PlannedDate: '' });
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  if (!open)
-    return (
-      <button type="button" class="secondary" onClick={() => setOpen(true)}>
-        {t('add_repatriation')}
-      </button>
-    );
+  const submit = () => {
+    const body: Record<string, string> = { case_id: caseId };
+    for (const [k, x] of Object.entries(v)) if (x) body[k] = x;
+    return post('/repatriations', body);
+  };
   return (
-    <form
-      noValidate
-      class="card"
-      aria-labelledby="rep-title"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        const body: Record<string, string> = { case_id: caseId };
-        for (const [k, x] of Object.entries(v)) if (x) body[k] = x;
-        try {
-          await post('/repatriations', body);
-          setOpen(false);
-          onDone();
-        } catch (err) {
-          setErrors((err as ApiError).fields);
-          setError(err as ApiError);
-        }
-      }}
-    >
-      <h2 id="rep-title">{t('add_repatriation')}</h2>
-      <CodeSelect label={t('f_direction')} name="rep_Direction" list="repatriation_direction" value={v.rep_Direction} onChange={(x) => setV({ ...v, rep_Direction: x })} errors={errors} required />
-      <CodeSelect label={t('f_destination_country')} name="rep_DestinationCountry" list="country" value={v.rep_DestinationCountry} onChange={(x) => setV({ ...v, rep_DestinationCountry: x })} errors={errors} sort />
-      <TextInput label={t('f_destination_place')} name="rep_DestinationPlace" value={v.rep_DestinationPlace} onInput={(x) => setV({ ...v, rep_DestinationPlace: x })} errors={errors} />
-      <TextInput label={t('planned')} name="rep_PlannedDate" type="date" value={v.rep_PlannedDate} onInput={(x) => setV({ ...v, rep_PlannedDate: x })} errors={errors} />
-      <FormErrors error={error} shown={['rep_Direction', 'rep_DestinationCountry', 'rep_DestinationPlace', 'rep_PlannedDate']} />
-      <div class="actions">
-        <button type="submit">{t('save')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
-          {t('cancel')}
-        </button>
-      </div>
-    </form>
+    <SubForm label={t('add_repatriation')} titleId="rep-title" shown={['rep_Direction', 'rep_DestinationCountry', 'rep_DestinationPlace', 'rep_PlannedDate']} submit={submit} onDone={onDone}>
+      {(errors) => (
+        <>
+          <CodeSelect label={t('f_direction')} name="rep_Direction" list="repatriation_direction" value={v.rep_Direction} onChange={(x) => setV({ ...v, rep_Direction: x })} errors={errors} required />
+          <CodeSelect label={t('f_destination_country')} name="rep_DestinationCountry" list="country" value={v.rep_DestinationCountry} onChange={(x) => setV({ ...v, rep_DestinationCountry: x })} errors={errors} sort />
+          <TextInput label={t('f_destination_place')} name="rep_DestinationPlace" value={v.rep_DestinationPlace} onInput={(x) => setV({ ...v, rep_DestinationPlace: x })} errors={errors} />
+          <TextInput label={t('planned')} name="rep_PlannedDate" type="date" value={v.rep_PlannedDate} onInput={(x) => setV({ ...v, rep_PlannedDate: x })} errors={errors} />
+        </>
+      )}
+    </SubForm>
   );
 }
 
@@ -710,60 +602,27 @@ function WithdrawConsent({ c, onDone }: { c: any; onDone: () => void }) {
 function TransferForm({ caseId, ownAgency, onDone }: { caseId: string; ownAgency: string; onDone: () => void }) {
   const { t, lang } = useI18n();
   const orgs = useAsync(agencies, []);
-  const [open, setOpen] = useState(false);
   const [v, setV] = useState({ to_agency_id: '', trf_Reason: '' });
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [sent, setSent] = useState(false);
-  if (!open)
-    return (
-      <p>
-        <button type="button" class="secondary" onClick={() => setOpen(true)}>
-          {t('transfer')}
-        </button>
-        {sent && (
-          <span role="status" class="ok">
-            {' '}
-            {t('referral_sent')}
-          </span>
-        )}
-      </p>
-    );
   const options = (orgs.data ?? [])
     .filter((a) => a.id !== ownAgency)
     .map((a) => ({ value: a.id, label: agencyName(orgs.data, a.id, lang) }))
     .sort((a, b) => a.label.localeCompare(b.label, lang));
   return (
-    <form
-      noValidate
-      class="card"
-      aria-labelledby="transfer-title"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        try {
-          await post('/transfers', { case_id: caseId, ...v });
-          setOpen(false);
-          setSent(true);
-          onDone();
-        } catch (err) {
-          setErrors((err as ApiError).fields);
-          setError(err as ApiError);
-        }
-      }}
+    <SubForm
+      label={t('transfer')}
+      titleId="transfer-title"
+      submitLabel={t('send_referral')}
+      sentMessage={t('referral_sent')}
+      shown={['to_agency_id', 'trf_Reason']}
+      submit={() => post('/transfers', { case_id: caseId, ...v })}
+      onDone={onDone}
     >
-      <h2 id="transfer-title">{t('transfer')}</h2>
-      <Select label={t('f_to_agency')} name="to_agency_id" value={v.to_agency_id} options={options} onChange={(x) => setV({ ...v, to_agency_id: x })} errors={errors} required />
-      <TextInput label={t('reason')} name="trf_Reason" value={v.trf_Reason} onInput={(x) => setV({ ...v, trf_Reason: x })} errors={errors} multiline required />
-      {error?.fields.some((f) => f.rule === 'consent_required') && <p class="error">{t('consent_required')}</p>}
-      <FormErrors error={error} shown={['to_agency_id', 'trf_Reason']} />
-      <div class="actions">
-        <button type="submit">{t('send_referral')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
-          {t('cancel')}
-        </button>
-      </div>
-    </form>
+      {(errors) => (
+        <>
+          <Select label={t('f_to_agency')} name="to_agency_id" value={v.to_agency_id} options={options} onChange={(x) => setV({ ...v, to_agency_id: x })} errors={errors} required />
+          <TextInput label={t('reason')} name="trf_Reason" value={v.trf_Reason} onInput={(x) => setV({ ...v, trf_Reason: x })} errors={errors} multiline required />
+        </>
+      )}
+    </SubForm>
   );
 }

@@ -1,12 +1,13 @@
-import { get, post } from '../api';
+import { get, post, query } from '../api';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
 import { Code, DateText, ErrorBox, Loading, useAsync } from '../ui';
 
 // Overdue work first: referrals waiting for my agency's answer, my tasks,
-// unread notifications. The figures of the assistance report come with the
-// reports API.
+// unread notifications; then, for roles that read statistics, this year's
+// headline figures of the assistance report (the whole country; the
+// statistics page narrows them down).
 export function Dashboard() {
   const { t } = useI18n();
   const { session, can } = useSession();
@@ -20,6 +21,15 @@ export function Dashboard() {
     () => (can('referrals', 'list') ? get('/referrals/outbox?overdue=true') : Promise.resolve({ items: [] })),
     [],
   );
+  const year = String(new Date().getUTCFullYear());
+  const figures = useAsync(
+    () => (can('statistics', 'report') ? get('/reports/assistance' + query({ location: 'LA' })) : Promise.resolve(null)),
+    [],
+  );
+  // New persons this year, from the report's monthly trend ("2026-03").
+  const thisYear = (figures.data?.monthly?.items ?? [])
+    .filter((m: any) => String(m.month).startsWith(year))
+    .reduce((n: number, m: any) => n + (m.new_persons ?? 0), 0);
   // A request to answer opens the inbox (the case is not ours to see yet).
   const link = (x: any) =>
     x.resource === 'referrals' || x.resource === 'transfers' ? '/referrals' : x.case_id ? `/cases/${x.case_id}` : '/';
@@ -28,20 +38,22 @@ export function Dashboard() {
       <h1 tabIndex={-1}>{t('nav_dashboard')}</h1>
       <p class="muted">{t('welcome', { name: session.user.display_name || session.user.username })}</p>
       <div class="grid">
-        <article class="card" aria-labelledby="d-inbox">
-          <h2 id="d-inbox">{t('referrals_waiting')}</h2>
-          {inbox.loading ? <Loading /> : <ErrorBox error={inbox.error} onRetry={inbox.reload} />}
-          {inbox.data && (
-            <p class="figure">
-              <Link href="/referrals">{String(inbox.data.items.length)}</Link>
-              {inbox.data.items.some((r: any) => r.overdue) && (
-                <span class="badge badge-overdue">
-                  {t('overdue')}: {inbox.data.items.filter((r: any) => r.overdue).length}
-                </span>
-              )}
-            </p>
-          )}
-        </article>
+        {can('referrals', 'list') && (
+          <article class="card" aria-labelledby="d-inbox">
+            <h2 id="d-inbox">{t('referrals_waiting')}</h2>
+            {inbox.loading ? <Loading /> : <ErrorBox error={inbox.error} onRetry={inbox.reload} />}
+            {inbox.data && (
+              <p class="figure">
+                <Link href="/referrals">{String(inbox.data.items.length)}</Link>
+                {inbox.data.items.some((r: any) => r.overdue) && (
+                  <span class="badge badge-overdue">
+                    {t('overdue')}: {inbox.data.items.filter((r: any) => r.overdue).length}
+                  </span>
+                )}
+              </p>
+            )}
+          </article>
+        )}
         {late.data && late.data.items.length > 0 && (
           <article class="card" aria-labelledby="d-late">
             <h2 id="d-late">{t('referrals_unanswered')}</h2>
@@ -51,24 +63,42 @@ export function Dashboard() {
             </p>
           </article>
         )}
-        <article class="card" aria-labelledby="d-tasks">
-          <h2 id="d-tasks">{t('tasks')}</h2>
-          {tasks.loading ? <Loading /> : <ErrorBox error={tasks.error} onRetry={tasks.reload} />}
-          {tasks.data && tasks.data.items.length === 0 && <p class="muted">{t('nothing_to_do')}</p>}
-          <ul class="plain">
-            {tasks.data?.items.map((x: any) => (
-              <li key={x.id}>
-                <Link href={link(x)}>
-                  <Code list="task_kind" code={x.kind} />
-                </Link>{' '}
-                <span class="muted">
-                  {t('due')} <DateText value={x.due_at} time />
-                </span>{' '}
-                {x.overdue && <span class="badge badge-overdue">{t('overdue')}</span>}
-              </li>
-            ))}
-          </ul>
-        </article>
+        {can('cases', 'read') && (
+          <article class="card" aria-labelledby="d-tasks">
+            <h2 id="d-tasks">{t('tasks')}</h2>
+            {tasks.loading ? <Loading /> : <ErrorBox error={tasks.error} onRetry={tasks.reload} />}
+            {tasks.data && tasks.data.items.length === 0 && <p class="muted">{t('nothing_to_do')}</p>}
+            <ul class="plain">
+              {tasks.data?.items.map((x: any) => (
+                <li key={x.id}>
+                  <Link href={link(x)}>
+                    <Code list="task_kind" code={x.kind} />
+                  </Link>{' '}
+                  <span class="muted">
+                    {t('due')} <DateText value={x.due_at} time />
+                  </span>{' '}
+                  {x.overdue && <span class="badge badge-overdue">{t('overdue')}</span>}
+                </li>
+              ))}
+            </ul>
+          </article>
+        )}
+        {figures.data && (
+          <article class="card" aria-labelledby="d-figures">
+            <h2 id="d-figures">{t('stats_persons_assisted')}</h2>
+            <p class="figure" data-figure="all-persons">
+              <Link href="/statistics?location=LA">
+                {figures.data.lead_agency.total.persons === null
+                  ? '<' + figures.data.disclosure_control.min_cell
+                  : String(figures.data.lead_agency.total.persons)}
+              </Link>
+            </p>
+            <p class="muted">
+              {t('dash_figures')}: {thisYear} · {t('stats_women')}: {figures.data.lead_agency.total.women ?? '–'} ·{' '}
+              {t('stats_nationalities')}: {figures.data.lead_agency.total.nationalities}
+            </p>
+          </article>
+        )}
         <article class="card" aria-labelledby="d-notes">
           <h2 id="d-notes">{t('notifications')}</h2>
           {notes.loading ? <Loading /> : <ErrorBox error={notes.error?.status === 403 ? null : notes.error} onRetry={notes.reload} />}

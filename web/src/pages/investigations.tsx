@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { ApiError, get, listAll, post, type FieldError } from '../api';
+import { ApiError, get, listAll, post } from '../api';
 import { useI18n, type Key } from '../i18n';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
-import { Code, CodeChecks, DateText, ErrorBox, FormErrors, Loading, Select, StatusBadge, TextInput, useAsync } from '../ui';
+import { Code, CodeChecks, DateText, ErrorBox, FormErrors, Loading, Select, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
 
 export function InvestigationList() {
   const { t } = useI18n();
@@ -49,48 +49,23 @@ export function InvestigationList() {
 
 function NewInvestigation() {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
   const [v, setV] = useState<{ inv_Reference: string; inv_Offences: string[]; inv_Summary: string }>({ inv_Reference: '', inv_Offences: [], inv_Summary: '' });
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  if (!open)
-    return (
-      <button type="button" onClick={() => setOpen(true)}>
-        {t('new_investigation')}
-      </button>
-    );
+  const submit = async () => {
+    const body: Record<string, any> = { inv_Reference: v.inv_Reference, inv_Offences: v.inv_Offences };
+    if (v.inv_Summary) body.inv_Summary = v.inv_Summary;
+    const r = await post('/investigations', body);
+    navigate(`/investigations/${r.id}`);
+  };
   return (
-    <form
-      noValidate
-      class="card"
-      aria-labelledby="inv-title"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        const body: Record<string, any> = { inv_Reference: v.inv_Reference, inv_Offences: v.inv_Offences };
-        if (v.inv_Summary) body.inv_Summary = v.inv_Summary;
-        try {
-          const r = await post('/investigations', body);
-          navigate(`/investigations/${r.id}`);
-        } catch (err) {
-          setErrors((err as ApiError).fields);
-          setError(err as ApiError);
-        }
-      }}
-    >
-      <h2 id="inv-title">{t('new_investigation')}</h2>
-      <TextInput label={t('f_reference')} name="inv_Reference" value={v.inv_Reference} onInput={(x) => setV({ ...v, inv_Reference: x })} errors={errors} required />
-      <CodeChecks label={t('f_offences')} name="inv_Offences" list="offence" value={v.inv_Offences} onChange={(x) => setV({ ...v, inv_Offences: x })} errors={errors} required />
-      <TextInput label={t('f_summary')} name="inv_Summary" value={v.inv_Summary} onInput={(x) => setV({ ...v, inv_Summary: x })} errors={errors} multiline />
-      <FormErrors error={error} shown={['inv_Reference', 'inv_Offences', 'inv_Summary']} />
-      <div class="actions">
-        <button type="submit">{t('save')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
-          {t('cancel')}
-        </button>
-      </div>
-    </form>
+    <SubForm label={t('new_investigation')} titleId="inv-title" buttonClass="" shown={['inv_Reference', 'inv_Offences', 'inv_Summary']} submit={submit}>
+      {(errors) => (
+        <>
+          <TextInput label={t('f_reference')} name="inv_Reference" value={v.inv_Reference} onInput={(x) => setV({ ...v, inv_Reference: x })} errors={errors} required />
+          <CodeChecks label={t('f_offences')} name="inv_Offences" list="offence" value={v.inv_Offences} onChange={(x) => setV({ ...v, inv_Offences: x })} errors={errors} required />
+          <TextInput label={t('f_summary')} name="inv_Summary" value={v.inv_Summary} onInput={(x) => setV({ ...v, inv_Summary: x })} errors={errors} multiline />
+        </>
+      )}
+    </SubForm>
   );
 }
 

@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { ApiError, get, patch, query, type FieldError } from '../api';
+import { get, patch, query } from '../api';
 import { useSession } from '../session';
 import { useI18n } from '../i18n';
 import { Link, navigate, useLocation } from '../router';
-import { Code, CodeSelect, DateText, ErrorBox, FormErrors, Loading, PersonName, StatusBadge, TextInput, useAsync } from '../ui';
+import { Code, CodeSelect, DateText, ErrorBox, Loading, PersonName, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
 
 export function PersonList() {
   const { t } = useI18n();
@@ -163,7 +163,6 @@ export function PersonView({ id }: { id: string }) {
 // version read; a field emptied is removed).
 function EditPerson({ p, onDone }: { p: any; onDone: () => void }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
   const initial = () => ({
     prs_FirstName: p.prs_FirstName ?? '',
     prs_SecondName: p.prs_SecondName ?? '',
@@ -173,61 +172,33 @@ function EditPerson({ p, onDone }: { p: any; onDone: () => void }) {
     prs_Birthdate: p.prs_Birthdate ?? '',
   });
   const [v, setV] = useState(initial);
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  if (!open)
-    return (
-      <p>
-        <button
-          type="button"
-          class="secondary"
-          onClick={() => {
-            setV(initial());
-            setOpen(true);
-          }}
-        >
-          {t('edit')}
-        </button>
-      </p>
-    );
   const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const submit = () => {
+    const body: Record<string, any> = { version: p.version };
+    for (const k of ['prs_FirstName', 'prs_SecondName', 'prs_Sex', 'prs_Birthdate'] as const) body[k] = v[k].trim() || null;
+    body.prs_LatinNames = list(v.latin).length ? list(v.latin) : null;
+    body.prs_Aliases = list(v.aliases).length ? list(v.aliases) : null;
+    return patch(`/persons/${p.id}`, body);
+  };
   return (
-    <form
-      noValidate
-      class="card"
-      aria-labelledby="edit-person"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setErrors([]);
-        setError(null);
-        const body: Record<string, any> = { version: p.version };
-        for (const k of ['prs_FirstName', 'prs_SecondName', 'prs_Sex', 'prs_Birthdate'] as const) body[k] = v[k].trim() || null;
-        body.prs_LatinNames = list(v.latin).length ? list(v.latin) : null;
-        body.prs_Aliases = list(v.aliases).length ? list(v.aliases) : null;
-        try {
-          await patch(`/persons/${p.id}`, body);
-          setOpen(false);
-          onDone();
-        } catch (err) {
-          setErrors((err as ApiError).fields);
-          setError(err as ApiError);
-        }
-      }}
+    <SubForm
+      label={t('edit')}
+      titleId="edit-person"
+      shown={['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Aliases', 'prs_Sex', 'prs_Birthdate']}
+      onOpen={() => setV(initial())}
+      submit={submit}
+      onDone={onDone}
     >
-      <h2 id="edit-person">{t('edit')}</h2>
-      <TextInput label={t('f_first_name')} name="prs_FirstName" value={v.prs_FirstName} onInput={(x) => setV({ ...v, prs_FirstName: x })} errors={errors} />
-      <TextInput label={t('f_second_name')} name="prs_SecondName" value={v.prs_SecondName} onInput={(x) => setV({ ...v, prs_SecondName: x })} errors={errors} />
-      <TextInput label={t('f_latin_names')} name="prs_LatinNames" value={v.latin} onInput={(x) => setV({ ...v, latin: x })} errors={errors} hint={t('hint_latin')} />
-      <TextInput label={t('f_aliases')} name="prs_Aliases" value={v.aliases} onInput={(x) => setV({ ...v, aliases: x })} errors={errors} />
-      <CodeSelect label={t('f_sex')} name="prs_Sex" list="sex" value={v.prs_Sex} onChange={(x) => setV({ ...v, prs_Sex: x })} errors={errors} />
-      <TextInput label={t('f_birthdate')} name="prs_Birthdate" type="date" value={v.prs_Birthdate} onInput={(x) => setV({ ...v, prs_Birthdate: x })} errors={errors} />
-      <FormErrors error={error} shown={['prs_FirstName', 'prs_SecondName', 'prs_LatinNames', 'prs_Aliases', 'prs_Sex', 'prs_Birthdate']} />
-      <div class="actions">
-        <button type="submit">{t('save')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
-          {t('cancel')}
-        </button>
-      </div>
-    </form>
+      {(errors) => (
+        <>
+          <TextInput label={t('f_first_name')} name="prs_FirstName" value={v.prs_FirstName} onInput={(x) => setV({ ...v, prs_FirstName: x })} errors={errors} />
+          <TextInput label={t('f_second_name')} name="prs_SecondName" value={v.prs_SecondName} onInput={(x) => setV({ ...v, prs_SecondName: x })} errors={errors} />
+          <TextInput label={t('f_latin_names')} name="prs_LatinNames" value={v.latin} onInput={(x) => setV({ ...v, latin: x })} errors={errors} hint={t('hint_latin')} />
+          <TextInput label={t('f_aliases')} name="prs_Aliases" value={v.aliases} onInput={(x) => setV({ ...v, aliases: x })} errors={errors} />
+          <CodeSelect label={t('f_sex')} name="prs_Sex" list="sex" value={v.prs_Sex} onChange={(x) => setV({ ...v, prs_Sex: x })} errors={errors} />
+          <TextInput label={t('f_birthdate')} name="prs_Birthdate" type="date" value={v.prs_Birthdate} onInput={(x) => setV({ ...v, prs_Birthdate: x })} errors={errors} />
+        </>
+      )}
+    </SubForm>
   );
 }
