@@ -456,6 +456,11 @@ try {
     await p.click('form.signin button[type=submit]');
     await p.click('form.signin button[type=button]:not(.secondary)');
     const secret = (await p.textContent('.secret code')).replace(/\s/g, '');
+    // The QR code for the authenticator app: a square of modules (version 1
+    // is 21 x 21; the otpauth URI needs a larger one).
+    await p.waitForSelector('svg.totp-qr path');
+    const side = Number((await p.getAttribute('svg.totp-qr', 'viewBox')).split(' ')[2]) - 8;
+    assert.ok(side >= 25 && (side - 17) % 4 === 0, `QR code of ${side} modules`);
     await check(p, 'totp-enrolment');
     await p.fill('input[name=code]', totp(secret));
     await p.click('form.signin button[type=submit]');

@@ -41,6 +41,7 @@ export const en = {
   totp_enrol_title: 'Set up a second factor',
   totp_enrol_help: 'Your role needs a code from an authenticator app at each sign-in.',
   totp_enrol_start: 'Show my secret key',
+  totp_enrol_scan: 'Scan this code with your authenticator app (or enter the key below), then type the code it shows.',
   totp_enrol_secret: 'Enter this key in your authenticator app, then type the code it shows.',
   totp_enrol_confirm: 'Confirm',
   nav_dashboard: 'Dashboard',

@@ -43,6 +43,7 @@ export const vi: Record<Key, string> = {
   totp_enrol_title: 'Thiết lập xác thực hai bước',
   totp_enrol_help: 'Vai trò của bạn cần mã từ ứng dụng xác thực mỗi lần đăng nhập.',
   totp_enrol_start: 'Hiện khóa bí mật của tôi',
+  totp_enrol_scan: 'Quét mã này bằng ứng dụng xác thực (hoặc nhập khóa bên dưới), rồi nhập mã mà nó hiển thị.',
   totp_enrol_secret: 'Nhập khóa này vào ứng dụng xác thực, rồi nhập mã mà nó hiển thị.',
   totp_enrol_confirm: 'Xác nhận',
   nav_dashboard: 'Bảng tổng quan',

@@ -43,6 +43,7 @@ export const zh: Record<Key, string> = {
   totp_enrol_title: '设置第二重验证',
   totp_enrol_help: '您的角色每次登录都需要身份验证器应用中的验证码。',
   totp_enrol_start: '显示我的密钥',
+  totp_enrol_scan: '用身份验证器应用扫描此二维码（或输入下方密钥），然后输入其显示的验证码。',
   totp_enrol_secret: '将此密钥输入身份验证器应用，然后输入其显示的验证码。',
   totp_enrol_confirm: '确认',
   nav_dashboard: '仪表板',
