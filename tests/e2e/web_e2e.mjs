@@ -441,6 +441,24 @@ try {
     await p.selectOption('select[name=codelist]', 'sex');
     await p.waitForSelector('main table.list >> text=Female');
     await check(p, 'admin-codelists');
+    // A new agency: refused with the fields named, then added, then renamed.
+    await p.click('main .tabs a[href="/admin/agencies"]');
+    await p.waitForSelector('main table.list >> text=BK-PPD');
+    await p.click('main button:has-text("ເພີ່ມອົງການ")');
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('.field-error[data-field=org_Code]');
+    await p.fill('main form input[name=org_Code]', 'bk-dmc-tlg');
+    await p.fill('main form input[name=org_NameLo]', 'ຄະນະກຳມະການຄຸ້ມຄອງເມືອງຕົ້ນເຜິ້ງ 2');
+    await p.fill('main form input[name=org_NameEn]', 'Test District Committee');
+    await p.selectOption('main form select[name=org_Type]', 'LocalGovernmentOrganisation');
+    await p.selectOption('main form select[name=org_Level]', { index: 1 });
+    await check(p, 'admin-agency-form');
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('main table.list >> text=BK-DMC-TLG');
+    await p.click('main tr:has-text("BK-DMC-TLG") button.link');
+    await p.fill('main form input[name=org_NameEn]', 'Tonpheung Second District Committee');
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('main table.list >> text=Tonpheung Second District Committee');
     // A new administrator, made here, enrols a second factor at first sign-in.
     await p.click('main .tabs a[href="/admin"]');
     await p.fill('input[name=username]', 'it.admin2');

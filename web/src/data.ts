@@ -10,6 +10,10 @@ export function agencies(): Promise<Record<string, any>[]> {
   }
   return agencyCache;
 }
+// After an agency is added or changed.
+export function forgetAgencies(): void {
+  agencyCache = null;
+}
 export function agencyName(list: Record<string, any>[] | undefined, id: string | undefined, lang: Lang): string {
   const a = list?.find((x) => x.id === id);
   if (!a) return id ?? '';

@@ -359,12 +359,14 @@ export function SubForm(props: {
   sentMessage?: string;
   shown: string[]; // fields that show their own message
   onOpen?: () => void;
+  initiallyOpen?: boolean; // opened by the caller (e.g. "edit" on a row)
+  onCancel?: () => void;
   submit: () => Promise<unknown>;
   onDone?: () => void;
   children: (errors: FieldError[]) => ComponentChildren;
 }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(props.initiallyOpen ?? false);
   const [sent, setSent] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   if (!open)
@@ -415,7 +417,14 @@ export function SubForm(props: {
       <FormErrors error={error} shown={props.shown} />
       <div class="actions">
         <button type="submit">{props.submitLabel ?? t('save')}</button>
-        <button type="button" class="secondary" onClick={() => setOpen(false)}>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            setOpen(false);
+            props.onCancel?.();
+          }}
+        >
           {t('cancel')}
         </button>
       </div>

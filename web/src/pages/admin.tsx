@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks';
-import { ApiError, get, patch, post, type FieldError } from '../api';
-import { agencies, agencyName } from '../data';
+import { ApiError, get, listAll, patch, post, type FieldError } from '../api';
+import { agencies, agencyName, forgetAgencies } from '../data';
 import { LANGS, useI18n, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import { ErrorBox, FormErrors, Loading, Select, TextInput, useAsync } from '../ui';
+import { Code, CodeSelect, ErrorBox, FormErrors, Loading, Select, SubForm, TextInput, useAsync } from '../ui';
 
 const TABS: { path: string; label: Key }[] = [
   { path: '/admin', label: 'admin_users' },
@@ -184,19 +184,35 @@ function Roles() {
 }
 
 function Agencies() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const { can } = useSession();
   const orgs = useAsync(agencies, []);
+  const [editing, setEditing] = useState<any>(null);
+  const done = () => {
+    setEditing(null);
+    forgetAgencies();
+    orgs.reload();
+  };
   return (
     <>
       <h2>{t('admin_agencies')}</h2>
       {orgs.loading && <Loading />}
       <ErrorBox error={orgs.error} onRetry={orgs.reload} />
+      {editing ? (
+        <AgencyForm key={editing.id} a={editing} onDone={done} onCancel={() => setEditing(null)} />
+      ) : (
+        can('agencies', 'create') && <AgencyForm onDone={done} />
+      )}
       <table class="list">
         <thead>
           <tr>
             <th scope="col">{t('code')}</th>
             <th scope="col">ລາວ</th>
             <th scope="col">English</th>
+            <th scope="col">{t('f_agency_type')}</th>
+            <th scope="col">{t('f_agency_level')}</th>
+            <th scope="col">{t('f_parent_agency')}</th>
+            {can('agencies', 'update') && <th scope="col">{t('edit')}</th>}
           </tr>
         </thead>
         <tbody>
@@ -205,11 +221,76 @@ function Agencies() {
               <td lang="en">{a.org_Code}</td>
               <td lang="lo">{a.org_NameLo}</td>
               <td lang="en">{a.org_NameEn}</td>
+              <td>
+                <Code list="org_type" code={a.org_Type} />
+              </td>
+              <td>
+                <Code list="agency_level" code={a.org_Level} />
+              </td>
+              <td>{a.parent_id ? agencyName(orgs.data, a.parent_id, lang) : ''}</td>
+              {can('agencies', 'update') && (
+                <td>
+                  <button type="button" class="link" onClick={() => setEditing(a)}>
+                    {t('edit')}
+                  </button>
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
       </table>
     </>
+  );
+}
+
+// A new agency, or corrections to one (merge patch with the version read).
+function AgencyForm({ a, onDone, onCancel }: { a?: any; onDone: () => void; onCancel?: () => void }) {
+  const { t, lang } = useI18n();
+  const orgs = useAsync(agencies, []);
+  const places = useAsync(() => listAll('/locations', {}, 2000), []);
+  const fields = ['org_Code', 'org_NameLo', 'org_NameEn', 'org_Type', 'org_Level', 'location_id', 'parent_id', 'org_Phone', 'org_Email'];
+  const initial = () => Object.fromEntries(fields.map((f) => [f, a?.[f] ?? ''])) as Record<string, string>;
+  const [v, setV] = useState(initial);
+  const submit = () => {
+    if (!a) {
+      const body: Record<string, string> = {};
+      for (const f of fields) if (v[f].trim()) body[f] = v[f].trim();
+      return post('/agencies', body);
+    }
+    const body: Record<string, any> = { version: a.version };
+    for (const f of fields) if ((a[f] ?? '') !== v[f]) body[f] = v[f].trim() || null;
+    return patch(`/agencies/${a.id}`, body);
+  };
+  const placeOptions = (places.data ?? [])
+    .filter((l: any) => l.loc_Level !== 'village')
+    .map((l: any) => ({ value: l.id, label: `${lang === 'lo' ? l.loc_NameLo : l.loc_NameEn} (${l.loc_Code})` }))
+    .sort((x, y) => x.label.localeCompare(y.label, lang));
+  const parentOptions = (orgs.data ?? []).filter((o) => o.id !== a?.id).map((o) => ({ value: o.id, label: agencyName(orgs.data, o.id, lang) }));
+  return (
+    <SubForm
+      label={a ? `${t('edit')}: ${a.org_Code}` : t('add_agency')}
+      titleId={a ? 'agency-edit' : 'agency-new'}
+      shown={fields}
+      initiallyOpen={!!a}
+      onCancel={onCancel}
+      onOpen={() => setV(initial())}
+      submit={submit}
+      onDone={onDone}
+    >
+      {(errors) => (
+        <>
+          <TextInput label={t('code')} name="org_Code" value={v.org_Code} onInput={(x) => setV({ ...v, org_Code: x.toUpperCase() })} errors={errors} required />
+          <TextInput label={t('f_name_lo')} name="org_NameLo" value={v.org_NameLo} onInput={(x) => setV({ ...v, org_NameLo: x })} errors={errors} required />
+          <TextInput label={t('f_name_en')} name="org_NameEn" value={v.org_NameEn} onInput={(x) => setV({ ...v, org_NameEn: x })} errors={errors} required />
+          <CodeSelect label={t('f_agency_type')} name="org_Type" list="org_type" value={v.org_Type} onChange={(x) => setV({ ...v, org_Type: x })} errors={errors} required />
+          <CodeSelect label={t('f_agency_level')} name="org_Level" list="agency_level" value={v.org_Level} onChange={(x) => setV({ ...v, org_Level: x })} errors={errors} required />
+          <Select label={t('f_location')} name="location_id" value={v.location_id} options={placeOptions} onChange={(x) => setV({ ...v, location_id: x })} errors={errors} />
+          <Select label={t('f_parent_agency')} name="parent_id" value={v.parent_id} options={parentOptions} onChange={(x) => setV({ ...v, parent_id: x })} errors={errors} />
+          <TextInput label={t('f_phone')} name="org_Phone" value={v.org_Phone} onInput={(x) => setV({ ...v, org_Phone: x })} errors={errors} />
+          <TextInput label={t('f_email')} name="org_Email" value={v.org_Email} onInput={(x) => setV({ ...v, org_Email: x })} errors={errors} />
+        </>
+      )}
+    </SubForm>
   );
 }
 

@@ -261,5 +261,14 @@ export const en = {
   stats_suppressed_hint: 'Fewer than {k}: suppressed to protect the persons counted',
   dash_figures: 'Persons assisted this year',
   dash_figures_all: 'All statistics',
+  add_agency: 'Add an agency',
+  f_agency_type: 'Type of agency',
+  f_agency_level: 'Level',
+  f_parent_agency: 'Parent agency',
+  f_location: 'Location',
+  f_phone: 'Phone',
+  f_email: 'Email',
+  f_name_lo: 'Name in Lao',
+  f_name_en: 'Name in English',
 };
 export type Key = keyof typeof en;

@@ -264,4 +264,13 @@ export const lo: Record<Key, string> = {
   stats_suppressed_hint: 'ໜ້ອຍກວ່າ {k}: ປິດໄວ້ເພື່ອປົກປ້ອງຜູ້ທີ່ຖືກນັບ',
   dash_figures: 'ຜູ້ໄດ້ຮັບການຊ່ວຍເຫຼືອປີນີ້',
   dash_figures_all: 'ສະຖິຕິທັງໝົດ',
+  add_agency: 'ເພີ່ມອົງການ',
+  f_agency_type: 'ປະເພດອົງການ',
+  f_agency_level: 'ຂັ້ນ',
+  f_parent_agency: 'ອົງການຂັ້ນເທິງ',
+  f_location: 'ສະຖານທີ່',
+  f_phone: 'ໂທລະສັບ',
+  f_email: 'ອີເມວ',
+  f_name_lo: 'ຊື່ພາສາລາວ',
+  f_name_en: 'ຊື່ພາສາອັງກິດ',
 };

@@ -263,4 +263,13 @@ export const my: Record<Key, string> = {
   stats_suppressed_hint: '{k} ထက်နည်း- ရေတွက်ခံရသူများကို ကာကွယ်ရန် ဖုံးထားသည်',
   dash_figures: 'ယခုနှစ် အကူအညီရရှိသူများ',
   dash_figures_all: 'စာရင်းအင်းအားလုံး',
+  add_agency: 'အေဂျင်စီ ထည့်ရန်',
+  f_agency_type: 'အေဂျင်စီအမျိုးအစား',
+  f_agency_level: 'အဆင့်',
+  f_parent_agency: 'အထက်အေဂျင်စီ',
+  f_location: 'နေရာ',
+  f_phone: 'ဖုန်း',
+  f_email: 'အီးမေးလ်',
+  f_name_lo: 'လာအိုအမည်',
+  f_name_en: 'အင်္ဂလိပ်အမည်',
 };

@@ -263,4 +263,13 @@ export const th: Record<Key, string> = {
   stats_suppressed_hint: 'น้อยกว่า {k}: ปกปิดเพื่อคุ้มครองผู้ที่ถูกนับ',
   dash_figures: 'ผู้ได้รับความช่วยเหลือปีนี้',
   dash_figures_all: 'สถิติทั้งหมด',
+  add_agency: 'เพิ่มหน่วยงาน',
+  f_agency_type: 'ประเภทหน่วยงาน',
+  f_agency_level: 'ระดับ',
+  f_parent_agency: 'หน่วยงานต้นสังกัด',
+  f_location: 'ที่ตั้ง',
+  f_phone: 'โทรศัพท์',
+  f_email: 'อีเมล',
+  f_name_lo: 'ชื่อภาษาลาว',
+  f_name_en: 'ชื่อภาษาอังกฤษ',
 };

@@ -263,4 +263,13 @@ export const vi: Record<Key, string> = {
   stats_suppressed_hint: 'Ít hơn {k}: ẩn để bảo vệ những người được đếm',
   dash_figures: 'Số người được hỗ trợ năm nay',
   dash_figures_all: 'Tất cả thống kê',
+  add_agency: 'Thêm cơ quan',
+  f_agency_type: 'Loại cơ quan',
+  f_agency_level: 'Cấp',
+  f_parent_agency: 'Cơ quan cấp trên',
+  f_location: 'Địa điểm',
+  f_phone: 'Điện thoại',
+  f_email: 'Email',
+  f_name_lo: 'Tên tiếng Lào',
+  f_name_en: 'Tên tiếng Anh',
 };

@@ -263,4 +263,13 @@ export const zh: Record<Key, string> = {
   stats_suppressed_hint: '少于 {k}：为保护被统计者已隐藏',
   dash_figures: '今年受援助人数',
   dash_figures_all: '全部统计',
+  add_agency: '添加机构',
+  f_agency_type: '机构类型',
+  f_agency_level: '级别',
+  f_parent_agency: '上级机构',
+  f_location: '地点',
+  f_phone: '电话',
+  f_email: '电子邮件',
+  f_name_lo: '老挝文名称',
+  f_name_en: '英文名称',
 };
