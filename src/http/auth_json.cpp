@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <initializer_list>
 #include <string_view>
 
@@ -87,7 +88,13 @@ json UserJson(const app::UserView& u) {
 }
 
 json RoleJson(const domain::Role& role) {
-  return domain::RoleToJson(role);
+  json out = domain::RoleToJson(role);
+  // Built-in roles cannot be replaced (PUT answers 409); clients show them
+  // read-only instead of offering an edit that must fail.
+  const auto& builtin = domain::BuiltinRoles();
+  out["builtin"] =
+      std::any_of(builtin.begin(), builtin.end(), [&](const domain::Role& r) { return r.code == role.code; });
+  return out;
 }
 
 json SessionJson(const app::Principal& p) {

@@ -740,5 +740,39 @@ TEST_F(SessionTest, AnAdministratorsChangeToAUserEndsThatUsersSessionsAtOnce) {
   }
 }
 
+// ---- roles ----------------------------------------------------------------
+
+// The roles list says which roles are built in (read-only: a PUT of one
+// answers 409) and which are custom, so a client never offers an edit that
+// must fail; a custom role can be replaced and stays custom.
+TEST_F(SessionTest, RolesListMarksBuiltInRolesAndBuiltInRolesCannotBeReplaced) {
+  Session super = SignInSuperuser();
+  Reply list = Call(*server_, super, "GET", "/api/v1/roles");
+  ASSERT_EQ(list.status, 200) << list.body;
+  std::map<std::string, bool> builtin;
+  const json roles = json::parse(list.body);
+  for (const auto& r : roles["items"]) builtin[r["code"].get<std::string>()] = r["builtin"].get<bool>();
+  EXPECT_TRUE(builtin.at("case_worker"));
+  EXPECT_TRUE(builtin.at("administrator"));
+  EXPECT_FALSE(builtin.at("test_super"));
+
+  json custom = json::parse(R"({"code": "shelter_volunteer", "name_lo": "ອາສາສະໝັກ", "name_en": "Shelter volunteer",
+    "scope": "own", "permissions": [{"resource": "cases", "actions": ["read", "list"]}],
+    "read_groups": ["general"], "write_groups": ["general"]})");
+  Reply put = Call(*server_, super, "PUT", "/api/v1/roles/shelter_volunteer", custom);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(json::parse(put.body)["builtin"].get<bool>());
+  custom["name_en"] = "Shelter volunteer (renamed)";
+  put = Call(*server_, super, "PUT", "/api/v1/roles/shelter_volunteer", custom);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(json::parse(put.body)["name_en"], "Shelter volunteer (renamed)");
+
+  json worker = custom;
+  worker["code"] = "case_worker";
+  Reply refused = Call(*server_, super, "PUT", "/api/v1/roles/case_worker", worker);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(json::parse(refused.body)["error"]["fields"][0]["rule"], "builtin") << refused.body;
+}
+
 }  // namespace
 }  // namespace ctims::access_test

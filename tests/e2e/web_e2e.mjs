@@ -459,6 +459,22 @@ try {
     await p.fill('main form input[name=org_NameEn]', 'Tonpheung Second District Committee');
     await p.click('main form button[type=submit]');
     await p.waitForSelector('main table.list >> text=Tonpheung Second District Committee');
+    // A custom role, copied from the case worker's: built-in roles offer no edit.
+    await p.click('main .tabs a[href="/admin/roles"]');
+    await p.waitForSelector('main li.card >> text=case_worker');
+    assert.equal(await p.locator('main li.card:has-text("case_worker ·") button:has-text("ແກ້ໄຂຂໍ້ມູນ")').count(), 0, 'built-in roles are read-only');
+    await p.click('main li.card:has-text("case_worker ·") button:has-text("ສຳເນົາເປັນບົດບາດໃໝ່")');
+    await p.waitForSelector('main form#role-form, main form[aria-labelledby=role-form]');
+    assert.ok(await p.isChecked('main form input[name="cases.create"]'), 'the copy starts with the case worker permissions');
+    await p.fill('main form input[name=code]', 'Shelter Volunteer');
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('.field-error[data-field=code]');
+    await p.fill('main form input[name=code]', 'shelter_volunteer');
+    await p.uncheck('main form input[name="cases.create"]');
+    await check(p, 'admin-role-form');
+    await p.click('main form button[type=submit]');
+    await p.waitForSelector('main li.card:has-text("shelter_volunteer ·")');
+    assert.ok(!(await p.textContent('main li.card:has-text("shelter_volunteer ·")')).includes('cases: create'), 'saved without cases:create');
     // A new administrator, made here, enrols a second factor at first sign-in.
     await p.click('main .tabs a[href="/admin"]');
     await p.fill('input[name=username]', 'it.admin2');

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, get, listAll, patch, post, type FieldError } from '../api';
+import { ApiError, api, get, listAll, patch, post, type FieldError } from '../api';
 import { agencies, agencyName, forgetAgencies } from '../data';
 import { LANGS, useI18n, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
@@ -157,14 +157,36 @@ function Users() {
   );
 }
 
+const SCOPES = ['own', 'agency', 'jurisdiction', 'all'];
+const GROUPS = ['general', 'identity', 'contact', 'health', 'narrative', 'investigation'];
+const BASIC_ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'history'];
+
 function Roles() {
   const { t, lang } = useI18n();
+  const { can } = useSession();
   const roles = useAsync(() => get('/roles'), []);
+  // The role being edited, or a copy being made into a new one.
+  const [editing, setEditing] = useState<{ role: any; copy: boolean } | null>(null);
+  const manage = can('roles', 'manage_roles');
+  const done = () => {
+    setEditing(null);
+    roles.reload();
+  };
   return (
     <>
       <h2>{t('admin_roles')}</h2>
       {roles.loading && <Loading />}
       <ErrorBox error={roles.error} onRetry={roles.reload} />
+      {manage && roles.data && (
+        <RoleForm
+          key={editing ? editing.role.code + (editing.copy ? '+copy' : '') : 'new'}
+          all={roles.data.items}
+          base={editing?.role}
+          copy={editing?.copy ?? true}
+          onDone={done}
+          onCancel={() => setEditing(null)}
+        />
+      )}
       <ul class="cards">
         {roles.data?.items?.map((r: any) => (
           <li key={r.code} class="card">
@@ -172,14 +194,136 @@ function Roles() {
             <p class="muted" lang="en">
               {r.code} · {r.scope}
               {r.requires_totp ? ' · TOTP' : ''}
+              {r.builtin ? '' : ' · ' + t('role_custom')}
             </p>
             <p lang="en" class="small">
               {(r.permissions ?? []).map((p: any) => `${p.resource}: ${p.actions.join(', ')}`).join(' · ')}
             </p>
+            {manage && (
+              <p>
+                {!r.builtin && (
+                  <button type="button" class="link" onClick={() => setEditing({ role: r, copy: false })}>
+                    {t('edit')}
+                  </button>
+                )}{' '}
+                <button type="button" class="link" onClick={() => setEditing({ role: r, copy: true })}>
+                  {t('role_copy')}
+                </button>
+              </p>
+            )}
           </li>
         ))}
       </ul>
     </>
+  );
+}
+
+// A custom role: new, copied from another (built-in roles are a good
+// start), or a custom one changed. Built-in roles are read-only.
+function RoleForm(props: { all: any[]; base?: any; copy: boolean; onDone: () => void; onCancel: () => void }) {
+  const { t } = useI18n();
+  const b = props.base;
+  // Every resource and action some role names, plus the basic record actions.
+  const universe = new Map<string, Set<string>>();
+  for (const r of props.all)
+    for (const p of r.permissions ?? []) {
+      if (p.resource === '*') continue;
+      const set = universe.get(p.resource) ?? new Set(p.resource === 'statistics' || p.resource === 'users' || p.resource === 'roles' || p.resource === 'audit' ? [] : BASIC_ACTIONS);
+      for (const a of p.actions) set.add(a);
+      universe.set(p.resource, set);
+    }
+  const initial = () => ({
+    code: b && !props.copy ? b.code : '',
+    name_lo: b ? b.name_lo : '',
+    name_en: b ? (props.copy ? `${b.name_en} (copy)` : b.name_en) : '',
+    scope: b?.scope ?? 'agency',
+    requires_totp: !!b?.requires_totp,
+    aggregate_only: !!b?.aggregate_only,
+    read_groups: [...(b?.read_groups ?? ['general'])] as string[],
+    write_groups: [...(b?.write_groups ?? ['general'])] as string[],
+    perms: Object.fromEntries((b?.permissions ?? []).map((p: any) => [p.resource, [...p.actions]])) as Record<string, string[]>,
+  });
+  const [v, setV] = useState(initial);
+  const toggle = (list: string[], x: string) => (list.includes(x) ? list.filter((y) => y !== x) : [...list, x]);
+  const submit = () => {
+    const permissions = Object.entries(v.perms)
+      .filter(([, actions]) => actions.length)
+      .map(([resource, actions]) => ({ resource, actions }));
+    const body = {
+      code: v.code,
+      name_lo: v.name_lo,
+      name_en: v.name_en,
+      scope: v.scope,
+      permissions,
+      read_groups: v.read_groups,
+      write_groups: v.write_groups,
+      requires_totp: v.requires_totp,
+      aggregate_only: v.aggregate_only,
+    };
+    return api('PUT', '/roles/' + encodeURIComponent(v.code || '-'), body);
+  };
+  const resources = [...universe.keys()].sort();
+  return (
+    <SubForm
+      label={b && !props.copy ? `${t('edit')}: ${b.code}` : t('role_new')}
+      titleId="role-form"
+      shown={['code', 'name_lo', 'name_en', 'scope', 'permissions', 'read_groups', 'write_groups']}
+      initiallyOpen={!!b}
+      onOpen={() => setV(initial())}
+      onCancel={props.onCancel}
+      submit={submit}
+      onDone={props.onDone}
+    >
+      {(errors) => (
+        <>
+          <TextInput label={t('code')} name="code" value={v.code} onInput={(x) => setV({ ...v, code: x.toLowerCase() })} errors={errors} hint={t('role_code_hint')} required />
+          <TextInput label={t('f_name_lo')} name="name_lo" value={v.name_lo} onInput={(x) => setV({ ...v, name_lo: x })} errors={errors} required />
+          <TextInput label={t('f_name_en')} name="name_en" value={v.name_en} onInput={(x) => setV({ ...v, name_en: x })} errors={errors} required />
+          <Select label={t('role_scope')} name="scope" value={v.scope} options={SCOPES.map((x) => ({ value: x, label: x }))} onChange={(x) => setV({ ...v, scope: x })} errors={errors} required />
+          <label class="check">
+            <input type="checkbox" name="requires_totp" checked={v.requires_totp} onChange={() => setV({ ...v, requires_totp: !v.requires_totp })} /> {t('role_requires_totp')}
+          </label>
+          <label class="check">
+            <input type="checkbox" name="aggregate_only" checked={v.aggregate_only} onChange={() => setV({ ...v, aggregate_only: !v.aggregate_only })} /> {t('role_aggregate_only')}
+          </label>
+          {(['read_groups', 'write_groups'] as const).map((g) => (
+            <fieldset key={g} class="checks">
+              <legend>{t(g === 'read_groups' ? 'role_read_groups' : 'role_write_groups')}</legend>
+              {GROUPS.map((x) => (
+                <label key={x} class="check" lang="en">
+                  <input type="checkbox" name={`${g}.${x}`} checked={v[g].includes(x)} onChange={() => setV({ ...v, [g]: toggle(v[g], x) })} /> {x}
+                </label>
+              ))}
+            </fieldset>
+          ))}
+          <table class="list perms">
+            <caption>{t('role_permissions')}</caption>
+            <tbody>
+              {resources.map((res) => (
+                <tr key={res}>
+                  <th scope="row" lang="en">
+                    {res}
+                  </th>
+                  <td>
+                    {[...(universe.get(res) ?? [])].sort().map((a) => (
+                      <label key={a} class="check inline" lang="en">
+                        <input
+                          type="checkbox"
+                          name={`${res}.${a}`}
+                          checked={(v.perms[res] ?? []).includes(a)}
+                          onChange={() => setV({ ...v, perms: { ...v.perms, [res]: toggle(v.perms[res] ?? [], a) } })}
+                        />{' '}
+                        {a}
+                      </label>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </SubForm>
   );
 }
 

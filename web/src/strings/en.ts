@@ -270,5 +270,15 @@ export const en = {
   f_email: 'Email',
   f_name_lo: 'Name in Lao',
   f_name_en: 'Name in English',
+  role_custom: 'custom',
+  role_copy: 'Copy as a new role',
+  role_new: 'New role',
+  role_code_hint: 'Lower-case letters, digits and _ (e.g. shelter_volunteer); users refer to it, so it cannot change later.',
+  role_scope: 'Which records it reaches',
+  role_requires_totp: 'Sign-in needs a second factor (TOTP)',
+  role_aggregate_only: 'Statistics only, never a record',
+  role_read_groups: 'Field groups it reads',
+  role_write_groups: 'Field groups it writes',
+  role_permissions: 'Permissions',
 };
 export type Key = keyof typeof en;
