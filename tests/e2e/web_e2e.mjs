@@ -277,6 +277,30 @@ try {
   await page.click('section[aria-labelledby=case-steps] button >> text=ຍ້າຍໄປຕິດຕາມ');
   await page.waitForSelector('section[aria-labelledby=case-steps] button >> text=ເປີດໃຊ້ຄືນ');
   await check(page, 'case-more');
+  // Sub-records drawn from the API's schema: the job, whose contract was sold
+  // on, and the Covid-test fee the employer demanded.
+  const jobs = 'section[aria-labelledby=sec-employment-episodes]';
+  await page.click(`${jobs} button >> text=ເພີ່ມ`);
+  await page.fill(`${jobs} form input[name=emp_JobTitle]`, 'Casino cleaner');
+  await page.fill(`${jobs} form input[name="emp_PaidWage.amount"]`, '4500');
+  await page.click(`${jobs} form button[type=submit]`);
+  await page.waitForSelector(`${jobs} .field-error[data-field="emp_PaidWage.currency"]`);
+  await page.selectOption(`${jobs} form select[name="emp_PaidWage.currency"]`, 'THB');
+  await page.click(`${jobs} form button[type=submit]`);
+  await page.waitForSelector(`${jobs} article.record >> text=Casino cleaner`);
+  const claims = 'section[aria-labelledby=sec-claims]';
+  await page.click(`${claims} button >> text=ເພີ່ມ`);
+  await page.click(`${claims} form button[type=submit]`);
+  await page.waitForSelector(`${claims} .field-error[data-field=clm_Kind]`);
+  await page.selectOption(`${claims} form select[name=clm_Kind]`, 'CovidTest');
+  await page.selectOption(`${claims} form select[name=clm_Direction]`, 'DemandedFromWorker');
+  await page.selectOption(`${claims} form select[name=clm_Status]`, 'Demanded');
+  await page.fill(`${claims} form input[name=clm_Amount]`, '3000');
+  await page.selectOption(`${claims} form select[name=clm_Currency]`, 'THB');
+  await page.selectOption(`${claims} form select[name=employment_episode_id]`, { label: 'Casino cleaner' });
+  await check(page, 'case-claim-form');
+  await page.click(`${claims} form button[type=submit]`);
+  await page.waitForSelector(`${claims} article.record >> text=3000`);
   await page.click('nav a[href="/repatriations"]');
   await page.waitForSelector('.board .card >> text=ເມືອງຕົ້ນເຜິ້ງ');
   // Documents first: the step is refused until they are recorded.

@@ -2,6 +2,7 @@ import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, get, listAll, patch, post, query, type FieldError } from '../api';
 import { agencies, agencyName } from '../data';
+import { RecordFacts, SchemaForm, resourceSchemas } from '../schema';
 import { useI18n, type Key } from '../i18n';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
@@ -98,6 +99,46 @@ export function CaseList() {
 }
 
 const some = (path: string, params: Record<string, string>) => listAll(path, params).catch(() => [] as any[]);
+
+// What happened to the person, as HTCDS records it: where and how they were
+// trafficked, the jobs (contracts sold on, wages promised and paid), the
+// fees demanded and wages owed, how they crossed borders. Lists and forms
+// come from the API's schema (schema.tsx).
+const DETAILS: { resource: string; title: Key }[] = [
+  { resource: 'trafficking-events', title: 'sec_trafficking_events' },
+  { resource: 'employment-episodes', title: 'sec_employment' },
+  { resource: 'claims', title: 'sec_claims' },
+  { resource: 'immigration-statuses', title: 'sec_immigration' },
+];
+
+function CaseDetails({ caseId, open }: { caseId: string; open: boolean }) {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const data = useAsync(
+    () => Promise.all(DETAILS.filter((d) => can(d.resource, 'list')).map(async (d) => ({ ...d, schemas: await resourceSchemas(d.resource), items: await some('/' + d.resource, { case_id: caseId }) }))),
+    [caseId],
+  );
+  if (!data.data) return data.loading ? <Loading /> : <ErrorBox error={data.error} onRetry={data.reload} />;
+  return (
+    <>
+      {data.data.map((d) => (
+        <section key={d.resource} aria-labelledby={`sec-${d.resource}`}>
+          <h2 id={`sec-${d.resource}`}>{t(d.title)}</h2>
+          {d.items.length === 0 && <p class="muted">{t('none_recorded')}</p>}
+          {d.schemas &&
+            d.items.map((x: any) => (
+              <article key={x.id} class="card record">
+                <RecordFacts schema={d.schemas!.record} record={x} />
+              </article>
+            ))}
+          {d.schemas && open && can(d.resource, 'create') && (
+            <SchemaForm resource={d.resource} input={d.schemas.input} caseId={caseId} label={`${t('add')}: ${t(d.title)}`} onDone={data.reload} />
+          )}
+        </section>
+      ))}
+    </>
+  );
+}
 
 interface Entry {
   screening?: any;
@@ -252,6 +293,8 @@ export function CaseView({ id }: { id: string }) {
       </ul>
       {timeline.data && timeline.data.consents.length === 0 && <p class="muted">{t('no_consent')}</p>}
       {can('consents', 'create') && <ConsentForm caseId={id} onDone={timeline.reload} />}
+
+      <CaseDetails caseId={id} open={!c.cas_Status?.startsWith('Closed')} />
 
       <CaseSteps c={c} onDone={kase.reload} />
       {can('cases', 'update') && c.owner_agency_id === session.user.agency_id && <ProtectCase c={c} onDone={kase.reload} />}

@@ -280,5 +280,11 @@ export const en = {
   role_read_groups: 'Field groups it reads',
   role_write_groups: 'Field groups it writes',
   role_permissions: 'Permissions',
+  sec_trafficking_events: 'Trafficking events',
+  sec_employment: 'Work and contracts',
+  sec_claims: 'Fees demanded and wages owed',
+  sec_immigration: 'Border crossing and return',
+  add: 'Add',
+  none_recorded: 'Nothing recorded yet.',
 };
 export type Key = keyof typeof en;

@@ -283,4 +283,10 @@ export const lo: Record<Key, string> = {
   role_read_groups: 'ກຸ່ມຂໍ້ມູນທີ່ອ່ານໄດ້',
   role_write_groups: 'ກຸ່ມຂໍ້ມູນທີ່ຂຽນໄດ້',
   role_permissions: 'ສິດ',
+  sec_trafficking_events: 'ເຫດການຄ້າມະນຸດ',
+  sec_employment: 'ວຽກ ແລະ ສັນຍາ',
+  sec_claims: 'ຄ່າທຳນຽມທີ່ຖືກຮຽກຮ້ອງ ແລະ ຄ່າແຮງທີ່ຄ້າງ',
+  sec_immigration: 'ການຂ້າມຊາຍແດນ ແລະ ການກັບຄືນ',
+  add: 'ເພີ່ມ',
+  none_recorded: 'ຍັງບໍ່ມີການບັນທຶກ.',
 };

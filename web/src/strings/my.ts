@@ -282,4 +282,10 @@ export const my: Record<Key, string> = {
   role_read_groups: 'ဖတ်နိုင်သော အကွက်အုပ်စုများ',
   role_write_groups: 'ရေးနိုင်သော အကွက်အုပ်စုများ',
   role_permissions: 'ခွင့်ပြုချက်များ',
+  sec_trafficking_events: 'လူကုန်ကူးမှု ဖြစ်ရပ်များ',
+  sec_employment: 'အလုပ်နှင့် စာချုပ်များ',
+  sec_claims: 'တောင်းခံသော အခကြေးငွေနှင့် ပေးရန်ကျန်သော လုပ်ခ',
+  sec_immigration: 'နယ်စပ်ဖြတ်ကျော်ခြင်းနှင့် ပြန်လာခြင်း',
+  add: 'ထည့်ရန်',
+  none_recorded: 'မှတ်တမ်း မရှိသေးပါ။',
 };

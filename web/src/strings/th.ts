@@ -282,4 +282,10 @@ export const th: Record<Key, string> = {
   role_read_groups: 'กลุ่มข้อมูลที่อ่านได้',
   role_write_groups: 'กลุ่มข้อมูลที่เขียนได้',
   role_permissions: 'สิทธิ์',
+  sec_trafficking_events: 'เหตุการณ์การค้ามนุษย์',
+  sec_employment: 'งานและสัญญา',
+  sec_claims: 'ค่าธรรมเนียมที่ถูกเรียกเก็บและค่าจ้างค้างจ่าย',
+  sec_immigration: 'การข้ามแดนและการกลับ',
+  add: 'เพิ่ม',
+  none_recorded: 'ยังไม่มีการบันทึก',
 };

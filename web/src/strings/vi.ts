@@ -282,4 +282,10 @@ export const vi: Record<Key, string> = {
   role_read_groups: 'Nhóm trường được đọc',
   role_write_groups: 'Nhóm trường được ghi',
   role_permissions: 'Quyền',
+  sec_trafficking_events: 'Sự kiện mua bán người',
+  sec_employment: 'Việc làm và hợp đồng',
+  sec_claims: 'Phí bị đòi và lương bị nợ',
+  sec_immigration: 'Qua biên giới và trở về',
+  add: 'Thêm',
+  none_recorded: 'Chưa có ghi nhận.',
 };

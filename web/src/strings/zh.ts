@@ -282,4 +282,10 @@ export const zh: Record<Key, string> = {
   role_read_groups: '可读取的字段组',
   role_write_groups: '可写入的字段组',
   role_permissions: '权限',
+  sec_trafficking_events: '贩运事件',
+  sec_employment: '工作与合同',
+  sec_claims: '被索取的费用与拖欠的工资',
+  sec_immigration: '过境与返回',
+  add: '添加',
+  none_recorded: '尚无记录。',
 };
