@@ -3,8 +3,7 @@ import { api, onSessionExpired, sessionRenewed, setCsrf, type Session } from './
 import { I18n, LANGS, initialLang, translator, useI18n, type Lang, type Key } from './i18n';
 import { Link, match, navigate, useLocation } from './router';
 import { SessionContext, clearAllDrafts, permissionsOf, useSession } from './session';
-import { Loading } from './ui';
-import type { FunctionComponent } from 'preact';
+import { LazyPage, Loading } from './ui';
 import { SignIn, TotpEnrolment } from './pages/signin';
 import { Dashboard } from './pages/dashboard';
 import { PersonList, PersonView } from './pages/persons';
@@ -213,23 +212,3 @@ function Routes({ path }: { path: string }) {
 }
 
 
-// A page kept out of the first load (the size budget): its module is
-// fetched when the page is first opened.
-function LazyPage({ load }: { load: () => Promise<FunctionComponent> }) {
-  const [page, setPage] = useState<{ C: FunctionComponent } | null>(null);
-  const [failed, setFailed] = useState(false);
-  const { t } = useI18n();
-  useEffect(() => {
-    let live = true;
-    load().then(
-      (C) => live && setPage({ C }),
-      () => live && setFailed(true),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
-  if (failed) return <p role="alert">{t('err_network')}</p>;
-  if (!page) return <Loading />;
-  return <page.C />;
-}

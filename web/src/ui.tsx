@@ -1,6 +1,6 @@
 // Small building blocks: data loading, code-list selects, fields that show
 // the server's validation message next to themselves.
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, FunctionComponent } from 'preact';
 import { useEffect, useState, useCallback } from 'preact/hooks';
 import { ApiError, onSessionRenewed, type FieldError } from './api';
 import { codelist, labelOf, useI18n, formatDate, type CodeItem, type Key } from './i18n';
@@ -430,4 +430,25 @@ export function SubForm(props: {
       </div>
     </form>
   );
+}
+
+// A page kept out of the first load (the size budget): its module is
+// fetched when the page is first opened.
+export function LazyPage({ load }: { load: () => Promise<FunctionComponent> }) {
+  const [page, setPage] = useState<{ C: FunctionComponent } | null>(null);
+  const [failed, setFailed] = useState(false);
+  const { t } = useI18n();
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (C) => live && setPage({ C }),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (failed) return <p role="alert">{t('err_network')}</p>;
+  if (!page) return <Loading />;
+  return <page.C />;
 }

@@ -1,13 +1,12 @@
-import { get, post, query } from '../api';
+import { get, post } from '../api';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
-import { Code, DateText, ErrorBox, Loading, useAsync } from '../ui';
+import { Code, DateText, ErrorBox, LazyPage, Loading, useAsync } from '../ui';
 
 // Overdue work first: referrals waiting for my agency's answer, my tasks,
-// unread notifications; then, for roles that read statistics, this year's
-// headline figures of the assistance report (the whole country; the
-// statistics page narrows them down).
+// unread notifications; then, for roles that read statistics, the
+// assistance report with its filters (loaded on demand).
 export function Dashboard() {
   const { t } = useI18n();
   const { session, can } = useSession();
@@ -21,15 +20,6 @@ export function Dashboard() {
     () => (can('referrals', 'list') ? get('/referrals/outbox?overdue=true') : Promise.resolve({ items: [] })),
     [],
   );
-  const year = String(new Date().getUTCFullYear());
-  const figures = useAsync(
-    () => (can('statistics', 'report') ? get('/reports/assistance' + query({ location: 'LA' })) : Promise.resolve(null)),
-    [],
-  );
-  // New persons this year, from the report's monthly trend ("2026-03").
-  const thisYear = (figures.data?.monthly?.items ?? [])
-    .filter((m: any) => String(m.month).startsWith(year))
-    .reduce((n: number, m: any) => n + (m.new_persons ?? 0), 0);
   // A request to answer opens the inbox (the case is not ours to see yet).
   const link = (x: any) =>
     x.resource === 'referrals' || x.resource === 'transfers' ? '/referrals' : x.case_id ? `/cases/${x.case_id}` : '/';
@@ -83,22 +73,6 @@ export function Dashboard() {
             </ul>
           </article>
         )}
-        {figures.data && (
-          <article class="card" aria-labelledby="d-figures">
-            <h2 id="d-figures">{t('stats_persons_assisted')}</h2>
-            <p class="figure" data-figure="all-persons">
-              <Link href="/statistics?location=LA">
-                {figures.data.lead_agency.total.persons === null
-                  ? '<' + figures.data.disclosure_control.min_cell
-                  : String(figures.data.lead_agency.total.persons)}
-              </Link>
-            </p>
-            <p class="muted">
-              {t('dash_figures')}: {thisYear} · {t('stats_women')}: {figures.data.lead_agency.total.women ?? '–'} ·{' '}
-              {t('stats_nationalities')}: {figures.data.lead_agency.total.nationalities}
-            </p>
-          </article>
-        )}
         <article class="card" aria-labelledby="d-notes">
           <h2 id="d-notes">{t('notifications')}</h2>
           {notes.loading ? <Loading /> : <ErrorBox error={notes.error?.status === 403 ? null : notes.error} onRetry={notes.reload} />}
@@ -120,6 +94,7 @@ export function Dashboard() {
           </ul>
         </article>
       </div>
+      {can('statistics', 'report') && <LazyPage load={() => import('./statistics').then((m) => m.DashboardStatistics)} />}
     </section>
   );
 }

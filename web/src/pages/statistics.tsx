@@ -303,12 +303,55 @@ const TABS = [
   { id: 'flows', label: 'stats_tab_flows' },
 ] as const;
 
+// Location (a province or district code) and the half-open period.
+function FilterForm({ initial, onApply }: { initial: Filters; onApply: (f: Filters) => void }) {
+  const { t } = useI18n();
+  const [draft, setDraft] = useState<Filters>(initial);
+  return (
+    <form
+      class="filters"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply(draft);
+      }}
+    >
+      <label>
+        {t('stats_location')}
+        <input name="location" value={draft.location} pattern="[A-Z0-9][A-Z0-9-]*" required onInput={(e) => setDraft({ ...draft, location: (e.target as HTMLInputElement).value.toUpperCase() })} />
+      </label>
+      <label>
+        {t('stats_from')}
+        <input type="date" name="from" value={draft.from} onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })} />
+      </label>
+      <label>
+        {t('stats_to_date')}
+        <input type="date" name="to" value={draft.to} onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })} />
+      </label>
+      <button type="submit">{t('stats_show')}</button>
+    </form>
+  );
+}
+
+// The assistance report on the dashboard of roles that read statistics:
+// figures and charts by agency, nationality, sex and month, with the same
+// filters as the statistics page.
+export function DashboardStatistics() {
+  const { t } = useI18n();
+  const [filters, setFilters] = useState<Filters>({ location: 'LA', from: '', to: '' });
+  return (
+    <section aria-labelledby="dash-stats">
+      <h2 id="dash-stats">{t('nav_statistics')}</h2>
+      <FilterForm initial={filters} onApply={setFilters} />
+      <Assistance f={filters} />
+    </section>
+  );
+}
+
 export function Statistics() {
   const { t } = useI18n();
   const { can } = useSession();
   const { params } = useLocation();
   const initial: Filters = { location: params.get('location') || 'LA', from: params.get('from') || '', to: params.get('to') || '' };
-  const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
   const [tab, setTab] = useState<string>(params.get('tab') || 'assistance');
   if (!can('statistics', 'report'))
@@ -318,29 +361,14 @@ export function Statistics() {
         <p role="alert">{t('err_forbidden')}</p>
       </section>
     );
-  const apply = (e: Event) => {
-    e.preventDefault();
-    setFilters(draft);
-    navigate('/statistics' + query({ location: draft.location, from: draft.from || undefined, to: draft.to || undefined, tab }), true);
+  const apply = (f: Filters) => {
+    setFilters(f);
+    navigate('/statistics' + query({ location: f.location, from: f.from || undefined, to: f.to || undefined, tab }), true);
   };
   return (
     <section>
       <h1 tabIndex={-1}>{t('nav_statistics')}</h1>
-      <form class="filters" onSubmit={apply}>
-        <label>
-          {t('stats_location')}
-          <input name="location" value={draft.location} pattern="[A-Z0-9][A-Z0-9-]*" required onInput={(e) => setDraft({ ...draft, location: (e.target as HTMLInputElement).value.toUpperCase() })} />
-        </label>
-        <label>
-          {t('stats_from')}
-          <input type="date" name="from" value={draft.from} onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })} />
-        </label>
-        <label>
-          {t('stats_to_date')}
-          <input type="date" name="to" value={draft.to} onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })} />
-        </label>
-        <button type="submit">{t('stats_show')}</button>
-      </form>
+      <FilterForm initial={initial} onApply={apply} />
       <div role="tablist" class="tabs" aria-label={t('nav_statistics')}>
         {TABS.map((x) => (
           <button
