@@ -367,6 +367,14 @@ try {
     await page.selectOption('.topbar select', lang);
     await page.waitForSelector(`nav a[href="/referrals"] >> text=${word}`);
     if (lang === 'my') await check(page, 'repatriations-my');
+    if (lang === 'zh') {
+      // Chinese is drawn with the shipped Noto Sans CJK subset, fetched only now.
+      const loaded = await page.evaluate(async () => {
+        await document.fonts.ready;
+        return [...document.fonts].some((f) => f.family.includes('Noto Sans SC ctims') && f.status === 'loaded');
+      });
+      assert.ok(loaded, 'the Chinese font subset is loaded for Chinese text');
+    }
   }
   await page.selectOption('.topbar select', 'en');
 
