@@ -768,7 +768,7 @@ ResourceSpec TaskforceMeetings() {
           "it back.",
           {
               Ref("taskforce_id", "taskforces").Required(),
-              Date("mtg_Date").Required().Column(),
+              Date("mtg_Date").Required().Filterable(),
               String("mtg_Place", 200),
               ObjectList("mtg_Attendees", {IdIn("agency_id", "an agency").Required(), String("att_Name", 200)}, 64),
               StringList("mtg_Decisions", 2000, 64),
@@ -816,7 +816,7 @@ ResourceSpec PlanActivities() {
           Ref("responsible_agency_id", "agencies").Required(),
           StringList("act_PartnerAgencyIds", 36, 16).Describe("Ids of partner agencies."),
           Date("act_StartDate").Required(),
-          Date("act_EndDate").Required().Column(),
+          Date("act_EndDate").Required().Filterable(),
           Code("act_Status", "activity_status").Default("NotStarted").Column(),
           Number("act_BudgetAmount", 0, 1e15),
           Code("act_BudgetCurrency", "currency"),
@@ -892,7 +892,7 @@ ResourceSpec Directives() {
               String("dir_Subject", 300).Required(),
               Text("dir_Text", 20000).Required(),
               Date("dir_IssuedOn").Default("today"),
-              Date("dir_DueDate").Required().Column(),
+              Date("dir_DueDate").Required().Filterable(),
               Code("dir_Priority", "directive_priority").Default("Normal").Filterable(),
           },
           [](const json& r, const CheckContext&, std::vector<FieldError>& errors) {

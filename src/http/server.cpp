@@ -1020,7 +1020,7 @@ class HttpServer::Impl {
         Audit(who, "export", "taskforces", p[0], "ok");
         res.status = 200;
         res.set_header("Content-Disposition", "attachment; filename=\"plan-of-action.xlsx\"");
-        res.set_content(std::move(*bytes), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        res.set_content(*bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         return;
       }
       if (!options_.plan_html) return SendError(res, 404, "not_found", "exports are not enabled");

@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "app/demo_taskforce.hpp"
 #include "test_server.hpp"
 
 namespace ctims::api_test {
@@ -557,6 +559,77 @@ TEST_F(Issue7Taskforce, PlanExportsAsXlsxAndAsAPrintablePage) {
   // Who may not read the plan may not export it.
   EXPECT_EQ(As(analyst_, "GET", "/api/v1/taskforces/" + tf + "/plan.xlsx").status, 403);
   EXPECT_EQ(As(fad_member_, "GET", "/api/v1/taskforces/0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b/plan.xlsx").status, 404);
+}
+
+// `ctims demo`'s taskforce: a plan with every status, linked follow-ups,
+// computed indicators and directives with mixed answers; the same ids on
+// every run.
+TEST_F(Issue7Taskforce, DemoTaskforceIsPlausibleAndDeterministic) {
+  app::DemoOptions options;
+  options.cipher = &server().cipher();
+  auto seeded = app::SeedDemoTaskforce(server().store(), options, app::SystemPrincipal());
+  ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
+  EXPECT_GT(seeded->records, 40);
+  EXPECT_EQ(app::SeedDemoTaskforce(server().store(), options, app::SystemPrincipal()).status().code(),
+            core::StatusCode::kConflict);
+
+  const std::vector<json> taskforces = ListAll("taskforces");
+  ASSERT_EQ(taskforces.size(), 1u);
+  const json plan = Plan(chair_, taskforces[0]["id"]);
+  EXPECT_EQ(plan["taskforce"]["chair_agency"]["code"], "BK-PPD");
+  ASSERT_EQ(plan["objectives"].size(), 5u);
+  std::set<std::string> problems, statuses, queries;
+  std::size_t activities = 0;
+  for (const auto& o : plan["objectives"]) {
+    for (const auto& p : o.value("obj_Problems", json::array())) problems.insert(p);
+    for (const auto& a : o["activities"]) {
+      ++activities;
+      statuses.insert(a["act_Status"].get<std::string>());
+    }
+    for (const auto& i : o["indicators"]) {
+      if (i["computed"] == true) queries.insert(i["ind_Query"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(problems, (std::set<std::string>{"UnpaidWages", "ContractSold", "FeeDemands", "NoPassport",
+                                             "OnlineSexualExploitation", "Surrogacy", "PoorConditions"}));
+  EXPECT_EQ(activities, 12u);
+  EXPECT_EQ(statuses, (std::set<std::string>{"NotStarted", "OnTrack", "AtRisk", "Done"}));
+  EXPECT_EQ(queries.size(), 4u);
+  ASSERT_EQ(plan["meetings"].size(), 2u);
+  std::size_t linked = 0;
+  for (const auto& m : plan["meetings"]) {
+    for (const auto& f : m["mtg_FollowUps"]) linked += f.contains("activity_id") ? 1 : 0;
+  }
+  EXPECT_EQ(linked, 5u);
+  // The commission's side instructs the provincial police and the
+  // committees; some answered, some are overdue.
+  const json inbox = As(tph_, "GET", "/api/v1/directives/inbox").Json()["items"];
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox[0]["overdue"], true);
+  const json outbox = As(chair_, "GET", "/api/v1/directives/outbox").Json()["items"];
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0]["recipients"].size(), 3u);
+  std::set<std::string> answers;
+  for (const auto& r : ListAll("directive-recipients")) answers.insert(r["drc_Status"].get<std::string>());
+  EXPECT_EQ(answers, (std::set<std::string>{"Sent", "Acknowledged", "InProgress", "Done"}));
+
+  // A second database gets the same records under the same ids.
+  const auto dir = server().dir() / "second";
+  std::filesystem::create_directories(dir);
+  auto store = storage::sqlite::OpenSqliteStore({.path = (dir / "second.db").string()});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Migrate().ok());
+  app::RecordService service(**store, domain::CodeLists::Builtin(), server().clock());
+  ASSERT_TRUE(app::LoadReferenceData(service, app::SystemPrincipal()).ok());
+  ASSERT_TRUE(app::SeedDemoTaskforce(**store, options, app::SystemPrincipal()).ok());
+  for (const char* resource : {"taskforces", "plan-activities", "directive-recipients", "taskforce-meetings"}) {
+    auto theirs = service.List(*domain::FindResource(resource), {{}, "500", std::nullopt}, app::SystemPrincipal());
+    ASSERT_TRUE(theirs.ok());
+    std::vector<std::string> a, b;
+    for (const auto& r : (*theirs)["items"]) a.push_back(r["id"]);
+    for (const auto& r : ListAll(resource)) b.push_back(r["id"]);
+    EXPECT_EQ(a, b) << resource;
+  }
 }
 
 }  // namespace

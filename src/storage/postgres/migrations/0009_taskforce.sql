@@ -38,7 +38,6 @@ CREATE TABLE taskforce_meetings (
   created_at TEXT COLLATE "C" NOT NULL,
   updated_at TEXT COLLATE "C" NOT NULL,
   taskforce_id TEXT COLLATE "C" NOT NULL REFERENCES taskforces(id),
-  "mtg_Date" TEXT COLLATE "C" NOT NULL,
   body TEXT COLLATE "C" NOT NULL CHECK (body::jsonb IS NOT NULL)
 );
 CREATE INDEX taskforce_meetings_taskforce_id ON taskforce_meetings(taskforce_id);
@@ -61,7 +60,6 @@ CREATE TABLE plan_activities (
   objective_id TEXT COLLATE "C" NOT NULL REFERENCES plan_objectives(id),
   taskforce_id TEXT COLLATE "C" NOT NULL REFERENCES taskforces(id),
   responsible_agency_id TEXT COLLATE "C" NOT NULL REFERENCES agencies(id),
-  "act_EndDate" TEXT COLLATE "C" NOT NULL,
   "act_Status" TEXT COLLATE "C",
   meeting_id TEXT COLLATE "C" REFERENCES taskforce_meetings(id),
   body TEXT COLLATE "C" NOT NULL CHECK (body::jsonb IS NOT NULL)
@@ -69,7 +67,6 @@ CREATE TABLE plan_activities (
 CREATE INDEX plan_activities_objective_id ON plan_activities(objective_id);
 CREATE INDEX plan_activities_taskforce_id ON plan_activities(taskforce_id);
 CREATE INDEX plan_activities_responsible_agency_id ON plan_activities(responsible_agency_id);
-CREATE INDEX plan_activities_act_enddate ON plan_activities("act_EndDate");
 CREATE INDEX plan_activities_meeting_id ON plan_activities(meeting_id);
 
 CREATE TABLE plan_indicators (
@@ -91,12 +88,10 @@ CREATE TABLE directives (
   updated_at TEXT COLLATE "C" NOT NULL,
   issuing_agency_id TEXT COLLATE "C" REFERENCES agencies(id),
   taskforce_id TEXT COLLATE "C" REFERENCES taskforces(id),
-  "dir_DueDate" TEXT COLLATE "C" NOT NULL,
   body TEXT COLLATE "C" NOT NULL CHECK (body::jsonb IS NOT NULL)
 );
 CREATE INDEX directives_issuing_agency_id ON directives(issuing_agency_id);
 CREATE INDEX directives_taskforce_id ON directives(taskforce_id);
-CREATE INDEX directives_dir_duedate ON directives("dir_DueDate");
 
 CREATE TABLE directive_recipients (
   id TEXT COLLATE "C" PRIMARY KEY,

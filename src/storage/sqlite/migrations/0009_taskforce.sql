@@ -37,7 +37,6 @@ CREATE TABLE taskforce_meetings (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   taskforce_id TEXT NOT NULL REFERENCES taskforces(id),
-  mtg_Date TEXT NOT NULL,
   body TEXT NOT NULL CHECK (json_valid(body))
 ) STRICT;
 CREATE INDEX taskforce_meetings_taskforce_id ON taskforce_meetings(taskforce_id);
@@ -60,7 +59,6 @@ CREATE TABLE plan_activities (
   objective_id TEXT NOT NULL REFERENCES plan_objectives(id),
   taskforce_id TEXT NOT NULL REFERENCES taskforces(id),
   responsible_agency_id TEXT NOT NULL REFERENCES agencies(id),
-  act_EndDate TEXT NOT NULL,
   act_Status TEXT,
   meeting_id TEXT REFERENCES taskforce_meetings(id),
   body TEXT NOT NULL CHECK (json_valid(body))
@@ -68,7 +66,6 @@ CREATE TABLE plan_activities (
 CREATE INDEX plan_activities_objective_id ON plan_activities(objective_id);
 CREATE INDEX plan_activities_taskforce_id ON plan_activities(taskforce_id);
 CREATE INDEX plan_activities_responsible_agency_id ON plan_activities(responsible_agency_id);
-CREATE INDEX plan_activities_act_enddate ON plan_activities(act_EndDate);
 CREATE INDEX plan_activities_meeting_id ON plan_activities(meeting_id);
 
 CREATE TABLE plan_indicators (
@@ -90,12 +87,10 @@ CREATE TABLE directives (
   updated_at TEXT NOT NULL,
   issuing_agency_id TEXT REFERENCES agencies(id),
   taskforce_id TEXT REFERENCES taskforces(id),
-  dir_DueDate TEXT NOT NULL,
   body TEXT NOT NULL CHECK (json_valid(body))
 ) STRICT;
 CREATE INDEX directives_issuing_agency_id ON directives(issuing_agency_id);
 CREATE INDEX directives_taskforce_id ON directives(taskforce_id);
-CREATE INDEX directives_dir_duedate ON directives(dir_DueDate);
 
 CREATE TABLE directive_recipients (
   id TEXT PRIMARY KEY,
