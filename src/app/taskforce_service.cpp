@@ -165,6 +165,7 @@ json TaskforceService::ComputeIndicator(const json& indicator, const Principal& 
 }
 
 Result<json> TaskforceService::Plan(const std::string& id, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(RequireFullSession(caller));
   CTIMS_ASSIGN_OR_RETURN(json taskforce, records_.Get(Spec("taskforces"), id, caller));
   const std::string today = core::FormatDate(clock_.Now());
   CTIMS_ASSIGN_OR_RETURN(json members, ListAll("taskforce-members", "taskforce_id", id, caller));
@@ -225,6 +226,7 @@ Result<json> TaskforceService::Plan(const std::string& id, const Principal& call
 }
 
 Result<json> TaskforceService::Directives(bool outbox, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(RequireFullSession(caller));
   if (caller.agency_id.empty()) return Status::InvalidArgument("no agency", {{"agency_id", "required", "no agency"}});
   const std::string today = core::FormatDate(clock_.Now());
   auto overdue = [&](const json& directive, const json& recipient) {
@@ -258,6 +260,7 @@ Result<json> TaskforceService::Directives(bool outbox, const Principal& caller) 
 }
 
 Result<json> TaskforceService::Overdue(const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(RequireFullSession(caller));
   const std::string today = core::FormatDate(clock_.Now());
   json activities = json::array();
   if (caller.Allows("plan-activities", "list")) {
@@ -304,6 +307,7 @@ Result<json> TaskforceService::Overdue(const Principal& caller) {
 
 Result<json> TaskforceService::FollowUpToActivity(const std::string& meeting_id, const std::string& index_text,
                                                   const json& body, const Principal& caller) {
+  CTIMS_RETURN_IF_ERROR(RequireFullSession(caller));
   if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
   for (auto it = body.begin(); it != body.end(); ++it) {
     static const std::set<std::string> kAllowed = {"objective_id", "responsible_agency_id", "act_StartDate",
