@@ -26,11 +26,14 @@
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "app/report_service.hpp"
+#include "app/taskforce_policy.hpp"
+#include "app/taskforce_service.hpp"
 #include "core/clock.hpp"
 #include "core/keyring.hpp"
 #include "core/log.hpp"
 #include "core/signing_key.hpp"
 #include "domain/codelists.hpp"
+#include "export/plan_export.hpp"
 #include "http/server.hpp"
 #include "storage/postgres/postgres_backup.hpp"
 #include "storage/postgres/postgres_store.hpp"
@@ -204,6 +207,8 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   record_options.audit = &audit;
   record_options.cipher = &cipher;
   record_options.referral_answer_time = std::chrono::hours(cmd.referral_hours);
+  ctims::app::TaskforcePolicy taskforce_policy(ctims::core::SystemClock());  // issue 7
+  record_options.policy = &taskforce_policy;
   ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock(),
                                     record_options);
   options.audit = &audit;
@@ -213,6 +218,11 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   report_options.cipher = &cipher;
   ctims::app::ReportService reports(*store, ctims::core::SystemClock(), report_options);
   options.reports = &reports;
+  // issue 7: taskforces, plans of action and directives; the plan's exports.
+  ctims::app::TaskforceService taskforce(service, &reports, ctims::core::SystemClock());
+  options.taskforce = &taskforce;
+  options.plan_xlsx = [](const nlohmann::json& plan) { return ctims::exports::PlanXlsx(plan); };
+  options.plan_html = [](const nlohmann::json& plan) { return ctims::exports::PlanHtml(plan); };
   ctims::http::HttpServer server(service, auth, *store, options);
   if (auto s = server.Bind(); !s.ok()) {
     std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());

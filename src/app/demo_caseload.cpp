@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/audit_log.hpp"
+#include "app/demo_taskforce.hpp"
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
@@ -834,6 +835,9 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
   }
   CTIMS_RETURN_IF_ERROR(w.Finish());
   result.records = w.records();
+  // issue 7: the Bokeo taskforce, its plan of action and directives.
+  CTIMS_ASSIGN_OR_RETURN(const DemoTaskforceResult taskforce, SeedDemoTaskforce(store, options, caller));
+  result.records += taskforce.records;
   if (options.audit != nullptr) {
     AuditEvent e;
     e.user_id = caller.user_id;

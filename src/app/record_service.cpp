@@ -10,6 +10,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/field_cipher.hpp"
+#include "app/record_policy.hpp"
 #include "core/id.hpp"
 #include "domain/diff.hpp"
 #include "domain/validation.hpp"
@@ -247,9 +248,13 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
   CTIMS_RETURN_IF_ERROR(CheckReferences(spec, record, json(), *tx, reach));
   CTIMS_RETURN_IF_ERROR(BeforeCreate(spec, record, *tx, reach, caller));
+  const std::string new_id = core::NewId(clock_);
+  if (options_.policy != nullptr) {  // issue 7
+    CTIMS_RETURN_IF_ERROR(options_.policy->BeforeWrite(*tx, spec, new_id, json(), &record, caller));
+  }
   CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, record, codelists_, context));
 
-  CTIMS_ASSIGN_OR_RETURN(StoredRecord stored, ToStored(spec, table, record, core::NewId(clock_), options_.cipher));
+  CTIMS_ASSIGN_OR_RETURN(StoredRecord stored, ToStored(spec, table, record, new_id, options_.cipher));
   stored.version = 1;
   stored.created_at = stored.updated_at = Now();
   if (spec.personal) {
@@ -277,6 +282,9 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
       {0, spec.name, stored.id, 1, "create", caller.user_id, stored.created_at, std::move(changes), stored.access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "create", spec.name, stored.id));
   CTIMS_RETURN_IF_ERROR(AfterCreate(spec, record, stored.id, *tx, caller));
+  if (options_.policy != nullptr) {  // issue 7
+    CTIMS_RETURN_IF_ERROR(options_.policy->AfterWrite(*tx, spec, stored.id, json(), record, caller));
+  }
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(record), stored);
   StripUnreadable(spec, caller.role, out);
@@ -384,6 +392,9 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   CTIMS_RETURN_IF_ERROR(ValidateRecord(spec, after, codelists_, context));
   CTIMS_RETURN_IF_ERROR(BeforeUpdate(spec, before, after, *tx));
   domain::DropNulls(after);
+  if (options_.policy != nullptr) {  // issue 7
+    CTIMS_RETURN_IF_ERROR(options_.policy->BeforeWrite(*tx, spec, id, before, &after, caller));
+  }
   json diff = domain::Diff(before, after);
   if (diff.empty()) {
     tx.reset();  // no write: the audit event goes on its own
@@ -419,6 +430,9 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   CTIMS_RETURN_IF_ERROR(tx->AppendHistory({0, spec.name, stored.id, stored.version, "update", caller.user_id,
                                            stored.updated_at, std::move(history), stored.access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "update", spec.name, stored.id));
+  if (options_.policy != nullptr) {  // issue 7
+    CTIMS_RETURN_IF_ERROR(options_.policy->AfterWrite(*tx, spec, stored.id, before, after, caller));
+  }
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(after), stored);
   StripUnreadable(spec, caller.role, out);
@@ -443,12 +457,18 @@ Status RecordService::DeleteImpl(const domain::ResourceSpec& spec, const std::st
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
   }
   CTIMS_ASSIGN_OR_RETURN(json before, Fields(spec, table, *current, options_.cipher));
+  if (options_.policy != nullptr) {  // issue 7
+    CTIMS_RETURN_IF_ERROR(options_.policy->BeforeWrite(*tx, spec, id, before, nullptr, caller));
+  }
   CTIMS_RETURN_IF_ERROR(tx->Delete(table, id, *expected_version));
   CTIMS_ASSIGN_OR_RETURN(std::string changes,
                          ChangesText(spec, id, current->version + 1, domain::Diff(before, json()), options_.cipher));
   CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
       {0, spec.name, id, current->version + 1, "delete", caller.user_id, Now(), std::move(changes), current->access}));
   CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, "delete", spec.name, id));
+  if (options_.policy != nullptr) {  // issue 7
+    CTIMS_RETURN_IF_ERROR(options_.policy->AfterWrite(*tx, spec, id, before, json(), caller));
+  }
   return tx->Commit();
 }
 

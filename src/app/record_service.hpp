@@ -23,6 +23,7 @@ namespace ctims::app {
 
 class AuditLog;
 class FieldCipher;
+class RecordWritePolicy;
 
 struct ListRequest {
   std::vector<std::pair<std::string, std::string>> filters;  // query parameters other than limit/cursor
@@ -57,6 +58,9 @@ struct RecordServiceOptions {
   std::chrono::seconds approval_time = std::chrono::hours(72);
   // Task-due notifications go out this long before a task is due.
   std::chrono::seconds task_due_notice = std::chrono::hours(24);
+  // issue 7: resource-specific write rules (taskforces, directives),
+  // consulted on every write; nullptr: none. Must outlive the service.
+  RecordWritePolicy* policy = nullptr;
 };
 
 // Queries of the referral inbox and outbox and of the task list.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "domain/schema.hpp"
 
@@ -134,7 +135,47 @@ TEST(AccessTest, TaskforceMemberReportsAndReadsReferenceDataOnly) {
   for (const char* res : kReferenceResources) EXPECT_TRUE(r.Allows(res, "read"));
   for (const char* res : kCaseResources) EXPECT_FALSE(r.Allows(res, "read")) << res;
   EXPECT_FALSE(r.CanRead(FieldGroup::kIdentity));
-  EXPECT_TRUE(r.write_groups.empty());
+  // issue 7: members write their taskforce's plan (general fields only).
+  EXPECT_EQ(r.write_groups, std::set<FieldGroup>{FieldGroup::kGeneral});
+  for (const char* res : {"taskforces", "taskforce-members", "taskforce-meetings", "plan-objectives", "plan-activities",
+                          "plan-indicators", "directives", "directive-recipients"}) {
+    for (const char* action : {"read", "list", "create", "update", "delete", "history"}) {
+      EXPECT_TRUE(r.Allows(res, action)) << res << " " << action;
+    }
+  }
+}
+
+// issue 7: who reads and writes taskforces and directives, by role.
+TEST(AccessTest, Issue7TaskforceAndDirectivePermissions) {
+  const char* plan[] = {"taskforces",      "taskforce-members", "taskforce-meetings",
+                        "plan-objectives", "plan-activities",   "plan-indicators"};
+  const char* directives[] = {"directives", "directive-recipients"};
+  // Agencies that receive and issue directives answer them.
+  for (const char* role : {"supervisor", "police_investigator", "foreign_affairs_officer"}) {
+    const Role& r = Builtin(role);
+    for (const char* res : directives) {
+      EXPECT_TRUE(r.Allows(res, "update")) << role << " " << res;
+      EXPECT_TRUE(r.Allows(res, "create")) << role << " " << res;
+    }
+    for (const char* res : plan) {
+      EXPECT_TRUE(r.Allows(res, "read")) << role << " " << res;
+      EXPECT_FALSE(r.Allows(res, "update")) << role << " " << res;
+    }
+  }
+  // Case workers read; administrators read and see history; analysts see
+  // aggregates only.
+  for (const char* res : directives) {
+    EXPECT_TRUE(Builtin("case_worker").Allows(res, "read")) << res;
+    EXPECT_FALSE(Builtin("case_worker").Allows(res, "update")) << res;
+    EXPECT_TRUE(Builtin("administrator").Allows(res, "history")) << res;
+    EXPECT_FALSE(Builtin("administrator").Allows(res, "create")) << res;
+    EXPECT_FALSE(Builtin("analyst").Allows(res, "read")) << res;
+  }
+  for (const char* res : plan) {
+    EXPECT_TRUE(Builtin("case_worker").Allows(res, "list")) << res;
+    EXPECT_FALSE(Builtin("case_worker").Allows(res, "create")) << res;
+    EXPECT_FALSE(Builtin("analyst").Allows(res, "list")) << res;
+  }
 }
 
 TEST(AccessTest, AdministratorAdministersButSeesNoCaseData) {

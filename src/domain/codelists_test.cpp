@@ -72,7 +72,8 @@ TEST(CodeListsTest, ReferralMechanismListsHaveTheirCodesInOrder) {
       {"suspect_kind", {"Person", "Organisation"}},
       {"organisation_involvement", {"Employer", "ContractBuyer", "RecruitmentAgency", "Transporter", "Other"}},
       {"task_kind",
-       {"AnswerReferral", "AnswerTransfer", "ConfirmScreening", "ApproveClosure", "FollowUpReturn", "Other"}},
+       {"AnswerReferral", "AnswerTransfer", "ConfirmScreening", "ApproveClosure", "FollowUpReturn", "ActOnDirective",
+        "CompleteActivity", "Other"}},  // issue 7: directives and plan activities
       {"task_status", {"Open", "Done", "Cancelled"}},
       {"notification_kind",
        {"ReferralReceived", "ReferralAnswered", "TransferReceived", "TransferAnswered", "ApprovalRequested",

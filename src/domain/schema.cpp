@@ -702,24 +702,237 @@ ResourceSpec InvestigationVictims() {
           ""};
 }
 
+// ---- issue 7: taskforces, the plan of action and directives -------------
+// Not personal data: a plan, its meetings and directives between agencies
+// name agencies and users, never a victim. Who may change them (members of
+// the taskforce, its chair, the issuing or the receiving agency) is decided
+// by app/taskforce_service.cpp, which the record service consults on every
+// write of these resources.
+
+// The id of a record named inside a list (lists cannot hold foreign keys:
+// the taskforce service checks that it names an existing record).
+FieldSpec IdIn(std::string name, std::string what) {
+  return String(std::move(name), 36)
+      .Pattern("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+      .Describe("Id of " + std::move(what) + ".");
+}
+
+ResourceSpec Taskforces() {
+  return {"taskforces",
+          "taskforces",
+          "Taskforce",
+          "A body of several agencies that draws up and follows a plan of action (e.g. the Bokeo provincial "
+          "anti-trafficking taskforce). Its chair agency manages the membership; members edit its meetings "
+          "and plan.",
+          {
+              String("tfc_Code", 32).Unique().Required().Pattern("[A-Z0-9][A-Z0-9-]*"),
+              String("tfc_NameLo").Required(),
+              String("tfc_NameEn").Required(),
+              Text("tfc_Mandate", 4000),
+              Ref("location_id", "locations"),
+              Ref("chair_agency_id", "agencies").Required().Describe("The chair: its users manage the members."),
+              IdIn("tfc_ChairUserId", "the user who chairs (optional)"),
+              Date("tfc_PlanStart"),
+              Date("tfc_PlanEnd"),
+          },
+          [](const json& r, const CheckContext&, std::vector<FieldError>& errors) {
+            DateOrder(r, "tfc_PlanStart", "tfc_PlanEnd", errors);
+          },
+          false,
+          ""};
+}
+
+ResourceSpec TaskforceMembers() {
+  return {"taskforce-members",
+          "taskforce_members",
+          "Taskforce member",
+          "An agency (all its users) or one user of an agency that belongs to a taskforce. Only the chair adds, "
+          "changes or removes members.",
+          {
+              Ref("taskforce_id", "taskforces").Required(),
+              Ref("agency_id", "agencies").Required(),
+              IdIn("tfm_UserId", "a user of the agency: only that user is a member, not the whole agency").Column(),
+              String("tfm_Function", 200).Describe("e.g. secretariat, district focal point."),
+          },
+          nullptr,
+          false,
+          ""};
+}
+
+ResourceSpec TaskforceMeetings() {
+  return {"taskforce-meetings",
+          "taskforce_meetings",
+          "Taskforce meeting",
+          "A meeting of a taskforce: date, place, attendees, decisions, minutes and follow-up actions. POST "
+          "/taskforce-meetings/{id}/follow-ups/{index}/activity turns a follow-up into a plan activity and links "
+          "it back.",
+          {
+              Ref("taskforce_id", "taskforces").Required(),
+              Date("mtg_Date").Required().Filterable(),
+              String("mtg_Place", 200),
+              ObjectList("mtg_Attendees", {IdIn("agency_id", "an agency").Required(), String("att_Name", 200)}, 64),
+              StringList("mtg_Decisions", 2000, 64),
+              Text("mtg_Minutes", 20000),
+              ObjectList("mtg_FollowUps",
+                         {String("fup_Action", 1000).Required(), IdIn("agency_id", "the responsible agency"),
+                          Date("fup_Due"), IdIn("activity_id", "the plan activity made from it (set by the server)")},
+                         64),
+          },
+          nullptr,
+          false,
+          ""};
+}
+
+ResourceSpec PlanObjectives() {
+  return {"plan-objectives",
+          "plan_objectives",
+          "Plan objective",
+          "An objective of a taskforce's plan of action, with the problems it addresses.",
+          {
+              Ref("taskforce_id", "taskforces").Required(),
+              String("obj_Code", 16).Required().Describe("e.g. O1"),
+              String("obj_Title", 300).Required(),
+              Text("obj_Description", 4000),
+              CodeSet("obj_Problems", "taskforce_problem", 8),
+          },
+          nullptr,
+          false,
+          ""};
+}
+
+ResourceSpec PlanActivities() {
+  return {
+      "plan-activities",
+      "plan_activities",
+      "Plan activity",
+      "An activity under an objective: responsible and partner agencies, dates, status, budget and dated "
+      "progress updates. An activity past its end date and not done shows as Late (effective_status in "
+      "/taskforces/{id}/plan).",
+      {
+          Ref("objective_id", "plan-objectives").Required(),
+          Ref("taskforce_id", "taskforces").Required().Describe("The objective's taskforce."),
+          String("act_Title", 300).Required(),
+          Text("act_Description", 4000),
+          Ref("responsible_agency_id", "agencies").Required(),
+          StringList("act_PartnerAgencyIds", 36, 16).Describe("Ids of partner agencies."),
+          Date("act_StartDate").Required(),
+          Date("act_EndDate").Required().Filterable(),
+          Code("act_Status", "activity_status").Default("NotStarted").Column(),
+          Number("act_BudgetAmount", 0, 1e15),
+          Code("act_BudgetCurrency", "currency"),
+          ObjectList("act_Progress",
+                     {Date("prg_Date").Required(), Text("prg_Note", 2000).Required(), Integer("prg_Percent", 0, 100)},
+                     100),
+          Ref("meeting_id", "taskforce-meetings").Describe("The meeting whose follow-up it comes from."),
+          Integer("act_FollowUpIndex", 0, 63),
+      },
+      [](const json& r, const CheckContext&, std::vector<FieldError>& errors) {
+        DateOrder(r, "act_StartDate", "act_EndDate", errors);
+        if (Has(r, "act_BudgetAmount") && !Has(r, "act_BudgetCurrency")) {
+          errors.push_back({"act_BudgetCurrency", "required_with", "a budget needs a currency"});
+        }
+      },
+      false,
+      ""};
+}
+
+ResourceSpec PlanIndicators() {
+  return {"plan-indicators",
+          "plan_indicators",
+          "Plan indicator",
+          "An indicator of an objective: baseline, target and current value. The current value is entered by "
+          "hand (ind_Source Manual) or computed from the live statistics by a named query (ind_Source Query, "
+          "ind_Query), so the plan shows progress without retyping numbers.",
+          {
+              Ref("objective_id", "plan-objectives").Required(),
+              Ref("taskforce_id", "taskforces").Required(),
+              String("ind_Name", 300).Required(),
+              String("ind_Unit", 32).Describe("persons, %, ..."),
+              Number("ind_Baseline", -1e15, 1e15),
+              Number("ind_Target", -1e15, 1e15).Required(),
+              Code("ind_Source", "indicator_source").Default("Manual"),
+              Code("ind_Query", "indicator_query"),
+              String("ind_Location", 32).Pattern("[A-Z0-9][A-Z0-9-]*").Describe("loc_Code the query counts in."),
+              Date("ind_PeriodFrom").Describe("Start of the period a query counts (default: 1 January this year)."),
+              Date("ind_PeriodTo").Describe("First day not counted (default: none, up to today)."),
+              Number("ind_CurrentValue", -1e15, 1e15).Describe("Entered by hand (Manual only)."),
+              Date("ind_CurrentAsOf"),
+          },
+          [](const json& r, const CheckContext&, std::vector<FieldError>& errors) {
+            const bool query = StringOr(r, "ind_Source") == "Query";
+            if (query && !Has(r, "ind_Query")) {
+              errors.push_back({"ind_Query", "required_with", "a computed indicator names its query"});
+            }
+            if (query && !Has(r, "ind_Location")) {
+              errors.push_back({"ind_Location", "required_with", "a computed indicator names its location"});
+            }
+            if (query && Has(r, "ind_CurrentValue")) {
+              errors.push_back({"ind_CurrentValue", "computed", "the value of a computed indicator is not typed"});
+            }
+            DateOrder(r, "ind_PeriodFrom", "ind_PeriodTo", errors);
+            if (!query && Has(r, "ind_Query")) {
+              errors.push_back({"ind_Query", "consistent", "only a Query indicator names a query"});
+            }
+          },
+          false,
+          ""};
+}
+
+ResourceSpec Directives() {
+  return {"directives",
+          "directives",
+          "Directive",
+          "An instruction from one agency to others (e.g. the commission, through the Ministry of Public "
+          "Security, to the provincial police and the District Management Committees). Recipients are "
+          "directive-recipients; each answers for itself.",
+          {
+              Ref("issuing_agency_id", "agencies").Describe("The issuing agency (the caller's, set by the server)."),
+              Ref("taskforce_id", "taskforces"),
+              String("dir_Reference", 64),
+              String("dir_Subject", 300).Required(),
+              Text("dir_Text", 20000).Required(),
+              Date("dir_IssuedOn").Default("today"),
+              Date("dir_DueDate").Required().Filterable(),
+              Code("dir_Priority", "directive_priority").Default("Normal").Filterable(),
+          },
+          [](const json& r, const CheckContext&, std::vector<FieldError>& errors) {
+            DateOrder(r, "dir_IssuedOn", "dir_DueDate", errors);
+          },
+          false,
+          ""};
+}
+
+ResourceSpec DirectiveRecipients() {
+  return {"directive-recipients",
+          "directive_recipients",
+          "Directive recipient",
+          "One recipient agency of a directive and its answer: Sent -> Acknowledged -> InProgress -> Done, with "
+          "dated progress notes. The issuing agency adds and removes recipients; only the recipient agency "
+          "changes its status and notes.",
+          {
+              Ref("directive_id", "directives").Required(),
+              Ref("agency_id", "agencies").Required(),
+              Code("drc_Status", "directive_recipient_status").Default("Sent").Column(),
+              ObjectList("drc_Progress", {Date("prg_Date").Required(), Text("prg_Note", 2000).Required()}, 100),
+              String("drc_AcknowledgedAt", 32).Managed(),
+              String("drc_DoneAt", 32).Managed(),
+          },
+          nullptr,
+          false,
+          ""};
+}
+// ---- end issue 7 -----------------------------------------------------------
+
 std::vector<ResourceSpec> Build() {
-  return {Locations(),
-          Agencies(),
-          Organisations(),
-          Personal(Persons(), ""),
-          Personal(Cases(), ""),
-          Personal(TraffickingEvents(), "case_id"),
-          Personal(EmploymentEpisodes(), "case_id"),
-          Personal(Claims(), "case_id"),
-          Personal(ImmigrationStatuses(), "case_id"),
-          Personal(Assistance(), "case_id"),
-          Personal(Consents(), "case_id"),
-          Personal(Screenings(), "case_id"),
-          Personal(Referrals(), "case_id"),
-          Personal(Transfers(), "case_id"),
-          Personal(Repatriations(), "case_id"),
-          Personal(Investigations(), ""),
-          Personal(InvestigationVictims(), "case_id")};
+  return {Locations(), Agencies(), Organisations(), Personal(Persons(), ""), Personal(Cases(), ""),
+          Personal(TraffickingEvents(), "case_id"), Personal(EmploymentEpisodes(), "case_id"),
+          Personal(Claims(), "case_id"), Personal(ImmigrationStatuses(), "case_id"), Personal(Assistance(), "case_id"),
+          Personal(Consents(), "case_id"), Personal(Screenings(), "case_id"), Personal(Referrals(), "case_id"),
+          Personal(Transfers(), "case_id"), Personal(Repatriations(), "case_id"), Personal(Investigations(), ""),
+          Personal(InvestigationVictims(), "case_id"),
+          // issue 7
+          Taskforces(), TaskforceMembers(), TaskforceMeetings(), PlanObjectives(), PlanActivities(), PlanIndicators(),
+          Directives(), DirectiveRecipients()};
 }
 
 }  // namespace

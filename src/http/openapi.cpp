@@ -433,6 +433,10 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       }
       if (route.path.find("{id}") != std::string::npos) {
         op["parameters"] = {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};
+        if (route.path.find("{index}") != std::string::npos) {  // issue 7: a meeting's follow-up
+          op["parameters"].push_back(
+              {{"name", "index"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}});
+        }
         if (route.path.find("{action}") != std::string::npos) {
           op["parameters"].push_back(
               {{"name", "action"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});

@@ -364,6 +364,27 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v1/reports/flows", "report_flows", "", true,
        "Referrals by agency pair and state, repatriations by destination and state, investigations by state "
        "(?location=&from=&to=)"},
+      // ---- issue 7: taskforces, plans of action, directives ----
+      {"GET", "/api/v1/taskforces/{id}/plan", "taskforce_plan", "taskforces", true,
+       "The plan of action: members, objectives with activities (effective_status: Late when past the end date "
+       "and not done) and indicators (current_value typed or computed by a named query from the live "
+       "statistics, progress towards the target), meetings and directives"},
+      {"GET", "/api/v1/taskforces/{id}/plan.xlsx", "taskforce_plan_xlsx", "taskforces", true,
+       "The plan of action as an XLSX workbook (sheets Objectives, Activities, Indicators, Meetings, Members)"},
+      {"GET", "/api/v1/taskforces/{id}/plan/print", "taskforce_plan_print", "taskforces", true,
+       "The plan of action as a printable HTML page (server-rendered, no script)"},
+      {"POST", "/api/v1/taskforce-meetings/{id}/follow-ups/{index}/activity", "followup_activity", "taskforce-meetings",
+       true,
+       "Turn follow-up {index} of the meeting into a plan activity and link it back (body: {\"objective_id\", "
+       "optional responsible_agency_id, act_StartDate, act_EndDate})"},
+      {"GET", "/api/v1/directives/inbox", "directive_inbox", "directives", true,
+       "Directives my agency received, with my agency's answer; each says if it is overdue"},
+      {"GET", "/api/v1/directives/outbox", "directive_outbox", "directives", true,
+       "Directives my agency issued, with every recipient's status; overdue per recipient and per directive"},
+      {"GET", "/api/v1/dashboard/overdue", "dashboard_overdue", "", true,
+       "Overdue plan activities of my agency's taskforces or in its charge, and overdue directives received and "
+       "issued"},
+      // ---- end issue 7 ----
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
@@ -677,6 +698,7 @@ class HttpServer::Impl {
     }
     if (RouteHandler h = MakeWorkflowHandler(route, spec); h) return h;
     if (RouteHandler h = MakeReportHandler(route); h) return h;
+    if (RouteHandler h = MakeTaskforceHandler(route); h) return h;  // issue 7
     if (RouteHandler h = MakeAuthHandler(route); h) return AuditedAuthHandler(route, std::move(h));
     core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
     std::abort();
@@ -954,6 +976,63 @@ class HttpServer::Impl {
       SendJson(res, 200, r->dump());
     };
   }
+
+  // ---- issue 7: taskforces, plans of action, directives ----
+  RouteHandler MakeTaskforceHandler(const Route& route) {
+    const std::string op = route.operation;
+    using Params = std::vector<std::string>;
+    using Reader = const httplib::ContentReader*;
+    using Who = const app::Principal*;
+    if (op != "taskforce_plan" && op != "taskforce_plan_xlsx" && op != "taskforce_plan_print" &&
+        op != "followup_activity" && op != "directive_inbox" && op != "directive_outbox" && op != "dashboard_overdue") {
+      return nullptr;
+    }
+    return [this, op](const httplib::Request& req, httplib::Response& res, const Params& p, Reader reader, Who who) {
+      if (options_.taskforce == nullptr) return SendError(res, 404, "not_found", "taskforces are not enabled");
+      if (op != "followup_activity" && !req.params.empty()) {
+        return SendError(res, 400, "invalid_argument", "this endpoint takes no query parameters",
+                         {{req.params.begin()->first, "unknown_parameter", "not accepted here"}});
+      }
+      if (op == "followup_activity") {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto r = options_.taskforce->FollowUpToActivity(p[0], p[1], body, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        return SendJson(res, 201, r->dump());
+      }
+      if (op == "directive_inbox" || op == "directive_outbox") {
+        auto r = options_.taskforce->Directives(op == "directive_outbox", *who);
+        if (!r.ok()) return Fail(res, r.status());
+        return SendJson(res, 200, r->dump());
+      }
+      if (op == "dashboard_overdue") {
+        auto r = options_.taskforce->Overdue(*who);
+        if (!r.ok()) return Fail(res, r.status());
+        return SendJson(res, 200, r->dump());
+      }
+      auto plan = options_.taskforce->Plan(p[0], *who);
+      if (!plan.ok()) return Fail(res, plan.status());
+      if (op == "taskforce_plan") return SendJson(res, 200, plan->dump());
+      if (op == "taskforce_plan_xlsx") {
+        if (!options_.plan_xlsx) return SendError(res, 404, "not_found", "exports are not enabled");
+        auto bytes = options_.plan_xlsx(*plan);
+        if (!bytes.ok()) return Fail(res, bytes.status());
+        Audit(who, "export", "taskforces", p[0], "ok");
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"plan-of-action.xlsx\"");
+        res.set_content(*bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        return;
+      }
+      if (!options_.plan_html) return SendError(res, 404, "not_found", "exports are not enabled");
+      Audit(who, "export", "taskforces", p[0], "ok");
+      res.status = 200;
+      // A document of its own: inline styles only, no script, no other origin.
+      res.set_header("Content-Security-Policy",
+                     "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; frame-ancestors 'none'");
+      res.set_content(options_.plan_html(*plan), "text/html; charset=utf-8");
+    };
+  }
+  // ---- end issue 7 ----
 
   // The referral mechanism's routes (issue 4).
   RouteHandler MakeWorkflowHandler(const Route& route, const domain::ResourceSpec* spec) {

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
 #include "app/report_service.hpp"
+#include "app/taskforce_service.hpp"
 #include "core/status.hpp"
 #include "domain/codelists.hpp"
 
@@ -41,6 +45,14 @@ struct ServerOptions {
   std::vector<std::string> trusted_proxies;
   // Statistics (issue 5): /api/v1/reports/... answer 404 without it.
   app::ReportService* reports = nullptr;
+  // Taskforces, plans of action and directives (issue 7): their own routes
+  // (plan, inbox/outbox, overdue, follow-up to activity) answer 404 without
+  // it. The plan's XLSX and printable page are rendered by these functions
+  // (the export layer, wired by main: http does not link it); without them
+  // those two routes answer 404.
+  app::TaskforceService* taskforce = nullptr;
+  std::function<core::Result<std::string>(const nlohmann::json& plan)> plan_xlsx;
+  std::function<std::string(const nlohmann::json& plan)> plan_html;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.

@@ -297,6 +297,35 @@ class CsrfTest : public SessionTest {
       return {{"case_id", case_}, {"agency_id", tph_}, {"ast_Date", api_test::kToday}, {"ast_ServiceType", "Shelter"}};
     }
     if (resource == "consents") return {{"case_id", case_}, {"cns_Purpose", "Services"}, {"cns_Status", "Given"}};
+    // issue 7: a taskforce chaired by PPD (the agency of the superuser who sends
+    // the control requests), its plan, directives and recipients.
+    if (resource == "taskforces") {
+      return {{"tfc_Code", "CSRF-" + n},
+              {"tfc_NameLo", "ຄະນະ"},
+              {"tfc_NameEn", "Taskforce " + n},
+              {"chair_agency_id", ppd_}};
+    }
+    const app::Principal setup = ActingAs(worker_id_, tph_);
+    if (resource == "taskforce-members" || resource == "taskforce-meetings" || resource == "plan-objectives" ||
+        resource == "plan-activities" || resource == "plan-indicators") {
+      if (taskforce_.empty()) taskforce_ = CreateAs(*server_, setup, "taskforces", CreateBody("taskforces"));
+      if (resource == "taskforce-members") return {{"taskforce_id", taskforce_}, {"agency_id", ppd_}};
+      if (resource == "taskforce-meetings") return {{"taskforce_id", taskforce_}, {"mtg_Date", api_test::kToday}};
+      if (resource == "plan-objectives")
+        return {{"taskforce_id", taskforce_}, {"obj_Code", "O" + n}, {"obj_Title", "x"}};
+      if (objective_.empty()) objective_ = CreateAs(*server_, setup, "plan-objectives", CreateBody("plan-objectives"));
+      if (resource == "plan-indicators") {
+        return {{"taskforce_id", taskforce_}, {"objective_id", objective_}, {"ind_Name", "x"}, {"ind_Target", 1}};
+      }
+      return {{"taskforce_id", taskforce_},    {"objective_id", objective_},        {"act_Title", "x"},
+              {"responsible_agency_id", tph_}, {"act_StartDate", api_test::kToday}, {"act_EndDate", api_test::kToday}};
+    }
+    if (resource == "directives")
+      return {
+          {"dir_Subject", "x " + n}, {"dir_Text", "x"}, {"dir_DueDate", api_test::kToday}, {"issuing_agency_id", ppd_}};
+    if (resource == "directive-recipients") {
+      return {{"directive_id", CreateAs(*server_, setup, "directives", CreateBody("directives"))}, {"agency_id", ppd_}};
+    }
     // The referral mechanism (issue 4). One pending referral per case and
     // receiving agency, one pending transfer per case: each body gets its own.
     const app::Principal tph_user = ActingAs(worker_id_, tph_);
@@ -450,6 +479,7 @@ class CsrfTest : public SessionTest {
 
   Session session_;
   std::string tph_, ppd_, person_, case_, protected_case_;
+  std::string taskforce_, objective_;  // issue 7
   std::map<std::string, std::string> update_target_, delete_target_;
   int counter_ = 1;
   int referrals_ = 0;

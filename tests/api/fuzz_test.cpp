@@ -201,6 +201,29 @@ TEST_F(ApiTest, FuzzedRequestsNeverAnswer500) {
     bases[resource] = base;
   }
 
+  // issue 7: a taskforce chaired by the tester's agency, with its plan and a
+  // directive, so that fuzzed plan records can refer to something.
+  ids["taskforces"] = CreateId(
+      "taskforces",
+      {{"tfc_Code", "FUZZ-TF"}, {"tfc_NameLo", "ຄະນະ"}, {"tfc_NameEn", "Taskforce"}, {"chair_agency_id", w.agency}});
+  ids["plan-objectives"] = CreateId(
+      "plan-objectives", {{"taskforce_id", ids["taskforces"]}, {"obj_Code", "O1"}, {"obj_Title", "Objective"}});
+  ids["taskforce-meetings"] =
+      CreateId("taskforce-meetings", {{"taskforce_id", ids["taskforces"]}, {"mtg_Date", kToday}});
+  ids["plan-activities"] = CreateId("plan-activities", {{"taskforce_id", ids["taskforces"]},
+                                                        {"objective_id", ids["plan-objectives"]},
+                                                        {"act_Title", "Activity"},
+                                                        {"responsible_agency_id", w.agency},
+                                                        {"act_StartDate", kToday},
+                                                        {"act_EndDate", kToday}});
+  ids["directives"] =
+      CreateId("directives", {{"dir_Subject", "Subject"}, {"dir_Text", "Text"}, {"dir_DueDate", kToday}});
+  for (const char* resource : {"plan-objectives", "taskforce-meetings", "plan-activities", "directives"}) {
+    json base = Read(resource, ids[resource]);
+    for (const char* meta : domain::kMetaFields) base.erase(meta);
+    bases[resource] = base;
+  }
+
   // CTIMS_FUZZ_SEED and CTIMS_FUZZ_REQUESTS explore further by hand; the
   // suite runs the fixed seed.
   const char* seed_env = std::getenv("CTIMS_FUZZ_SEED");

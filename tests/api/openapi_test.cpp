@@ -136,6 +136,31 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
       CreateId("investigations", {{"inv_Reference", "INV-1"}, {"inv_Offences", {"LaoPenalCode215"}}});
   ids["investigation-victims"] =
       CreateId("investigation-victims", {{"investigation_id", ids["investigations"]}, {"case_id", w.case_id}});
+  // issue 7: a taskforce chaired by the tester's agency, its plan and a directive.
+  ids["taskforces"] = CreateId("taskforces", {{"tfc_Code", "TF-1"},
+                                              {"tfc_NameLo", "ຄະນະສະເພາະກິດ"},
+                                              {"tfc_NameEn", "Taskforce"},
+                                              {"chair_agency_id", w.agency}});
+  ids["taskforce-members"] =
+      CreateId("taskforce-members", {{"taskforce_id", ids["taskforces"]}, {"agency_id", AgencyId("BK-FAD")}});
+  ids["taskforce-meetings"] =
+      CreateId("taskforce-meetings", {{"taskforce_id", ids["taskforces"]}, {"mtg_Date", "2024-01-10"}});
+  ids["plan-objectives"] = CreateId(
+      "plan-objectives", {{"taskforce_id", ids["taskforces"]}, {"obj_Code", "O1"}, {"obj_Title", "Objective"}});
+  ids["plan-activities"] = CreateId("plan-activities", {{"taskforce_id", ids["taskforces"]},
+                                                        {"objective_id", ids["plan-objectives"]},
+                                                        {"act_Title", "Activity"},
+                                                        {"responsible_agency_id", w.agency},
+                                                        {"act_StartDate", "2024-01-10"},
+                                                        {"act_EndDate", "2024-06-30"}});
+  ids["plan-indicators"] = CreateId("plan-indicators", {{"taskforce_id", ids["taskforces"]},
+                                                        {"objective_id", ids["plan-objectives"]},
+                                                        {"ind_Name", "Indicator"},
+                                                        {"ind_Target", 10}});
+  ids["directives"] =
+      CreateId("directives", {{"dir_Subject", "Subject"}, {"dir_Text", "Text"}, {"dir_DueDate", "2099-01-01"}});
+  ids["directive-recipients"] =
+      CreateId("directive-recipients", {{"directive_id", ids["directives"]}, {"agency_id", AgencyId("BK-FAD")}});
   ids["tasks"] = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";  // nobody's: 404
   ids["notifications"] = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
 
@@ -156,6 +181,7 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
     }
     url = ReplaceAll(url, "{name}", "country");
     url = ReplaceAll(url, "{code}", "test_all");
+    url = ReplaceAll(url, "{index}", "0");  // issue 7: a meeting's follow-up
     if (const auto* machine = domain::FindMachine(resource); machine != nullptr) {
       url = ReplaceAll(url, "{action}", machine->transitions.front().action);
     }

@@ -32,12 +32,15 @@
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "app/report_service.hpp"
+#include "app/taskforce_policy.hpp"
+#include "app/taskforce_service.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/id.hpp"
 #include "core/keyring.hpp"
 #include "core/totp.hpp"
 #include "domain/codelists.hpp"
+#include "export/plan_export.hpp"
 #include "http/server.hpp"
 #include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -166,6 +169,8 @@ class TestServer {
     app::RecordServiceOptions record_options;
     record_options.audit = audit_.get();
     record_options.cipher = cipher_.get();
+    policy_ = std::make_unique<app::TaskforcePolicy>(clock_);  // issue 7
+    record_options.policy = policy_.get();
     service_ = std::make_unique<app::RecordService>(*store_, domain::CodeLists::Builtin(), clock_, record_options);
     auto seeded = app::LoadReferenceData(*service_, app::SystemPrincipal());
     if (!seeded.ok()) throw std::runtime_error("seed: " + seeded.status().ToString());
@@ -194,6 +199,10 @@ class TestServer {
     report_options.cipher = cipher_.get();
     reports_ = std::make_unique<app::ReportService>(*store_, clock_, report_options);
     options.reports = reports_.get();
+    taskforce_ = std::make_unique<app::TaskforceService>(*service_, reports_.get(), clock_);  // issue 7
+    options.taskforce = taskforce_.get();
+    options.plan_xlsx = [](const json& plan) { return exports::PlanXlsx(plan); };
+    options.plan_html = [](const json& plan) { return exports::PlanHtml(plan); };
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
@@ -312,6 +321,7 @@ class TestServer {
       thread_.join();
     }
     server_.reset();
+    taskforce_.reset();
     reports_.reset();
     auth_.reset();
     service_.reset();
@@ -334,6 +344,8 @@ class TestServer {
   app::IdentityStore* identity_ = nullptr;
   std::unique_ptr<app::AuthService> auth_;
   std::unique_ptr<app::ReportService> reports_;
+  std::unique_ptr<app::TaskforcePolicy> policy_;      // issue 7
+  std::unique_ptr<app::TaskforceService> taskforce_;  // issue 7
   std::unique_ptr<http::HttpServer> server_;
   Session session_;
   std::string tester_id_;

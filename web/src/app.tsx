@@ -13,6 +13,18 @@ import { Referrals } from './pages/referrals';
 import { Repatriations } from './pages/repatriations';
 import { InvestigationList, InvestigationView } from './pages/investigations';
 import { Admin } from './pages/admin';
+import { tf } from './strings/taskforce';
+
+// issue 7: the taskforce and directive pages load on demand (first-load
+// budget, web/scripts/check-size.mjs).
+type TaskforcePages = typeof import('./pages/taskforce');
+function LazyTaskforce({ render }: { render: (m: TaskforcePages) => any }) {
+  const [mod, setMod] = useState<TaskforcePages | null>(null);
+  useEffect(() => {
+    import('./pages/taskforce').then(setMod);
+  }, []);
+  return mod ? render(mod) : <Loading />;
+}
 
 export function App() {
   const [lang, setLangState] = useState<Lang>(initialLang());
@@ -125,10 +137,11 @@ interface NavItem {
   href: string;
   label: Key;
   show: boolean;
+  text?: string; // issue 7: a label from strings/taskforce
 }
 
 function Shell() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { session, can, signOut } = useSession();
   const { path } = useLocation();
   const [menu, setMenu] = useState(false);
@@ -142,6 +155,8 @@ function Shell() {
     { href: '/repatriations', label: 'nav_repatriations', show: can('repatriations', 'list') },
     { href: '/investigations', label: 'nav_investigations', show: can('investigations', 'list') },
     { href: '/statistics', label: 'nav_statistics', show: can('statistics', 'report') },
+    { href: '/taskforces', label: 'nav_dashboard', text: tf(lang)('nav_taskforces'), show: can('taskforces', 'list') },
+    { href: '/directives', label: 'nav_dashboard', text: tf(lang)('nav_directives'), show: can('directives', 'list') },
     { href: '/admin', label: 'nav_admin', show: admin },
   ];
   useEffect(() => setMenu(false), [path]);
@@ -175,7 +190,7 @@ function Shell() {
             .map((n) => (
               <li key={n.href}>
                 <Link href={n.href} current={n.href === '/' ? path === '/' : path.startsWith(n.href)}>
-                  {t(n.label)}
+                  {n.text ?? t(n.label)}
                 </Link>
               </li>
             ))}
@@ -203,6 +218,12 @@ function Routes({ path }: { path: string }) {
   if ((m = match('/investigations/:id', path))) return <InvestigationView id={m.id} />;
   if (match('/statistics', path)) return <LazyPage load={() => import('./pages/statistics').then((m) => m.Statistics)} />;
   if (path.startsWith('/admin')) return <Admin />;
+  if (match('/taskforces', path)) return <LazyTaskforce render={(m) => <m.TaskforceList />} />;
+  if ((m = match('/taskforces/:id', path))) {
+    const id = m.id;
+    return <LazyTaskforce render={(x) => <x.PlanView id={id} />} />;
+  }
+  if (match('/directives', path)) return <LazyTaskforce render={(m) => <m.Directives />} />;
   return (
     <section>
       <h1 tabIndex={-1}>{t('err_not_found')}</h1>

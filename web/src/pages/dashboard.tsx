@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
@@ -28,6 +29,7 @@ export function Dashboard() {
       <h1 tabIndex={-1}>{t('nav_dashboard')}</h1>
       <p class="muted">{t('welcome', { name: session.user.display_name || session.user.username })}</p>
       <div class="grid">
+        {(can('plan-activities', 'list') || can('directives', 'list')) && <TaskforceOverdue />}
         {can('referrals', 'list') && (
           <article class="card" aria-labelledby="d-inbox">
             <h2 id="d-inbox">{t('referrals_waiting')}</h2>
@@ -97,4 +99,14 @@ export function Dashboard() {
       {can('statistics', 'report') && <LazyPage load={() => import('./statistics').then((m) => m.DashboardStatistics)} />}
     </section>
   );
+}
+
+// issue 7: overdue plan activities and directives, from the lazily loaded
+// taskforce pages.
+function TaskforceOverdue() {
+  const [Card, setCard] = useState<(() => any) | null>(null);
+  useEffect(() => {
+    import('./taskforce').then((m) => setCard(() => m.OverdueCard));
+  }, []);
+  return Card ? <Card /> : null;
 }
