@@ -7,6 +7,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/export_service.hpp"
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
 #include "app/report_service.hpp"
@@ -41,6 +42,9 @@ struct ServerOptions {
   std::vector<std::string> trusted_proxies;
   // Statistics (issue 5): /api/v1/reports/... answer 404 without it.
   app::ReportService* reports = nullptr;
+  // Report exports (issue 5 §5): ?format= other than json answers 404
+  // without it.
+  app::ExportService* exports = nullptr;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.

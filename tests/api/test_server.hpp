@@ -18,8 +18,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -28,6 +30,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/export_service.hpp"
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
@@ -38,6 +41,7 @@
 #include "core/keyring.hpp"
 #include "core/totp.hpp"
 #include "domain/codelists.hpp"
+#include "export/report_export.hpp"
 #include "http/server.hpp"
 #include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -131,6 +135,16 @@ inline Reply Send(int port, const std::string& method, const std::string& path, 
 // step of the start-up fails (gtest reports it as a failure of SetUp).
 class TestServer {
  public:
+  // issue 5 exports: config/dhis2-mapping.example.json, parsed.
+  static exports::Dhis2Mapping ExampleDhis2Mapping() {
+    std::ifstream in(std::string(CTIMS_SOURCE_DIR) + "/config/dhis2-mapping.example.json");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto m = exports::ParseDhis2Mapping(text.str());
+    if (!m.ok()) throw std::runtime_error("dhis2 mapping: " + m.status().ToString());
+    return std::move(*m);
+  }
+
   // `trusted_proxies`: ServerOptions::trusted_proxies (X-Forwarded-For).
   explicit TestServer(core::TimePoint now = TestNow(), std::vector<std::string> trusted_proxies = {}) : clock_(now) {
     static std::atomic<int> counter{0};
@@ -194,6 +208,10 @@ class TestServer {
     report_options.cipher = cipher_.get();
     reports_ = std::make_unique<app::ReportService>(*store_, clock_, report_options);
     options.reports = reports_.get();
+    // issue 5 exports: the shipped example DHIS2 mapping.
+    exporter_ = std::make_unique<exports::ReportExporter>(ExampleDhis2Mapping());
+    exports_ = std::make_unique<app::ExportService>(*reports_, *exporter_, audit_.get(), service_.get());
+    options.exports = exports_.get();
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
@@ -312,6 +330,8 @@ class TestServer {
       thread_.join();
     }
     server_.reset();
+    exports_.reset();
+    exporter_.reset();
     reports_.reset();
     auth_.reset();
     service_.reset();
@@ -334,6 +354,8 @@ class TestServer {
   app::IdentityStore* identity_ = nullptr;
   std::unique_ptr<app::AuthService> auth_;
   std::unique_ptr<app::ReportService> reports_;
+  std::unique_ptr<exports::ReportExporter> exporter_;
+  std::unique_ptr<app::ExportService> exports_;
   std::unique_ptr<http::HttpServer> server_;
   Session session_;
   std::string tester_id_;
