@@ -989,7 +989,7 @@ class HttpServer::Impl {
         res.status = 200;
         res.set_header("Content-Disposition", "attachment; filename=\"" + file->filename + "\"");
         res.set_header("Cache-Control", "no-store");
-        res.set_content(std::move(file->body), file->content_type);
+        res.set_content(file->body, file->content_type);
       };
     }
     if (op != "report_assistance" && op != "report_sdg" && op != "report_flows" && op != "export_ctdc") {
@@ -1037,7 +1037,7 @@ class HttpServer::Impl {
           res.set_header("X-Ctims-" + note + "-Count", std::to_string(cells.size()));
           if (!joined.empty()) res.set_header("X-Ctims-" + note, joined);
         }
-        res.set_content(std::move(file->body), file->content_type);
+        res.set_content(file->body, file->content_type);
         return;
       }
       // issue 5 exports end
