@@ -20,6 +20,7 @@
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
 #include "app/demo_caseload.hpp"
+#include "app/export_service.hpp"
 #include "app/field_cipher.hpp"
 #include "app/identity_store.hpp"
 #include "app/key_rotation.hpp"
@@ -34,6 +35,7 @@
 #include "core/signing_key.hpp"
 #include "domain/codelists.hpp"
 #include "export/plan_export.hpp"
+#include "export/report_export.hpp"
 #include "http/server.hpp"
 #include "storage/postgres/postgres_backup.hpp"
 #include "storage/postgres/postgres_store.hpp"
@@ -131,8 +133,32 @@ struct ServeCommand {
   bool tls_proxy = false;                    // a TLS-terminating proxy in front: Secure cookies, any address
   std::vector<std::string> trusted_proxies;  // proxies whose X-Forwarded-For names the client
   int referral_hours = 48;                   // a referral unanswered this long is overdue (issue 4 §3)
-  int min_cell = 5;  // reports: smallest count shown to roles without identity access (issue 5 §3)
+  int min_cell = 5;           // reports: smallest count shown to roles without identity access (issue 5 §3)
+  std::string dhis2_mapping;  // issue 5 exports: DHIS2 mapping file; empty: no DHIS2/ADX export
 };
+
+// issue 5 exports: the DHIS2 mapping file, if one is named. False (and a
+// message naming the file's bad fields) when it cannot be used.
+bool LoadDhis2Mapping(const std::string& path, std::optional<ctims::exports::Dhis2Mapping>& mapping) {
+  if (path.empty()) return true;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "ctims: cannot read the DHIS2 mapping %s\n", path.c_str());
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto m = ctims::exports::ParseDhis2Mapping(text.str());
+  if (!m.ok()) {
+    std::fprintf(stderr, "ctims: DHIS2 mapping %s: %s\n", path.c_str(), m.status().ToString().c_str());
+    for (const auto& f : m.status().field_errors()) {
+      std::fprintf(stderr, "  %s: %s (%s)\n", f.path.c_str(), f.rule.c_str(), f.message.c_str());
+    }
+    return false;
+  }
+  mapping = std::move(*m);
+  return true;
+}
 
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
   ctims::http::ServerOptions options;
@@ -223,6 +249,11 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   options.taskforce = &taskforce;
   options.plan_xlsx = [](const nlohmann::json& plan) { return ctims::exports::PlanXlsx(plan); };
   options.plan_html = [](const nlohmann::json& plan) { return ctims::exports::PlanHtml(plan); };
+  std::optional<ctims::exports::Dhis2Mapping> dhis2_mapping;
+  if (!LoadDhis2Mapping(cmd.dhis2_mapping, dhis2_mapping)) return 2;
+  ctims::exports::ReportExporter exporter(std::move(dhis2_mapping));
+  ctims::app::ExportService exports(reports, exporter, &audit, &service);
+  options.exports = &exports;
   ctims::http::HttpServer server(service, auth, *store, options);
   if (auto s = server.Bind(); !s.ok()) {
     std::fprintf(stderr, "ctims: %s\n", s.ToString().c_str());
@@ -593,11 +624,14 @@ int Restore(const std::string& db, const std::string& from) {
 }
 
 struct ReportCommand {
-  std::string report;  // assistance, sdg, flows
+  std::string report;  // assistance, sdg, flows, ctdc-microdata (issue 5 exports)
   std::string location;
   std::string from;
   std::string to;
   std::string format = "table";
+  std::string out;      // issue 5 exports: write the file here (xlsx: required)
+  std::string mapping;  // DHIS2 mapping file (dhis2, adx)
+  std::string table;    // csv, hxl: a table other than the report's main one
 };
 
 // `ctims report ...`: a report as the operator (no disclosure control: whoever
@@ -625,18 +659,62 @@ int Report(const std::string& db, const std::string& key_file, const ReportComma
   if (!cmd.from.empty()) request.params.emplace_back("from", cmd.from);
   if (!cmd.to.empty()) request.params.emplace_back("to", cmd.to);
   const auto& who = ctims::app::SystemPrincipal();
-  auto r = cmd.report == "sdg"     ? reports.Sdg(request, who)
-           : cmd.report == "flows" ? reports.Flows(request, who)
-                                   : reports.Assistance(request, who);
+  if (cmd.report == "ctdc-microdata" && cmd.format == "table") {
+    std::fprintf(stderr, "ctims: report ctdc-microdata is written as --format csv, xlsx or json\n");
+    return 2;
+  }
+  auto r = cmd.report == "sdg"              ? reports.Sdg(request, who)
+           : cmd.report == "flows"          ? reports.Flows(request, who)
+           : cmd.report == "ctdc-microdata" ? reports.CtdcMicrodata(request, who)
+                                            : reports.Assistance(request, who);
   if (!r.ok()) {
     PrintFieldErrors(r.status());
     return r.status().code() == ctims::core::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  if (cmd.format == "json" || cmd.report != "assistance") {
+  if (cmd.format == "json" || (cmd.format == "table" && cmd.report != "assistance")) {
     std::printf("%s\n", r->dump(2).c_str());
-  } else {
-    std::printf("%s", ctims::app::FormatAssistanceReport(*r, cmd.format).c_str());
+    return 0;
   }
+  if (cmd.format == "table") {
+    std::printf("%s", ctims::app::FormatAssistanceReport(*r).c_str());
+    return 0;
+  }
+  // issue 5 exports: every other format is a file from the export layer,
+  // audited as an export.
+  std::optional<ctims::exports::Dhis2Mapping> mapping;
+  if (!LoadDhis2Mapping(cmd.mapping, mapping)) return 2;
+  if ((cmd.format == "dhis2" || cmd.format == "adx") && !mapping) {
+    std::fprintf(stderr, "ctims: --format %s needs --mapping FILE\n", cmd.format.c_str());
+    return 2;
+  }
+  if (cmd.format == "xlsx" && cmd.out.empty()) {
+    std::fprintf(stderr, "ctims: --format xlsx needs --out FILE\n");
+    return 2;
+  }
+  ctims::exports::ReportExporter exporter(std::move(mapping));
+  ctims::app::ExportService exports(reports, exporter, &audit);
+  ctims::app::ExportOptions export_options{cmd.format, cmd.table};
+  const std::string name = cmd.report == "sdg" ? "sdg-16-2-2" : cmd.report;
+  auto file = exports.Report(name, request, export_options, who);
+  if (!file.ok()) {
+    PrintFieldErrors(file.status());
+    return file.status().code() == ctims::core::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  for (const auto& [note, cells] : file->notes) {
+    for (const auto& c : cells) std::fprintf(stderr, "%s: %s\n", note.c_str(), c.c_str());
+  }
+  if (cmd.out.empty()) {
+    std::fwrite(file->body.data(), 1, file->body.size(), stdout);
+    return 0;
+  }
+  std::ofstream out(cmd.out, std::ios::binary | std::ios::trunc);
+  out.write(file->body.data(), static_cast<std::streamsize>(file->body.size()));
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "ctims: cannot write %s\n", cmd.out.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: %lld rows\n", cmd.out.c_str(), static_cast<long long>(file->rows));
   return 0;
 }
 
@@ -744,20 +822,27 @@ int main(int argc, char** argv) {
                    "Reports: smallest count shown to roles without identity access (suppression threshold k)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  serve->add_option("--dhis2-mapping", serve_cmd.dhis2_mapping,
+                    "Reports: DHIS2 mapping file for ?format=dhis2|adx (config/dhis2-mapping.example.json)");
 
   ReportCommand report_cmd;
   auto* report_app = cli.add_subcommand("report", "Print a statistics report (as the operator, audited)");
   report_app->require_subcommand(1);
-  for (const char* name : {"assistance", "sdg", "flows"}) {
+  for (const char* name : {"assistance", "sdg", "flows", "ctdc-microdata"}) {
     auto* sub = report_app->add_subcommand(name, std::string("The ") + name + " report");
     sub->add_option("--db", db, kDbHelp)->capture_default_str();
     sub->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
     sub->add_option("--location", report_cmd.location, "Location code, e.g. LA-BK")->required();
     sub->add_option("--from", report_cmd.from, "First day counted (YYYY-MM-DD); default: since the beginning");
     sub->add_option("--to", report_cmd.to, "First day NOT counted (YYYY-MM-DD); default: tomorrow");
-    sub->add_option("--format", report_cmd.format, "table, json or csv (assistance; others print json)")
-        ->check(CLI::IsMember({"table", "json", "csv"}))
+    sub->add_option("--format", report_cmd.format,
+                    "table (assistance; others print json), json, csv, xlsx, hxl (HXL-tagged CSV), dhis2 "
+                    "(dataValueSets JSON) or adx (assistance, with --mapping)")
+        ->check(CLI::IsMember({"table", "json", "csv", "xlsx", "hxl", "dhis2", "adx"}))
         ->capture_default_str();
+    sub->add_option("--out", report_cmd.out, "Write the export to this file (required for xlsx); default: stdout");
+    sub->add_option("--mapping", report_cmd.mapping, "DHIS2 mapping file (config/dhis2-mapping.example.json)");
+    sub->add_option("--table", report_cmd.table, "csv, hxl: the table to write (default: the report's main table)");
   }
 
   DemoCommand demo_cmd;

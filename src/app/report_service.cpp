@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "app/audit_log.hpp"
+#include "app/ctdc_microdata.hpp"
 #include "app/disclosure.hpp"
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
@@ -133,6 +134,7 @@ struct ReportService::Data {
     std::vector<std::string> exploitation;
     std::string status;
     bool resolved = false;
+    json ctdc;  // issue 5 CTDC microdata only: the case's victim fields it needs
   };
   std::vector<Agency> agencies;
   std::unordered_map<std::string, std::size_t> agency_index;
@@ -270,6 +272,10 @@ Result<json> ReportService::Sdg(const ReportRequest& request, const Principal& c
 }
 Result<json> ReportService::Flows(const ReportRequest& request, const Principal& caller) {
   return Run("flows", request, caller);
+}
+
+Result<json> ReportService::CtdcMicrodata(const ReportRequest& request, const Principal& caller) {
+  return Run("ctdc-microdata", request, caller);
 }
 
 namespace {
@@ -668,6 +674,13 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       }
       c.status = detail::ColumnValue(ct, r, "vic_TraffickingStatus").value_or("");
       c.resolved = resolved;
+      if (report == "ctdc-microdata") {
+        c.ctdc = json::object();
+        for (const char* f : {"vic_ForcedLabourIndustry", "vic_TypeOfSexExploitation", "vic_RelationshipToTrafficker",
+                              "vic_MethodsOfControl", "vic_AgeWhenTrafficked"}) {
+          if (auto v = b.find(f); v != b.end()) c.ctdc[f] = *v;
+        }
+      }
       auto [pos, inserted] = best.try_emplace(person, c);
       if (!inserted) {
         const bool was_resolved = pos->second.resolved;
@@ -734,7 +747,53 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
     };
     auto is_nationality = [](const std::string& n) { return !n.empty() && n != "XX" && n != "XS"; };
 
-    if (report == "sdg") {
+    if (report == "ctdc-microdata") {
+      // issue 5 exports: one CTDC row per person of the lead-agency view,
+      // k-anonymised (app/ctdc_microdata.hpp). The country of exploitation
+      // is not recorded; CTDC's proxy is the country of first assistance,
+      // the location's.
+      const std::string country = period.location_code.substr(0, period.location_code.find('-'));
+      std::vector<std::vector<std::string>> rows;
+      rows.reserve(d.counted.size());
+      for (const auto& c : d.counted) {
+        const Data::Person& p = person(c.person_id);
+        CtdcSource src;
+        src.year_of_registration = c.opened.size() >= 4 ? std::stoi(c.opened.substr(0, 4)) : 0;
+        src.sex = p.sex;
+        src.age = age_of(c);
+        if (auto a = c.ctdc.find("vic_AgeWhenTrafficked"); a != c.ctdc.end() && a->is_number_integer()) {
+          src.age_when_trafficked = a->get<int>();
+        }
+        src.citizenship = is_nationality(p.nationality) ? p.nationality : "";
+        src.country_of_exploitation = country;
+        src.exploitation = c.exploitation;
+        auto strings = [&](const char* f) {
+          std::vector<std::string> codes;
+          if (auto v = c.ctdc.find(f); v != c.ctdc.end() && v->is_array()) {
+            for (const auto& x : *v) {
+              if (x.is_string()) codes.push_back(x.get<std::string>());
+            }
+          }
+          return codes;
+        };
+        src.industries = strings("vic_ForcedLabourIndustry");
+        src.sex_types = strings("vic_TypeOfSexExploitation");
+        src.relationship = StringOr(c.ctdc, "vic_RelationshipToTrafficker");
+        if (auto m = c.ctdc.find("vic_MethodsOfControl"); m != c.ctdc.end()) src.methods_of_control = &*m;
+        rows.push_back(CtdcRow(src));
+      }
+      std::vector<std::size_t> qi;
+      for (const auto& q : CtdcQuasiIdentifiers()) {
+        qi.push_back(
+            static_cast<std::size_t>(std::find(CtdcColumns().begin(), CtdcColumns().end(), q) - CtdcColumns().begin()));
+      }
+      const KAnonymityResult k = EnforceKAnonymity(rows, qi, kCtdcK);
+      out["anonymisation"] = {{"method", "k-anonymity by suppression"},      {"k", kCtdcK},
+                              {"quasi_identifiers", CtdcQuasiIdentifiers()}, {"persons", d.counted.size()},
+                              {"suppressed_values", k.suppressed_values},    {"dropped_rows", k.dropped_rows}};
+      out["columns"] = CtdcColumns();
+      out["rows"] = std::move(rows);
+    } else if (report == "sdg") {
       const std::vector<std::string> sexes = {"Female", "Male", "Other"};
       const std::vector<std::string> ages = {"Child", "Adult", "Unknown"};
       const std::vector<std::string> forms = {"SexualExploitation", "ForcedLabour", "Other", "Unknown"};
@@ -1109,25 +1168,10 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
   return result;
 }
 
-std::string FormatAssistanceReport(const json& report, const std::string& format) {
+std::string FormatAssistanceReport(const json& report) {
   std::ostringstream os;
   auto num = [](const json& v) { return v.is_number() ? std::to_string(v.get<std::int64_t>()) : std::string("-"); };
   const char* views[] = {"lead_agency", "assisted_by"};
-  if (format == "csv") {
-    os << "view,level,key,persons,women,nationalities,resolved\n";
-    for (const char* view : views) {
-      const json& v = report.at(view);
-      auto row = [&](const char* level, const std::string& key, const json& r) {
-        os << view << ',' << level << ',' << key << ',' << num(r.value("persons", json())) << ','
-           << num(r.value("women", json())) << ',' << num(r.value("nationalities", json())) << ','
-           << num(r.value("resolved", json())) << '\n';
-      };
-      row("total", "", v.at("total"));
-      for (const auto& t : v.at("agency_types")) row("agency_type", t.value("type", ""), t);
-      for (const auto& a : v.at("agencies")) row("agency", a.value("code", ""), a);
-    }
-    return os.str();
-  }
   const json& period = report.at("period");
   os << "Assistance report " << report.at("location").value("code", "") << ", "
      << (period.at("from").is_string() ? "from " + period.at("from").get<std::string>()

@@ -93,6 +93,12 @@ class ReportService {
   // GET /api/v1/reports/flows: referrals by (from, to) agency and state,
   // repatriations by destination and state, investigations by state.
   core::Result<nlohmann::json> Flows(const ReportRequest& request, const Principal& caller);
+  // issue 5 exports: CTDC-layout microdata of the lead-agency view's persons
+  // (app/ctdc_microdata.hpp), k-anonymised with k = 11: {"columns": [...],
+  // "rows": [[...]], "anonymisation": {...}} besides location and period.
+  // Anonymised, so the same permission as the reports and no small-cell
+  // suppression on top (k-anonymity replaces it).
+  core::Result<nlohmann::json> CtdcMicrodata(const ReportRequest& request, const Principal& caller);
 
   std::int64_t min_cell() const { return options_.min_cell; }
 
@@ -108,10 +114,9 @@ class ReportService {
   ReportServiceOptions options_;
 };
 
-// The assistance report as text for the command line: "table" (the
-// lead-agency view, then the assisted-by view and resolved-by-police) or
-// "csv" (one row per view, level and key: view,level,key,persons,women,
-// nationalities,resolved). Codes only, no free text.
-std::string FormatAssistanceReport(const nlohmann::json& report, const std::string& format);
+// The assistance report as a text table for the command line: the
+// lead-agency view, then the assisted-by view and resolved-by-police. Codes
+// only, no free text. (CSV and the other files: export/report_export.hpp.)
+std::string FormatAssistanceReport(const nlohmann::json& report);
 
 }  // namespace ctims::app

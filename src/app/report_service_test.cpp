@@ -242,10 +242,7 @@ TEST_F(ReportServiceTest, RefusesBadParametersAndRolesWithoutThePermission) {
 TEST_F(ReportServiceTest, TextFormatsCarryTheFigures) {
   auto r = Assistance(As("supervisor"));
   ASSERT_TRUE(r.ok());
-  const std::string csv = FormatAssistanceReport(*r, "csv");
-  EXPECT_NE(csv.find("lead_agency,total,,3,2,2,1\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("lead_agency,agency,BK-PPD,1,0,1,1\n"), std::string::npos) << csv;
-  const std::string table = FormatAssistanceReport(*r, "table");
+  const std::string table = FormatAssistanceReport(*r);
   EXPECT_NE(table.find("District Management Committees"), std::string::npos) << table;
 }
 

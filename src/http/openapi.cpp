@@ -385,7 +385,8 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["parameters"] = {id_param};
       op["responses"]["200"] = {{"description", "oldest first"}, {"content", JsonContent(Ref("History"))}};
       op["responses"]["404"] = ErrorResponse("no such record");
-    } else if (route.operation.rfind("report_", 0) == 0) {
+    } else if (route.operation.rfind("report_", 0) == 0 || route.operation == "export_ctdc") {
+      const bool ctdc = route.operation == "export_ctdc";  // issue 5 exports
       op["summary"] = route.summary;
       op["tags"] = {"reports"};
       op["description"] =
@@ -411,6 +412,76 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["responses"]["200"] = {{"description", "the report"}, {"content", JsonContent(Ref(report_schema))}};
       op["responses"]["400"] = ErrorResponse("unknown parameter, bad date, to not after from, unknown location");
       op["responses"]["404"] = ErrorResponse("reports are not enabled on this server");
+      // issue 5 exports: the same report as a file.
+      const json binary = {{"type", "string"}, {"format", "binary"}};
+      const json xlsx_content = {
+          {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", {{"schema", binary}}}};
+      json files = {{"text/csv; charset=utf-8", {{"schema", {{"type", "string"}}}}}};
+      files.update(xlsx_content);
+      json formats = ctdc ? json::array({"csv", "xlsx"}) : json::array({"json", "csv", "xlsx", "hxl"});
+      if (route.operation == "report_assistance") {
+        formats.push_back("dhis2");
+        formats.push_back("adx");
+        files["application/adx+xml"] = {{"schema", {{"type", "string"}}}};
+      }
+      op["parameters"].push_back(
+          {{"name", "format"},
+           {"in", "query"},
+           {"schema", {{"type", "string"}, {"enum", formats}}},
+           {"description",
+            ctdc ? "csv (default) or xlsx"
+                 : "json (default: the report); csv or hxl (one table: ?table=, default the report's main table; "
+                   "hxl adds the HXL hashtag row); xlsx (every table, one sheet each); dhis2 (dataValueSets JSON) "
+                   "and adx (ADX XML), assistance only, with the server's --dhis2-mapping: the X-Ctims-Unmapped-"
+                   "Cells, X-Ctims-Unmatched-Cells and X-Ctims-Suppressed-Cells headers (and their -Count) list "
+                   "what was not sent. A suppressed cell stays empty in every file. Every export is audited "
+                   "(action export: report, format, filters and row count)."}});
+      if (!ctdc) {
+        op["parameters"].push_back({{"name", "table"},
+                                    {"in", "query"},
+                                    {"schema", {{"type", "string"}}},
+                                    {"description",
+                                     "csv, hxl: the table to write, by JSON path (breakdowns.nationality, "
+                                     "referrals.items, summary, agencies...)"}});
+      }
+      if (ctdc) {
+        op["description"] =
+            "Anonymised microdata in the CTDC 2017-2021 layout (column names and values of the CTDC codebook, -99 "
+            "for missing), one row per person of the assistance report's lead-agency view, k-anonymised with k = 11 "
+            "on yearOfRegistration, gender, ageBroad, majorityStatus, citizenship and CountryOfExploitation by "
+            "suppression (values set to -99, then rows dropped). Permission statistics:report; audited.";
+        op["responses"]["200"] = {{"description", "the microdata file"}, {"content", files}};
+      } else {
+        op["responses"]["200"]["content"].update(files);
+        if (route.operation == "report_assistance") {
+          op["responses"]["200"]["content"]["application/adx+xml"] = {{"schema", {{"type", "string"}}}};
+        }
+      }
+    } else if (route.operation == "export_htcds") {
+      // issue 5 exports: personal data, only as an encrypted archive.
+      op["summary"] = route.summary;
+      op["tags"] = {"exports"};
+      op["description"] =
+          "Permission cases:export and the identity field group (never analysts, taskforce members or "
+          "administrators). The cases are those GET /api/v1/cases lists for you with the same filters, every "
+          "page, and their persons; fields your role may not read are left out. The ZIP holds htcds-cases.json "
+          "(HTCDS field names) and htcds-cases.xlsx (the HTCDS template's column layout), AES-256 encrypted. "
+          "Audited: the lists as lists, and the export (action export, resource cases, filters, row count).";
+      op["requestBody"] = {
+          {"required", true},
+          {"content",
+           JsonContent({{"type", "object"},
+                        {"required", json::array({"password"})},
+                        {"additionalProperties", false},
+                        {"properties",
+                         {{"password", {{"type", "string"}, {"minLength", 12}}},
+                          {"filters", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}}}})}};
+      op["responses"]["200"] = {
+          {"description", "the encrypted archive"},
+          {"content", {{"application/zip", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+      op["responses"]["400"] = ErrorResponse("password missing or under 12 characters (rule min_length), bad filter");
+      op["responses"]["403"] = ErrorResponse("no cases:export permission, or no identity access");
+      op["responses"]["404"] = ErrorResponse("exports are not enabled on this server");
     } else {
       // Sessions, users, roles, break the glass: documented by their summary.
       op["summary"] = route.summary;

@@ -385,6 +385,13 @@ std::vector<Route> ApiRoutes() {
        "Overdue plan activities of my agency's taskforces or in its charge, and overdue directives received and "
        "issued"},
       // ---- end issue 7 ----
+      // issue 5 exports
+      {"GET", "/api/v1/exports/ctdc-microdata", "export_ctdc", "", true,
+       "CTDC-layout microdata of the assistance report's persons, k-anonymised (k = 11) "
+       "(?location=&from=&to=&format=csv|xlsx)"},
+      {"POST", "/api/v1/exports/htcds-cases", "export_htcds", "", true,
+       "HTCDS case export (personal data): the cases you may list and their persons as HTCDS JSON and XLSX in a "
+       "ZIP encrypted with AES-256 (body: {\"password\" (12+ characters), \"filters\": {case list filters}})"},
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
@@ -963,12 +970,99 @@ class HttpServer::Impl {
   // report service.
   RouteHandler MakeReportHandler(const Route& route) {
     const std::string op = route.operation;
-    if (op != "report_assistance" && op != "report_sdg" && op != "report_flows") return nullptr;
+    if (op == "export_htcds") {
+      return [this](const httplib::Request&, httplib::Response& res, const std::vector<std::string>&,
+                    const httplib::ContentReader* reader, const app::Principal* who) {
+        if (options_.exports == nullptr) return SendError(res, 404, "not_found", "exports are not enabled");
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        app::HtcdsExportRequest request;
+        std::vector<core::FieldError> errors;
+        if (!body.is_object()) {
+          errors.push_back({"", "type", "a JSON object"});
+        } else {
+          for (auto it = body.begin(); it != body.end(); ++it) {
+            if (it.key() == "password") {
+              if (it->is_string()) {
+                request.password = it->get<std::string>();
+              } else {
+                errors.push_back({"password", "type", "a string"});
+              }
+            } else if (it.key() == "filters") {
+              if (!it->is_object()) {
+                errors.push_back({"filters", "type", "an object of case list filters"});
+                continue;
+              }
+              for (auto f = it->begin(); f != it->end(); ++f) {
+                if (f->is_string()) {
+                  request.filters.emplace_back(f.key(), f->get<std::string>());
+                } else {
+                  errors.push_back({"filters/" + f.key(), "type", "a string"});
+                }
+              }
+            } else {
+              errors.push_back({it.key(), "unknown_field", "only password and filters"});
+            }
+          }
+        }
+        if (!errors.empty()) return SendError(res, 400, "invalid_argument", "bad export request", errors);
+        auto file = options_.exports->Htcds(request, *who);
+        if (!file.ok()) return Fail(res, file.status());
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + file->filename + "\"");
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(file->body, file->content_type);
+      };
+    }
+    if (op != "report_assistance" && op != "report_sdg" && op != "report_flows" && op != "export_ctdc") {
+      return nullptr;
+    }
     return [this, op](const httplib::Request& req, httplib::Response& res, const std::vector<std::string>&,
                       const httplib::ContentReader*, const app::Principal* who) {
       if (options_.reports == nullptr) return SendError(res, 404, "not_found", "reports are not enabled");
       app::ReportRequest request;
-      for (const auto& [key, value] : req.params) request.params.emplace_back(key, value);
+      // issue 5 exports: ?format=csv|xlsx|hxl|dhis2|adx (json: the report
+      // itself) and ?table= are the export's, the rest the report's.
+      app::ExportOptions export_options;
+      std::vector<core::FieldError> export_errors;
+      for (const auto& [key, value] : req.params) {
+        if (key == "format" || key == "table") {
+          std::string& slot = key == "format" ? export_options.format : export_options.table;
+          if (!slot.empty()) export_errors.push_back({key, "duplicate", "give " + key + " once"});
+          slot = value;
+        } else {
+          request.params.emplace_back(key, value);
+        }
+      }
+      if (!export_errors.empty())
+        return SendError(res, 400, "invalid_argument", "bad export parameters", export_errors);
+      if (op == "export_ctdc" && export_options.format.empty()) export_options.format = "csv";
+      if (op == "export_ctdc" && export_options.format == "json") export_options.format = "invalid";
+      if (export_options.format == "json" && !export_options.table.empty()) {
+        return SendError(res, 400, "invalid_argument", "bad export parameters",
+                         {{"table", "one_of", "table goes with format=csv or hxl"}});
+      }
+      if (!export_options.format.empty() && export_options.format != "json") {
+        if (options_.exports == nullptr) return SendError(res, 404, "not_found", "exports are not enabled");
+        const std::string name = op == "report_assistance" ? "assistance"
+                                 : op == "report_sdg"      ? "sdg-16-2-2"
+                                 : op == "export_ctdc"     ? "ctdc-microdata"
+                                                           : "flows";
+        auto file = options_.exports->Report(name, request, export_options, *who);
+        if (!file.ok()) return Fail(res, file.status());
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + file->filename + "\"");
+        res.set_header("Cache-Control", "no-store");
+        for (const auto& [note, cells] : file->notes) {
+          std::string joined;
+          for (const auto& c : cells) joined += (joined.empty() ? "" : ",") + c;
+          res.set_header("X-Ctims-" + note + "-Count", std::to_string(cells.size()));
+          if (!joined.empty()) res.set_header("X-Ctims-" + note, joined);
+        }
+        res.set_content(file->body, file->content_type);
+        return;
+      }
+      // issue 5 exports end
       auto r = op == "report_assistance" ? options_.reports->Assistance(request, *who)
                : op == "report_sdg"      ? options_.reports->Sdg(request, *who)
                                          : options_.reports->Flows(request, *who);

@@ -10,6 +10,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/export_service.hpp"
 #include "app/record_service.hpp"
 #include "app/record_store.hpp"
 #include "app/report_service.hpp"
@@ -53,6 +54,9 @@ struct ServerOptions {
   app::TaskforceService* taskforce = nullptr;
   std::function<core::Result<std::string>(const nlohmann::json& plan)> plan_xlsx;
   std::function<std::string(const nlohmann::json& plan)> plan_html;
+  // Report exports (issue 5 §5): ?format= other than json answers 404
+  // without it.
+  app::ExportService* exports = nullptr;
 };
 
 // The session cookie: HttpOnly, SameSite=Strict, Path=/api.

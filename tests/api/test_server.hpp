@@ -18,8 +18,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -28,6 +30,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/export_service.hpp"
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
@@ -41,6 +44,7 @@
 #include "core/totp.hpp"
 #include "domain/codelists.hpp"
 #include "export/plan_export.hpp"
+#include "export/report_export.hpp"
 #include "http/server.hpp"
 #include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -134,6 +138,16 @@ inline Reply Send(int port, const std::string& method, const std::string& path, 
 // step of the start-up fails (gtest reports it as a failure of SetUp).
 class TestServer {
  public:
+  // issue 5 exports: config/dhis2-mapping.example.json, parsed.
+  static exports::Dhis2Mapping ExampleDhis2Mapping() {
+    std::ifstream in(std::string(CTIMS_SOURCE_DIR) + "/config/dhis2-mapping.example.json");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto m = exports::ParseDhis2Mapping(text.str());
+    if (!m.ok()) throw std::runtime_error("dhis2 mapping: " + m.status().ToString());
+    return std::move(*m);
+  }
+
   // `trusted_proxies`: ServerOptions::trusted_proxies (X-Forwarded-For).
   explicit TestServer(core::TimePoint now = TestNow(), std::vector<std::string> trusted_proxies = {}) : clock_(now) {
     static std::atomic<int> counter{0};
@@ -203,6 +217,10 @@ class TestServer {
     options.taskforce = taskforce_.get();
     options.plan_xlsx = [](const json& plan) { return exports::PlanXlsx(plan); };
     options.plan_html = [](const json& plan) { return exports::PlanHtml(plan); };
+    // issue 5 exports: the shipped example DHIS2 mapping.
+    exporter_ = std::make_unique<exports::ReportExporter>(ExampleDhis2Mapping());
+    exports_ = std::make_unique<app::ExportService>(*reports_, *exporter_, audit_.get(), service_.get());
+    options.exports = exports_.get();
     server_ = std::make_unique<http::HttpServer>(*service_, *auth_, *store_, options);
     if (auto s = server_->Bind(); !s.ok()) throw std::runtime_error("bind: " + s.ToString());
     thread_ = std::thread([this] { server_->Run(); });
@@ -322,6 +340,8 @@ class TestServer {
     }
     server_.reset();
     taskforce_.reset();
+    exports_.reset();
+    exporter_.reset();
     reports_.reset();
     auth_.reset();
     service_.reset();
@@ -346,6 +366,8 @@ class TestServer {
   std::unique_ptr<app::ReportService> reports_;
   std::unique_ptr<app::TaskforcePolicy> policy_;      // issue 7
   std::unique_ptr<app::TaskforceService> taskforce_;  // issue 7
+  std::unique_ptr<exports::ReportExporter> exporter_;
+  std::unique_ptr<app::ExportService> exports_;
   std::unique_ptr<http::HttpServer> server_;
   Session session_;
   std::string tester_id_;
