@@ -88,6 +88,12 @@ std::vector<std::string> KeysOf(const std::vector<Form>& forms) {
     if (f.words.size() >= 2) {
       keys.push_back(f.joined);
       keys.push_back(f.joined_reversed);
+      // The joined name's skeleton: a name written solid ("Zokyaw") and the
+      // same name split with another vowel spelling ("Zaw Kyaw") share it.
+      for (const std::string* joined : {&f.joined, &f.joined_reversed}) {
+        std::string skeleton = Skeleton(*joined);
+        if (skeleton.size() >= 3) keys.push_back("~" + skeleton);
+      }
     }
   }
   std::sort(keys.begin(), keys.end());
@@ -245,6 +251,10 @@ std::string PhoneticKey(std::string_view w) {
         if (d == 'p' || d == 't' || d == 's' || d == 'k') emit = '\0';
         break;
       case 'q': emit = 'k'; break;
+      case 'y':
+        // Between consonants y is the vowel i (Lynn, Myn, Sythong).
+        if (!out.empty() && !IsVowel(out.back()) && i + 1 < n && !IsVowel(d)) emit = 'i';
+        break;
       case 'x': emit = 's'; break;
       case 'v': emit = 'w'; break;
       case 'o':
