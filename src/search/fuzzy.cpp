@@ -23,6 +23,9 @@ constexpr double kNoSharedKeyFactor = 0.85;
 // An unmatched word counts this much of its length against the alignment.
 constexpr double kUnmatchedWeight = 0.5;
 constexpr std::size_t kMaxCompared = 128;
+// Prefix keys: this many letters, of whole-name sound keys at least this long.
+constexpr std::size_t kPrefixKeyLength = 4;
+constexpr std::size_t kPrefixKeyMinLength = 6;
 
 bool IsVowel(char c) {
   return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
@@ -84,6 +87,12 @@ std::vector<std::string> KeysOf(const std::vector<Form>& forms) {
       if (!k.empty()) keys.push_back(k);
       std::string skeleton = Skeleton(k);
       if (skeleton.size() >= 3) keys.push_back("~" + skeleton);
+    }
+    // The first letters of the whole name's sound key: a name written solid
+    // with a typo in its second half ("Tanngchaolonb") still meets the
+    // same name written in words ("Tang Chaolong").
+    for (const std::string* joined : {&f.joined, &f.joined_reversed}) {
+      if (joined->size() >= kPrefixKeyMinLength) keys.push_back("^" + joined->substr(0, kPrefixKeyLength));
     }
     if (f.words.size() >= 2) {
       keys.push_back(f.joined);

@@ -108,6 +108,16 @@ TEST(FuzzyKeysTest, SolidNamesShareTheJoinedSkeletonWithSplitOnes) {
   EXPECT_FALSE(shares("Zokyaw", "Min Htun"));
 }
 
+TEST(FuzzyKeysTest, SolidNamesWithATypoShareTheJoinedPrefix) {
+  const auto split = FuzzyKeys("Tang Chaolong");
+  const auto solid_typo = FuzzyKeys("Tanngchaolonb");
+  EXPECT_TRUE(Contains(split, "^tang"));
+  EXPECT_TRUE(Contains(split, "^jaol"));  // reverse order: Chaolong Tang
+  EXPECT_TRUE(Contains(solid_typo, "^tang"));
+  // Short names get none: four letters would be most of the name.
+  for (const std::string& k : FuzzyKeys("He Na")) EXPECT_NE(k.front(), '^') << k;
+}
+
 TEST(FuzzyKeysTest, NameOrderDoesNotMatter) {
   EXPECT_EQ(FuzzyKeys("Zhang Wei"), FuzzyKeys("Wei Zhang"));
   EXPECT_EQ(FuzzyKeys("Somchai Jaidee"), FuzzyKeys("JAIDEE, Somchai"));
