@@ -25,7 +25,7 @@ constexpr double kUnmatchedWeight = 0.5;
 constexpr std::size_t kMaxCompared = 128;
 // Prefix keys: this many letters, of whole-name sound keys at least this long.
 constexpr std::size_t kPrefixKeyLength = 4;
-constexpr std::size_t kPrefixKeyMinLength = 6;
+constexpr std::size_t kPrefixKeyMinLength = 5;
 
 bool IsVowel(char c) {
   return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';

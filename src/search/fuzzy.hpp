@@ -31,7 +31,7 @@ std::string PhoneticKey(std::string_view latin_word);
 // (both orders), prefixed by '~' ("~smpn", "~smpnpmjk"), when it has at
 // least three letters ("Linchao" and "Lin Chao" share "~lnj"), and the first
 // four letters of the joined sound key (both orders) prefixed by '^' when it
-// has at least six ("^tang" for "Tang Chaolong" and "Tanngchaolonb": a name
+// has at least five ("^tang" for "Tang Chaolong" and "Tanngchaolonb": a name
 // written solid, with a typo). Sorted and distinct.
 // Two spellings of one name share at least one key; a shared key is a reason
 // to score a pair, not a match by itself. Thread-safe.

@@ -114,7 +114,9 @@ TEST(FuzzyKeysTest, SolidNamesWithATypoShareTheJoinedPrefix) {
   EXPECT_TRUE(Contains(split, "^tang"));
   EXPECT_TRUE(Contains(split, "^jaol"));  // reverse order: Chaolong Tang
   EXPECT_TRUE(Contains(solid_typo, "^tang"));
-  // Short names get none: four letters would be most of the name.
+  EXPECT_TRUE(Contains(FuzzyKeys("Zhou Wei"), "^juwe"));  // five letters: "juwei"
+  EXPECT_TRUE(Contains(FuzzyKeys("CHOUWEKI"), "^juwe"));
+  // Shorter names get none: four letters would be all of the name.
   for (const std::string& k : FuzzyKeys("He Na")) EXPECT_NE(k.front(), '^') << k;
 }
 
