@@ -62,9 +62,10 @@ bool ReadFebrl(const std::string& path, std::vector<FebrlRecord>& out) {
 }
 
 void PrintRow(const char* task, const ctims::bench::LinkageResult& r, double seconds) {
-  std::printf("| %-22s | %5zu x %5zu | %9zu | %6zu | %6zu | %6zu | %9.4f | %6.4f | %6.4f | %6.4f | %6.4f | %8.6f | %4.1f |\n",
-              task, r.records_a, r.records_b, r.candidate_pairs, r.true_pairs, r.links, r.true_links, r.precision,
-              r.recall, r.f1, r.expected_f1, r.pairs_completeness, r.reduction_ratio, seconds);
+  std::printf(
+      "| %-22s | %5zu x %5zu | %9zu | %6zu | %6zu | %6zu | %9.4f | %6.4f | %6.4f | %6.4f | %6.4f | %8.6f | %4.1f |\n",
+      task, r.records_a, r.records_b, r.candidate_pairs, r.true_pairs, r.links, r.true_links, r.precision, r.recall,
+      r.f1, r.expected_f1, r.pairs_completeness, r.reduction_ratio, seconds);
 }
 
 }  // namespace

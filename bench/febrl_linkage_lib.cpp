@@ -15,7 +15,7 @@ using search::ComparisonVector;
 using search::kLevelMissing;
 
 // exact / Jaro-Winkler >= 0.92 / >= 0.8 / differs
-std::int8_t StringLevel(const std::string& a, const std::string& b) {
+std::int16_t StringLevel(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return kLevelMissing;
   if (a == b) return 0;
   const double jw = search::JaroWinkler(a, b);
@@ -24,14 +24,14 @@ std::int8_t StringLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
-std::int8_t ExactLevel(const std::string& a, const std::string& b) {
+std::int16_t ExactLevel(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return kLevelMissing;
   return a == b ? 0 : 1;
 }
 
 // Codes (dates, ids, postcodes): exact / one digit changed or two swapped /
 // differs.
-std::int8_t CodeLevel(const std::string& a, const std::string& b) {
+std::int16_t CodeLevel(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return kLevelMissing;
   if (a == b) return 0;
   if (a.size() == b.size()) {
@@ -45,7 +45,9 @@ std::int8_t CodeLevel(const std::string& a, const std::string& b) {
   return 2;
 }
 
-std::uint64_t PairKey(std::size_t i, std::size_t j) { return (static_cast<std::uint64_t>(i) << 32) | j; }
+std::uint64_t PairKey(std::size_t i, std::size_t j) {
+  return (static_cast<std::uint64_t>(i) << 32) | j;
+}
 
 }  // namespace
 
@@ -74,10 +76,14 @@ const std::vector<search::LinkageField>& FebrlFields() {
 }
 
 ComparisonVector CompareFebrl(const FebrlRecord& a, const FebrlRecord& b) {
-  return {StringLevel(a.given_name, b.given_name), StringLevel(a.surname, b.surname),
-          ExactLevel(a.street_number, b.street_number), StringLevel(a.address_1, b.address_1),
-          StringLevel(a.suburb, b.suburb), CodeLevel(a.postcode, b.postcode),
-          ExactLevel(a.state, b.state), CodeLevel(a.date_of_birth, b.date_of_birth),
+  return {StringLevel(a.given_name, b.given_name),
+          StringLevel(a.surname, b.surname),
+          ExactLevel(a.street_number, b.street_number),
+          StringLevel(a.address_1, b.address_1),
+          StringLevel(a.suburb, b.suburb),
+          CodeLevel(a.postcode, b.postcode),
+          ExactLevel(a.state, b.state),
+          CodeLevel(a.date_of_birth, b.date_of_birth),
           CodeLevel(a.soc_sec_id, b.soc_sec_id)};
 }
 

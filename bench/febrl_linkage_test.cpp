@@ -20,8 +20,8 @@ class Generator {
   explicit Generator(std::uint64_t seed) : rng_(seed) {}
 
   std::string Word(int syllables) {
-    static const char* const kOnsets[] = {"b", "br", "c", "ch", "d", "f", "g", "h", "j", "k", "l", "m",
-                                          "n", "p", "r", "s", "sh", "st", "t", "tr", "v", "w", "y", "z"};
+    static const char* const kOnsets[] = {"b", "br", "c", "ch", "d",  "f",  "g", "h",  "j", "k", "l", "m",
+                                          "n", "p",  "r", "s",  "sh", "st", "t", "tr", "v", "w", "y", "z"};
     static const char* const kNuclei[] = {"a", "e", "i", "o", "u", "ai", "ea", "ie", "ou"};
     static const char* const kCodas[] = {"", "", "n", "r", "l", "s", "th", "ck", "m", "t"};
     std::string w;
@@ -64,8 +64,8 @@ class Generator {
     r.rec_id = "rec-" + std::to_string(org.entity) + "-dup-" + std::to_string(k);
     const int corruptions = 1 + static_cast<int>(Pick(3));
     for (int c = 0; c < corruptions; ++c) {
-      std::string* fields[] = {&r.given_name, &r.surname,       &r.street_number, &r.address_1, &r.suburb,
-                               &r.postcode,   &r.date_of_birth, &r.soc_sec_id};
+      std::string* fields[] = {&r.given_name, &r.surname,  &r.street_number, &r.address_1,
+                               &r.suburb,     &r.postcode, &r.date_of_birth, &r.soc_sec_id};
       std::string& f = *fields[Pick(std::size(fields))];
       switch (Pick(5)) {
         case 0: f.clear(); break;

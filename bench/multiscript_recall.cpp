@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   }
   std::printf("| all        | %23zu | %9.4f | %23zu | %9.4f |\n", lq, static_cast<double>(lh) / lq, nq,
               static_cast<double>(nh) / nq);
-  std::printf("\n%.1f s (index, %zu queries, %u threads); target recall@10 >= 0.95 per script: %s\n", seconds,
-              lq + nq, threads, ok ? "met" : "MISSED");
+  std::printf("\n%.1f s (index, %zu queries, %u threads); target recall@10 >= 0.95 per script: %s\n", seconds, lq + nq,
+              threads, ok ? "met" : "MISSED");
   return ok ? 0 : 2;
 }

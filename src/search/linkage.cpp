@@ -304,8 +304,8 @@ std::string LinkageModel::Describe() const {
   for (std::size_t f = 0; f < fields_.size(); ++f) {
     out += fields_[f].name + ":";
     for (std::size_t l = 0; l < fields_[f].levels.size(); ++l) {
-      std::snprintf(buf.data(), buf.size(), " %s m=%.4g u=%.4g w=%+.2f;", fields_[f].levels[l].c_str(),
-                    params_.m[f][l], params_.u[f][l], weights_[f][l]);
+      std::snprintf(buf.data(), buf.size(), " %s m=%.4g u=%.4g w=%+.2f;", fields_[f].levels[l].c_str(), params_.m[f][l],
+                    params_.u[f][l], weights_[f][l]);
       out += buf.data();
     }
     out += "\n";

@@ -22,13 +22,13 @@ namespace ctims::search {
 
 // A field whose value is missing on either side: it contributes weight 0 and
 // does not enter the estimation of that field's m and u.
-inline constexpr std::int8_t kLevelMissing = -1;
+inline constexpr std::int16_t kLevelMissing = -1;
 
 // One level per field, in the order of LinkageModel::fields(); a level is in
 // [0, levels of the field) or kLevelMissing. By convention level 0 is the
 // strongest agreement and the last level is disagreement, but the model does
 // not depend on the order (except for EM's initialisation, see below).
-using ComparisonVector = std::vector<std::int8_t>;
+using ComparisonVector = std::vector<std::int16_t>;
 
 struct LinkageField {
   std::string name;                 // "name", "birth_date", ...

@@ -49,7 +49,7 @@ std::vector<ComparisonVector> Simulate(const LinkageParams& p, std::size_t n, do
     ComparisonVector v;
     for (std::size_t f = 0; f < p.m.size(); ++f) {
       const int level = Draw(match ? p.m[f] : p.u[f], rng);
-      v.push_back(is_missing(rng) ? kLevelMissing : static_cast<std::int8_t>(level));
+      v.push_back(is_missing(rng) ? kLevelMissing : static_cast<std::int16_t>(level));
     }
     out.push_back(std::move(v));
   }

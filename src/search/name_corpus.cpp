@@ -26,53 +26,123 @@ using Inventory = std::vector<Syllable>;
 
 const Inventory& LaoSyllables() {
   static const Inventory k = {
-      {"ສົມ", {"som"}},          {"ພອນ", {"phone", "phon", "pone"}}, {"ບຸນ", {"boun", "bun", "boon"}},
-      {"ມີ", {"mee", "mi", "my"}}, {"ແກ້ວ", {"keo", "kaew", "keow"}}, {"ສີ", {"si", "sy", "see"}},
-      {"ທອງ", {"thong", "tong"}}, {"ຈັນ", {"chanh", "chan", "jan"}},  {"ດາ", {"da"}},
-      {"ວັນ", {"vanh", "van", "wan"}}, {"ໄຊ", {"xay", "sai", "say"}},  {"ພູ", {"phou", "phu", "pu"}},
-      {"ນາ", {"na"}},            {"ຄຳ", {"kham", "kam"}},           {"ສຸກ", {"souk", "suk", "sook"}},
-      {"ວົງ", {"vong", "wong"}},  {"ແສງ", {"saeng", "seng", "sang"}}, {"ມະ", {"ma"}},
-      {"ລີ", {"ly", "li", "lee"}}, {"ໄພ", {"phay", "phai", "pai"}},   {"ເພັດ", {"phet", "pheth", "pet"}},
-      {"ດວງ", {"douang", "duang"}}, {"ຈັກ", {"chack", "chak", "jak"}}, {"ພົມ", {"phom", "pom"}},
-      {"ສຸ", {"sou", "su"}},       {"ລາດ", {"lath", "lat"}},          {"ສິດ", {"sith", "sit"}},
-      {"ທິ", {"thi", "ti"}},       {"ຄູນ", {"khoun", "khun", "kun"}},  {"ວິ", {"vi", "wi"}},
-      {"ມາ", {"ma"}},            {"ລາ", {"la"}},                    {"ນີ", {"ni", "ny"}},
-      {"ແພງ", {"phaeng", "pheng"}}, {"ຊາ", {"xa", "sa"}},              {"ວັດ", {"vat", "wat", "vath"}},
-      {"ທະ", {"tha", "ta"}},      {"ບົວ", {"bua", "boua"}},           {"ຫອມ", {"hom", "home"}},
+      {"ສົມ", {"som"}},
+      {"ພອນ", {"phone", "phon", "pone"}},
+      {"ບຸນ", {"boun", "bun", "boon"}},
+      {"ມີ", {"mee", "mi", "my"}},
+      {"ແກ້ວ", {"keo", "kaew", "keow"}},
+      {"ສີ", {"si", "sy", "see"}},
+      {"ທອງ", {"thong", "tong"}},
+      {"ຈັນ", {"chanh", "chan", "jan"}},
+      {"ດາ", {"da"}},
+      {"ວັນ", {"vanh", "van", "wan"}},
+      {"ໄຊ", {"xay", "sai", "say"}},
+      {"ພູ", {"phou", "phu", "pu"}},
+      {"ນາ", {"na"}},
+      {"ຄຳ", {"kham", "kam"}},
+      {"ສຸກ", {"souk", "suk", "sook"}},
+      {"ວົງ", {"vong", "wong"}},
+      {"ແສງ", {"saeng", "seng", "sang"}},
+      {"ມະ", {"ma"}},
+      {"ລີ", {"ly", "li", "lee"}},
+      {"ໄພ", {"phay", "phai", "pai"}},
+      {"ເພັດ", {"phet", "pheth", "pet"}},
+      {"ດວງ", {"douang", "duang"}},
+      {"ຈັກ", {"chack", "chak", "jak"}},
+      {"ພົມ", {"phom", "pom"}},
+      {"ສຸ", {"sou", "su"}},
+      {"ລາດ", {"lath", "lat"}},
+      {"ສິດ", {"sith", "sit"}},
+      {"ທິ", {"thi", "ti"}},
+      {"ຄູນ", {"khoun", "khun", "kun"}},
+      {"ວິ", {"vi", "wi"}},
+      {"ມາ", {"ma"}},
+      {"ລາ", {"la"}},
+      {"ນີ", {"ni", "ny"}},
+      {"ແພງ", {"phaeng", "pheng"}},
+      {"ຊາ", {"xa", "sa"}},
+      {"ວັດ", {"vat", "wat", "vath"}},
+      {"ທະ", {"tha", "ta"}},
+      {"ບົວ", {"bua", "boua"}},
+      {"ຫອມ", {"hom", "home"}},
   };
   return k;
 }
 
 const Inventory& ThaiSyllables() {
   static const Inventory k = {
-      {"สม", {"som"}},             {"ชาย", {"chai", "chay"}},       {"ใจ", {"jai", "chai"}},
-      {"ดี", {"di", "dee"}},         {"ศรี", {"si", "sri", "see"}},    {"สุข", {"suk", "sook"}},
-      {"บุญ", {"bun", "boon", "boun"}}, {"มา", {"ma"}},               {"วัน", {"wan", "van"}},
-      {"ทอง", {"thong", "tong"}},   {"ชัย", {"chai", "chay"}},       {"พร", {"phon", "phorn", "pon"}},
-      {"นิ", {"ni"}},               {"ดา", {"da"}},                 {"รัก", {"rak"}},
-      {"แก้ว", {"kaeo", "kaew", "keo"}}, {"ประ", {"pra"}},           {"กิจ", {"kit", "kij"}},
-      {"จัน", {"chan", "jan"}},      {"เพ็ญ", {"phen", "pen"}},       {"สุ", {"su", "soo"}},
-      {"ภา", {"pha", "pa"}},        {"ทิ", {"thi", "ti"}},           {"พง", {"phong", "pong"}},
-      {"แสง", {"saeng", "seng"}},   {"เดช", {"det", "dech"}},       {"ยา", {"ya"}},
-      {"ลี", {"li", "lee"}},         {"ชม", {"chom", "jom"}},         {"บาง", {"bang"}},
-      {"แดง", {"daeng", "deng"}},   {"ขาว", {"khao", "kao"}},       {"นาค", {"nak", "naak"}},
-      {"มณี", {"mani", "manee"}},    {"วงศ์", {"wong", "vong"}},      {"พันธ์", {"phan", "pan"}},
+      {"สม", {"som"}},
+      {"ชาย", {"chai", "chay"}},
+      {"ใจ", {"jai", "chai"}},
+      {"ดี", {"di", "dee"}},
+      {"ศรี", {"si", "sri", "see"}},
+      {"สุข", {"suk", "sook"}},
+      {"บุญ", {"bun", "boon", "boun"}},
+      {"มา", {"ma"}},
+      {"วัน", {"wan", "van"}},
+      {"ทอง", {"thong", "tong"}},
+      {"ชัย", {"chai", "chay"}},
+      {"พร", {"phon", "phorn", "pon"}},
+      {"นิ", {"ni"}},
+      {"ดา", {"da"}},
+      {"รัก", {"rak"}},
+      {"แก้ว", {"kaeo", "kaew", "keo"}},
+      {"ประ", {"pra"}},
+      {"กิจ", {"kit", "kij"}},
+      {"จัน", {"chan", "jan"}},
+      {"เพ็ญ", {"phen", "pen"}},
+      {"สุ", {"su", "soo"}},
+      {"ภา", {"pha", "pa"}},
+      {"ทิ", {"thi", "ti"}},
+      {"พง", {"phong", "pong"}},
+      {"แสง", {"saeng", "seng"}},
+      {"เดช", {"det", "dech"}},
+      {"ยา", {"ya"}},
+      {"ลี", {"li", "lee"}},
+      {"ชม", {"chom", "jom"}},
+      {"บาง", {"bang"}},
+      {"แดง", {"daeng", "deng"}},
+      {"ขาว", {"khao", "kao"}},
+      {"นาค", {"nak", "naak"}},
+      {"มณี", {"mani", "manee"}},
+      {"วงศ์", {"wong", "vong"}},
+      {"พันธ์", {"phan", "pan"}},
   };
   return k;
 }
 
 const Inventory& BurmeseSyllables() {
   static const Inventory k = {
-      {"မောင်", {"maung"}},          {"အောင်", {"aung"}},          {"ကျော်", {"kyaw"}},
-      {"ဇော်", {"zaw", "zo"}},        {"မင်း", {"min", "minn"}},     {"ထွန်း", {"htun", "tun", "htoon"}},
-      {"ဝင်း", {"win", "winn"}},     {"သန်း", {"than", "tan"}},     {"စိုး", {"soe", "so"}},
-      {"မြင့်", {"myint"}},          {"လှ", {"hla"}},        {"နွယ်", {"nwe", "nway"}},
-      {"ခင်", {"khin", "kin"}},      {"ဆန်း", {"hsan", "san"}},     {"ဖြိုး", {"phyo", "pyo"}},
-      {"သူ", {"thu", "tu"}},         {"ရွှေ", {"shwe", "shway"}},    {"မြ", {"mya"}},
-      {"တင်", {"tin", "tinn"}},      {"ကို", {"ko", "koe"}},        {"နိုင်", {"naing"}},
-      {"ထက်", {"htet", "tet"}},      {"အေး", {"aye"}},             {"မိုး", {"moe", "mo"}},
-      {"ဇင်", {"zin", "zinn"}},      {"ဟန်", {"han"}},             {"လင်း", {"lin", "linn"}},
-      {"သက်", {"thet", "tet"}},      {"ချို", {"cho"}},             {"ညို", {"nyo"}},
+      {"မောင်", {"maung"}},
+      {"အောင်", {"aung"}},
+      {"ကျော်", {"kyaw"}},
+      {"ဇော်", {"zaw", "zo"}},
+      {"မင်း", {"min", "minn"}},
+      {"ထွန်း", {"htun", "tun", "htoon"}},
+      {"ဝင်း", {"win", "winn"}},
+      {"သန်း", {"than", "tan"}},
+      {"စိုး", {"soe", "so"}},
+      {"မြင့်", {"myint"}},
+      {"လှ", {"hla"}},
+      {"နွယ်", {"nwe", "nway"}},
+      {"ခင်", {"khin", "kin"}},
+      {"ဆန်း", {"hsan", "san"}},
+      {"ဖြိုး", {"phyo", "pyo"}},
+      {"သူ", {"thu", "tu"}},
+      {"ရွှေ", {"shwe", "shway"}},
+      {"မြ", {"mya"}},
+      {"တင်", {"tin", "tinn"}},
+      {"ကို", {"ko", "koe"}},
+      {"နိုင်", {"naing"}},
+      {"ထက်", {"htet", "tet"}},
+      {"အေး", {"aye"}},
+      {"မိုး", {"moe", "mo"}},
+      {"ဇင်", {"zin", "zinn"}},
+      {"ဟန်", {"han"}},
+      {"လင်း", {"lin", "linn"}},
+      {"သက်", {"thet", "tet"}},
+      {"ချို", {"cho"}},
+      {"ညို", {"nyo"}},
   };
   return k;
 }
@@ -80,54 +150,75 @@ const Inventory& BurmeseSyllables() {
 // Khmer: family names (one syllable) and given-name syllables.
 const Inventory& KhmerFamily() {
   static const Inventory k = {
-      {"ហ៊ុន", {"hun", "houn"}}, {"សុខ", {"sok"}},   {"ចាន់", {"chan", "chann"}}, {"គឹម", {"kim"}},
-      {"ហេង", {"heng"}},        {"លី", {"ly", "li"}}, {"កែវ", {"keo", "kaev"}},    {"ឈុន", {"chhun", "chun"}},
-      {"ម៉ៅ", {"mao"}},          {"ទេព", {"tep"}},     {"ស៊ុន", {"sun", "soun"}},    {"ពៅ", {"pov"}},
+      {"ហ៊ុន", {"hun", "houn"}}, {"សុខ", {"sok"}},     {"ចាន់", {"chan", "chann"}}, {"គឹម", {"kim"}},
+      {"ហេង", {"heng"}},       {"លី", {"ly", "li"}}, {"កែវ", {"keo", "kaev"}},   {"ឈុន", {"chhun", "chun"}},
+      {"ម៉ៅ", {"mao"}},         {"ទេព", {"tep"}},    {"ស៊ុន", {"sun", "soun"}},    {"ពៅ", {"pov"}},
   };
   return k;
 }
 
 const Inventory& KhmerGiven() {
   static const Inventory k = {
-      {"សែន", {"sen", "saen"}}, {"ដា", {"da"}},       {"រ៉ា", {"ra"}},      {"វណ្ណា", {"vanna", "vana"}},
-      {"ស្រី", {"srey", "srei"}}, {"ណា", {"na"}},     {"រី", {"ry", "ri"}}, {"ធី", {"thy", "thi"}},
-      {"សាន", {"san"}},         {"នី", {"ny", "ni"}}, {"មុំ", {"mom"}},   {"ពិ", {"pi"}},
-      {"សុខ", {"sok"}},         {"ចាន់", {"chan"}},   {"ហេង", {"heng"}}, {"ថា", {"tha"}},
+      {"សែន", {"sen", "saen"}}, {"ដា", {"da"}},      {"រ៉ា", {"ra"}},      {"វណ្ណា", {"vanna", "vana"}},
+      {"ស្រី", {"srey", "srei"}}, {"ណា", {"na"}},      {"រី", {"ry", "ri"}}, {"ធី", {"thy", "thi"}},
+      {"សាន", {"san"}},         {"នី", {"ny", "ni"}}, {"មុំ", {"mom"}},      {"ពិ", {"pi"}},
+      {"សុខ", {"sok"}},          {"ចាន់", {"chan"}},   {"ហេង", {"heng"}},   {"ថា", {"tha"}},
   };
   return k;
 }
 
 const Inventory& ChineseFamily() {
   static const Inventory k = {
-      {"张", {"zhang", "chang"}}, {"王", {"wang"}},  {"李", {"li", "lee"}}, {"刘", {"liu"}},
-      {"陈", {"chen"}},           {"杨", {"yang"}},  {"黄", {"huang"}},    {"赵", {"zhao"}},
-      {"周", {"zhou", "chou"}},   {"吴", {"wu"}},    {"徐", {"xu"}},       {"孙", {"sun"}},
-      {"马", {"ma"}},             {"朱", {"zhu"}},   {"胡", {"hu"}},       {"林", {"lin"}},
-      {"郭", {"guo", "kuo"}},     {"何", {"he"}},    {"高", {"gao", "kao"}}, {"罗", {"luo", "lo"}},
-      {"郑", {"zheng", "cheng"}}, {"梁", {"liang"}}, {"谢", {"xie"}},      {"宋", {"song"}},
-      {"唐", {"tang"}},           {"许", {"xu"}},    {"韩", {"han"}},      {"冯", {"feng"}},
+      {"张", {"zhang", "chang"}},
+      {"王", {"wang"}},
+      {"李", {"li", "lee"}},
+      {"刘", {"liu"}},
+      {"陈", {"chen"}},
+      {"杨", {"yang"}},
+      {"黄", {"huang"}},
+      {"赵", {"zhao"}},
+      {"周", {"zhou", "chou"}},
+      {"吴", {"wu"}},
+      {"徐", {"xu"}},
+      {"孙", {"sun"}},
+      {"马", {"ma"}},
+      {"朱", {"zhu"}},
+      {"胡", {"hu"}},
+      {"林", {"lin"}},
+      {"郭", {"guo", "kuo"}},
+      {"何", {"he"}},
+      {"高", {"gao", "kao"}},
+      {"罗", {"luo", "lo"}},
+      {"郑", {"zheng", "cheng"}},
+      {"梁", {"liang"}},
+      {"谢", {"xie"}},
+      {"宋", {"song"}},
+      {"唐", {"tang"}},
+      {"许", {"xu"}},
+      {"韩", {"han"}},
+      {"冯", {"feng"}},
   };
   return k;
 }
 
 const Inventory& ChineseGiven() {
   static const Inventory k = {
-      {"伟", {"wei"}},  {"芳", {"fang"}},  {"娜", {"na"}},  {"敏", {"min"}},  {"静", {"jing"}}, {"丽", {"li"}},
-      {"强", {"qiang"}}, {"磊", {"lei"}},  {"军", {"jun"}}, {"勇", {"yong"}}, {"艳", {"yan"}},  {"杰", {"jie"}},
-      {"涛", {"tao"}},  {"明", {"ming"}},  {"超", {"chao"}}, {"秀", {"xiu"}},  {"霞", {"xia"}},  {"平", {"ping"}},
-      {"刚", {"gang"}}, {"华", {"hua"}},   {"英", {"ying"}}, {"玲", {"ling"}}, {"建", {"jian"}}, {"国", {"guo"}},
-      {"辉", {"hui"}},  {"飞", {"fei"}},   {"鹏", {"peng"}}, {"波", {"bo"}},   {"斌", {"bin"}},  {"宇", {"yu"}},
-      {"浩", {"hao"}},  {"凯", {"kai"}},   {"晨", {"chen"}}, {"婷", {"ting"}}, {"雪", {"xue"}},  {"梅", {"mei"}},
-      {"琳", {"lin"}},  {"佳", {"jia"}},   {"欣", {"xin"}},  {"东", {"dong"}}, {"海", {"hai"}},  {"龙", {"long"}},
+      {"伟", {"wei"}},   {"芳", {"fang"}}, {"娜", {"na"}},   {"敏", {"min"}},  {"静", {"jing"}}, {"丽", {"li"}},
+      {"强", {"qiang"}}, {"磊", {"lei"}},  {"军", {"jun"}},  {"勇", {"yong"}}, {"艳", {"yan"}},  {"杰", {"jie"}},
+      {"涛", {"tao"}},   {"明", {"ming"}}, {"超", {"chao"}}, {"秀", {"xiu"}},  {"霞", {"xia"}},  {"平", {"ping"}},
+      {"刚", {"gang"}},  {"华", {"hua"}},  {"英", {"ying"}}, {"玲", {"ling"}}, {"建", {"jian"}}, {"国", {"guo"}},
+      {"辉", {"hui"}},   {"飞", {"fei"}},  {"鹏", {"peng"}}, {"波", {"bo"}},   {"斌", {"bin"}},  {"宇", {"yu"}},
+      {"浩", {"hao"}},   {"凯", {"kai"}},  {"晨", {"chen"}}, {"婷", {"ting"}}, {"雪", {"xue"}},  {"梅", {"mei"}},
+      {"琳", {"lin"}},   {"佳", {"jia"}},  {"欣", {"xin"}},  {"东", {"dong"}}, {"海", {"hai"}},  {"龙", {"long"}},
   };
   return k;
 }
 
 const Inventory& VietFamily() {
   static const Inventory k = {
-      {"Nguyễn", {"nguyen"}}, {"Trần", {"tran"}}, {"Lê", {"le"}},     {"Phạm", {"pham"}},
-      {"Hoàng", {"hoang"}},   {"Huỳnh", {"huynh"}}, {"Võ", {"vo"}},   {"Đặng", {"dang"}},
-      {"Bùi", {"bui"}},       {"Đỗ", {"do"}},       {"Hồ", {"ho"}},   {"Ngô", {"ngo"}},
+      {"Nguyễn", {"nguyen"}}, {"Trần", {"tran"}},   {"Lê", {"le"}}, {"Phạm", {"pham"}},
+      {"Hoàng", {"hoang"}},   {"Huỳnh", {"huynh"}}, {"Võ", {"vo"}}, {"Đặng", {"dang"}},
+      {"Bùi", {"bui"}},       {"Đỗ", {"do"}},       {"Hồ", {"ho"}}, {"Ngô", {"ngo"}},
   };
   return k;
 }
@@ -141,11 +232,10 @@ const Inventory& VietMiddle() {
 
 const Inventory& VietGiven() {
   static const Inventory k = {
-      {"An", {"an"}},       {"Bình", {"binh"}},     {"Hùng", {"hung"}},   {"Lan", {"lan"}},
-      {"Hương", {"huong"}}, {"Phương", {"phuong"}}, {"Tuấn", {"tuan"}},   {"Dũng", {"dung"}},
-      {"Thảo", {"thao"}},   {"Quang", {"quang"}},   {"Hải", {"hai"}},     {"Linh", {"linh"}},
-      {"Trang", {"trang"}}, {"Khánh", {"khanh"}},   {"Thủy", {"thuy"}},   {"Long", {"long"}},
-      {"Sơn", {"son"}},     {"Mai", {"mai"}},       {"Nam", {"nam"}},     {"Phúc", {"phuc"}},
+      {"An", {"an"}},         {"Bình", {"binh"}}, {"Hùng", {"hung"}},   {"Lan", {"lan"}},     {"Hương", {"huong"}},
+      {"Phương", {"phuong"}}, {"Tuấn", {"tuan"}}, {"Dũng", {"dung"}},   {"Thảo", {"thao"}},   {"Quang", {"quang"}},
+      {"Hải", {"hai"}},       {"Linh", {"linh"}}, {"Trang", {"trang"}}, {"Khánh", {"khanh"}}, {"Thủy", {"thuy"}},
+      {"Long", {"long"}},     {"Sơn", {"son"}},   {"Mai", {"mai"}},     {"Nam", {"nam"}},     {"Phúc", {"phuc"}},
   };
   return k;
 }
@@ -258,9 +348,9 @@ struct Substitution {
   const char* to;
 };
 constexpr Substitution kSubstitutions[] = {
-    {"ph", "p"}, {"ph", "f"},  {"th", "t"},  {"kh", "k"}, {"ou", "u"}, {"ou", "oo"}, {"oo", "u"},
-    {"x", "s"},  {"ck", "k"},  {"v", "w"},   {"w", "v"},  {"ee", "i"}, {"ch", "j"},  {"j", "ch"},
-    {"n", "nn"}, {"nn", "n"},  {"t", "tt"},  {"y", "i"},  {"i", "y"},  {"ai", "ay"}, {"ay", "ai"},
+    {"ph", "p"}, {"ph", "f"}, {"th", "t"}, {"kh", "k"}, {"ou", "u"}, {"ou", "oo"}, {"oo", "u"},
+    {"x", "s"},  {"ck", "k"}, {"v", "w"},  {"w", "v"},  {"ee", "i"}, {"ch", "j"},  {"j", "ch"},
+    {"n", "nn"}, {"nn", "n"}, {"t", "tt"}, {"y", "i"},  {"i", "y"},  {"ai", "ay"}, {"ay", "ai"},
 };
 
 bool ApplySubstitution(std::vector<std::string>& words, Rng& rng) {
@@ -419,7 +509,9 @@ void NameIndex::Add(std::size_t id, std::string_view name) {
   for (std::string& key : FuzzyKeys(name)) postings_.emplace_back(std::move(key), record);
 }
 
-void NameIndex::Finish() { std::sort(postings_.begin(), postings_.end()); }
+void NameIndex::Finish() {
+  std::sort(postings_.begin(), postings_.end());
+}
 
 std::vector<std::pair<std::size_t, double>> NameIndex::Search(std::string_view query, std::size_t k,
                                                               std::size_t shortlist) const {
@@ -439,8 +531,7 @@ std::vector<std::pair<std::size_t, double>> NameIndex::Search(std::string_view q
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   };
   if (ranked.size() > shortlist) {
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shortlist), ranked.end(),
-                      by_score);
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shortlist), ranked.end(), by_score);
     ranked.resize(shortlist);
   }
   for (auto& [record, score] : ranked) score = NameSimilarity(query, names_[record]);

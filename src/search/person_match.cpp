@@ -28,14 +28,14 @@ std::optional<int> YearOf(const PersonFeatures& p) {
   return std::nullopt;
 }
 
-std::int8_t NameLevel(double score) {
+std::int16_t NameLevel(double score) {
   if (score >= kNameSameScore) return 0;
   if (score >= kNameCloseScore) return 1;
   if (score >= kNameSimilarScore) return 2;
   return 3;
 }
 
-std::int8_t BirthLevel(const PersonFeatures& a, const PersonFeatures& b) {
+std::int16_t BirthLevel(const PersonFeatures& a, const PersonFeatures& b) {
   const std::optional<int> ya = YearOf(a);
   const std::optional<int> yb = YearOf(b);
   if (!ya || !yb) return kLevelMissing;
@@ -46,7 +46,7 @@ std::int8_t BirthLevel(const PersonFeatures& a, const PersonFeatures& b) {
   return 3;
 }
 
-std::int8_t OverlapLevel(std::vector<std::string> a, std::vector<std::string> b) {
+std::int16_t OverlapLevel(std::vector<std::string> a, std::vector<std::string> b) {
   std::erase(a, std::string());
   std::erase(b, std::string());
   if (a.empty() || b.empty()) return kLevelMissing;
@@ -58,6 +58,7 @@ std::int8_t OverlapLevel(std::vector<std::string> a, std::vector<std::string> b)
 
 std::vector<std::string> NormalizedDocuments(const std::vector<std::string>& numbers) {
   std::vector<std::string> out;
+  out.reserve(numbers.size());
   for (const std::string& n : numbers) out.push_back(NormalizeDocumentNumber(n));
   return out;
 }
@@ -144,16 +145,8 @@ LinkageParams PersonMatchModel::DefaultParams() {
   // names are often spelled differently; birth dates are often estimated;
   // sex is rarely wrong; one person's documents often differ (passport vs ID
   // card), while two people almost never share a number.
-  p.m = {{0.60, 0.30, 0.07, 0.03},
-         {0.50, 0.15, 0.25, 0.10},
-         {0.97, 0.03},
-         {0.95, 0.05},
-         {0.45, 0.55}};
-  p.u = {{0.002, 0.02, 0.10, 0.878},
-         {0.0003, 0.02, 0.08, 0.8997},
-         {0.50, 0.50},
-         {0.60, 0.40},
-         {0.00001, 0.99999}};
+  p.m = {{0.60, 0.30, 0.07, 0.03}, {0.50, 0.15, 0.25, 0.10}, {0.97, 0.03}, {0.95, 0.05}, {0.45, 0.55}};
+  p.u = {{0.002, 0.02, 0.10, 0.878}, {0.0003, 0.02, 0.08, 0.8997}, {0.50, 0.50}, {0.60, 0.40}, {0.00001, 0.99999}};
   p.prior = 0.001;
   return p;
 }

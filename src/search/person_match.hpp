@@ -102,15 +102,15 @@ std::string NormalizeDocumentNumber(std::string_view number);
 
 // One field's part of a score.
 struct FieldExplanation {
-  std::string field;   // "name", "birth", "sex", "citizenship", "document"
-  std::string level;   // "same", "close", "same_year", "missing", ...
-  double weight = 0;   // log2(m/u) of the level; 0 when missing
+  std::string field;  // "name", "birth", "sex", "citizenship", "document"
+  std::string level;  // "same", "close", "same_year", "missing", ...
+  double weight = 0;  // log2(m/u) of the level; 0 when missing
 };
 
 struct PersonScore {
-  double weight = 0;       // sum of the fields' weights
-  double probability = 0;  // posterior match probability under the model
-  bool is_candidate = false;  // weight >= the model's threshold
+  double weight = 0;                     // sum of the fields' weights
+  double probability = 0;                // posterior match probability under the model
+  bool is_candidate = false;             // weight >= the model's threshold
   std::vector<FieldExplanation> fields;  // kPersonFieldCount entries, in field order
   // MatchNames' reason for the best pair of names. Personal data: for the
   // reviewer's screen, never for logs.

@@ -28,7 +28,9 @@ bool ShareBlock(const PersonFeatures& a, const PersonFeatures& b) {
   return !common.empty();
 }
 
-int Level(const PersonComparison& c, PersonField f) { return c.levels[static_cast<std::size_t>(f)]; }
+int Level(const PersonComparison& c, PersonField f) {
+  return c.levels[static_cast<std::size_t>(f)];
+}
 
 TEST(PersonMatch, ComparesEachFieldIntoItsLevel) {
   const auto a = Person({"ສົມພອນ ພົມມະຈັກ"}, "1990-03-04", "female", {"LAO"}, {"P 123-456"});
@@ -54,7 +56,7 @@ TEST(PersonMatch, ComparesEachFieldIntoItsLevel) {
   c.birth_year = 1980;
   EXPECT_EQ(Level(ComparePersons(a, c), PersonField::kBirth), 3);
   const PersonComparison empty = ComparePersons(a, PersonFeatures{});
-  for (std::int8_t level : empty.levels) EXPECT_EQ(level, kLevelMissing);
+  for (std::int16_t level : empty.levels) EXPECT_EQ(level, kLevelMissing);
 }
 
 TEST(PersonMatch, SpellingsOfOnePersonShareABlockDifferentPeopleDoNot) {
@@ -102,11 +104,11 @@ TEST(PersonMatch, FitLearnsFromComparedPairsAndRefusesNone) {
     std::uniform_int_distribution<int> four(0, 3);
     std::uniform_int_distribution<int> two(0, 1);
     if (match) {
-      pairs.push_back({static_cast<std::int8_t>(four(rng) / 3), static_cast<std::int8_t>(four(rng) / 3), 0, 0,
-                       kLevelMissing});
+      pairs.push_back(
+          {static_cast<std::int16_t>(four(rng) / 3), static_cast<std::int16_t>(four(rng) / 3), 0, 0, kLevelMissing});
     } else {
-      pairs.push_back({static_cast<std::int8_t>(2 + two(rng)), 3, static_cast<std::int8_t>(two(rng)),
-                       static_cast<std::int8_t>(two(rng)), kLevelMissing});
+      pairs.push_back({static_cast<std::int16_t>(2 + two(rng)), 3, static_cast<std::int16_t>(two(rng)),
+                       static_cast<std::int16_t>(two(rng)), kLevelMissing});
     }
   }
   PersonMatchModel model;
