@@ -74,11 +74,12 @@ struct PersonComparison {
 
 // The blocking keys of a person: two persons are compared only when they
 // share a key. Sorted and distinct. Two kinds:
-//   "n:" + the sound key of the whole name, words joined in written and in
-//        reverse order (FuzzyKeys of the joined forms): specific to one full
-//        name, so small blocks on their own; they catch spelling variants,
-//        script changes, word splits and swapped order.
-//   "w:" + a word's fuzzy key (sound key or consonant skeleton) + ":" + year,
+//   "n:" + the sound key (PhoneticKey) of the whole name, words joined in
+//        written and in reverse order, for every Latin spelling: specific to
+//        one full name, so small blocks on their own; they catch spelling
+//        variants, script changes, word splits and swapped order.
+//   "w:" + each of the name's FuzzyKeys (word sound keys, skeletons, joined
+//        and prefix keys) + ":" + year,
 //        for the birth year and the year after (so years one apart share a
 //        key), or ":?" without a birth year: they catch a typo in one word.
 // Why the year: at 1,000,000 persons a single common word key ("somchai",
@@ -93,7 +94,8 @@ struct PersonComparison {
 std::vector<std::string> BlockingKeys(const PersonFeatures& person);
 
 // Compares two persons field by field. Costs one MatchNames per pair of
-// names (a few microseconds each). Thread-safe.
+// names (each romanises both names again: tens of microseconds for native
+// scripts; at most 8 names per person are compared). Thread-safe.
 PersonComparison ComparePersons(const PersonFeatures& a, const PersonFeatures& b);
 
 // Upper-case ASCII letters and digits of a document number, other characters
