@@ -9,6 +9,7 @@
 
 #include "search/name_corpus.hpp"
 #include "search/normalize.hpp"
+#include "search/person_match.hpp"
 
 namespace ctims::search {
 namespace {
@@ -51,6 +52,31 @@ TEST(Issue8Recall, TopTenRecallPerScriptAtLeast95PercentBothWays) {
     EXPECT_GE(r.LatinRecall(), 0.95) << CorpusScriptName(r.script) << " Latin -> native";
     EXPECT_GE(r.NativeRecall(), 0.95) << CorpusScriptName(r.script) << " native -> Latin";
   }
+}
+
+// The default person model (no data yet) on the corpus: a native-script
+// record and a Latin record of the same person with the same birth year and
+// sex are proposed as duplicates; two different persons of the same script
+// with the same birth year and sex are not.
+TEST(Issue8Recall, DefaultPersonModelSeparatesCorpusDuplicatesFromOthers) {
+  const auto corpus = GenerateNameCorpus(40, 2, 11);
+  const PersonMatchModel model;
+  std::size_t same_found = 0;
+  std::size_t other_flagged = 0;
+  for (std::size_t i = 0; i < corpus.size(); ++i) {
+    PersonFeatures native;
+    native.names = {corpus[i].native};
+    native.birth_year = 1990;
+    native.sex = "female";
+    PersonFeatures latin = native;
+    latin.names = {corpus[i].variants.front()};
+    PersonFeatures other = native;
+    other.names = {corpus[(i + kCorpusScriptCount) % corpus.size()].latin};  // same script, next person
+    same_found += model.Score(native, latin).is_candidate;
+    other_flagged += model.Score(native, other).is_candidate;
+  }
+  EXPECT_GE(static_cast<double>(same_found), 0.9 * static_cast<double>(corpus.size()));
+  EXPECT_LE(static_cast<double>(other_flagged), 0.05 * static_cast<double>(corpus.size()));
 }
 
 TEST(Issue8Recall, IndexRanksTheSamePersonFirstAndFindsNothingForNoLetters) {

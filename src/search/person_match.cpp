@@ -145,9 +145,11 @@ LinkageParams PersonMatchModel::DefaultParams() {
   // names are often spelled differently; birth dates are often estimated;
   // sex is rarely wrong; one person's documents often differ (passport vs ID
   // card), while two people almost never share a number.
-  p.m = {{0.60, 0.30, 0.07, 0.03}, {0.50, 0.15, 0.25, 0.10}, {0.97, 0.03}, {0.95, 0.05}, {0.45, 0.55}};
+  p.m = {{0.55, 0.30, 0.12, 0.03}, {0.50, 0.15, 0.25, 0.10}, {0.97, 0.03}, {0.95, 0.05}, {0.45, 0.55}};
   p.u = {{0.002, 0.02, 0.10, 0.878}, {0.0003, 0.02, 0.08, 0.8997}, {0.50, 0.50}, {0.60, 0.40}, {0.00001, 0.99999}};
-  p.prior = 0.001;
+  // Candidate pairs already share a name key and a birth year (BlockingKeys),
+  // so about one in a hundred is the same person.
+  p.prior = 0.01;
   return p;
 }
 

@@ -128,8 +128,10 @@ class PersonMatchModel {
   // The default model, usable before there is any data: m/u chosen from what
   // is known of such registers (name variants common, birth dates often
   // estimated, sex rarely wrong, citizenship usually right, different
-  // document numbers frequent for one person), prior 1e-3 among candidate
-  // pairs, threshold at probability 0.5.
+  // document numbers frequent for one person), prior 0.01 among candidate
+  // pairs, threshold at probability 0.5: a close name (MatchNames >= 0.85)
+  // with the same birth year and sex is proposed, a merely similar one is
+  // not.
   PersonMatchModel();
 
   static const std::vector<LinkageField>& Fields();
