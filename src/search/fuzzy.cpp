@@ -23,6 +23,9 @@ constexpr double kNoSharedKeyFactor = 0.85;
 // An unmatched word counts this much of its length against the alignment.
 constexpr double kUnmatchedWeight = 0.5;
 constexpr std::size_t kMaxCompared = 128;
+// Prefix keys: this many letters, of whole-name sound keys at least this long.
+constexpr std::size_t kPrefixKeyLength = 4;
+constexpr std::size_t kPrefixKeyMinLength = 5;
 
 bool IsVowel(char c) {
   return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
@@ -85,9 +88,21 @@ std::vector<std::string> KeysOf(const std::vector<Form>& forms) {
       std::string skeleton = Skeleton(k);
       if (skeleton.size() >= 3) keys.push_back("~" + skeleton);
     }
+    // The first letters of the whole name's sound key: a name written solid
+    // with a typo in its second half ("Tanngchaolonb") still meets the
+    // same name written in words ("Tang Chaolong").
+    for (const std::string* joined : {&f.joined, &f.joined_reversed}) {
+      if (joined->size() >= kPrefixKeyMinLength) keys.push_back("^" + joined->substr(0, kPrefixKeyLength));
+    }
     if (f.words.size() >= 2) {
       keys.push_back(f.joined);
       keys.push_back(f.joined_reversed);
+      // The joined name's skeleton: a name written solid ("Zokyaw") and the
+      // same name split with another vowel spelling ("Zaw Kyaw") share it.
+      for (const std::string* joined : {&f.joined, &f.joined_reversed}) {
+        std::string skeleton = Skeleton(*joined);
+        if (skeleton.size() >= 3) keys.push_back("~" + skeleton);
+      }
     }
   }
   std::sort(keys.begin(), keys.end());
@@ -245,6 +260,10 @@ std::string PhoneticKey(std::string_view w) {
         if (d == 'p' || d == 't' || d == 's' || d == 'k') emit = '\0';
         break;
       case 'q': emit = 'k'; break;
+      case 'y':
+        // Between consonants y is the vowel i (Lynn, Myn, Sythong).
+        if (!out.empty() && !IsVowel(out.back()) && i + 1 < n && !IsVowel(d)) emit = 'i';
+        break;
       case 'x': emit = 's'; break;
       case 'v': emit = 'w'; break;
       case 'o':

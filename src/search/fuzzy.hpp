@@ -13,6 +13,7 @@ namespace ctims::search {
 //               Burmese hp/ht/hs/hk -> p/t/s/k, gn/nh before a vowel -> ny
 //   vowels      ou/oo/uu -> u, ee/ii -> i, ae -> e (Saeng/Seng), a doubled
 //               letter -> one letter (aa -> a, nn -> n)
+//   y           i between two consonants (Lynn -> lin, Sythong -> sitong)
 //   word end    h dropped (vanh -> van), y -> i, w after a vowel -> o
 //               (kaew -> keo), rn -> n (thaworn -> thawon), silent e after
 //               a consonant dropped (phone -> pon)
@@ -26,8 +27,12 @@ std::string PhoneticKey(std::string_view latin_word);
 // name (LatinKeys), the PhoneticKey of every word, of all words joined in
 // written and in reverse order ("Maung Maung", "Maung-Maung" and
 // "Maungmaung" all give "maungmaung"; "Zhang Wei" and "Wei Zhang" share
-// every key), and a consonant skeleton per word, prefixed by '~'
-// ("~smpn"), when it has at least three letters. Sorted and distinct.
+// every key), and a consonant skeleton per word and of the words joined
+// (both orders), prefixed by '~' ("~smpn", "~smpnpmjk"), when it has at
+// least three letters ("Linchao" and "Lin Chao" share "~lnj"), and the first
+// four letters of the joined sound key (both orders) prefixed by '^' when it
+// has at least five ("^tang" for "Tang Chaolong" and "Tanngchaolonb": a name
+// written solid, with a typo). Sorted and distinct.
 // Two spellings of one name share at least one key; a shared key is a reason
 // to score a pair, not a match by itself. Thread-safe.
 std::vector<std::string> FuzzyKeys(std::string_view name);

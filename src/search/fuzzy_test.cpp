@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,8 @@ TEST(PhoneticKeyTest, VariantSpellingsCollide) {
       {"thaworn", "thawon", "tawon"},  // Thai final r
       {"gnot", "nyot", "nhot"},        // Lao ຍ: gn/nh/ny
       {"bounnhang", "boungnang", "bounyang"},
+      {"lynn", "linn", "lin"},  // y between consonants is i
+      {"sythong", "sithong", "sitong"},
   };
   std::vector<std::string> group_keys;
   for (const auto& group : groups) {
@@ -87,6 +90,34 @@ TEST(FuzzyKeysTest, WordSplitsAndHyphensShareTheJoinedKey) {
   EXPECT_TRUE(Contains(spaced, "maungmaung"));
   EXPECT_TRUE(Contains(joined, "maungmaung"));
   EXPECT_EQ(spaced, hyphen);
+}
+
+TEST(FuzzyKeysTest, SolidNamesShareTheJoinedSkeletonWithSplitOnes) {
+  auto shares = [](const char* a, const char* b) {
+    const auto ka = FuzzyKeys(a);
+    const auto kb = FuzzyKeys(b);
+    std::vector<std::string> common;
+    std::set_intersection(ka.begin(), ka.end(), kb.begin(), kb.end(), std::back_inserter(common));
+    return !common.empty();
+  };
+  EXPECT_TRUE(Contains(FuzzyKeys("Lin Chao"), "~lnj"));
+  EXPECT_TRUE(shares("Linchoa", "Lin Chao"));
+  EXPECT_TRUE(shares("ZHANGJYAN", "Zhang Jian"));
+  EXPECT_TRUE(Contains(FuzzyKeys("Somphon Phommachak"), "~smpnpmjk"));
+  EXPECT_TRUE(Contains(FuzzyKeys("Somphone Phommachack"), "~smpnpmjk"));
+  EXPECT_FALSE(shares("Zokyaw", "Min Htun"));
+}
+
+TEST(FuzzyKeysTest, SolidNamesWithATypoShareTheJoinedPrefix) {
+  const auto split = FuzzyKeys("Tang Chaolong");
+  const auto solid_typo = FuzzyKeys("Tanngchaolonb");
+  EXPECT_TRUE(Contains(split, "^tang"));
+  EXPECT_TRUE(Contains(split, "^jaol"));  // reverse order: Chaolong Tang
+  EXPECT_TRUE(Contains(solid_typo, "^tang"));
+  EXPECT_TRUE(Contains(FuzzyKeys("Zhou Wei"), "^juwe"));  // five letters: "juwei"
+  EXPECT_TRUE(Contains(FuzzyKeys("CHOUWEKI"), "^juwe"));
+  // Shorter names get none: four letters would be all of the name.
+  for (const std::string& k : FuzzyKeys("He Na")) EXPECT_NE(k.front(), '^') << k;
 }
 
 TEST(FuzzyKeysTest, NameOrderDoesNotMatter) {

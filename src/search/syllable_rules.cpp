@@ -90,7 +90,7 @@ struct SyllableRomanizer::Rules {
   std::vector<std::uint8_t> flags;
   std::vector<const Consonant*> consonant_at;
   std::vector<const Medial*> medial_at;
-  std::vector<std::int8_t> shift_at;
+  std::vector<std::int16_t> shift_at;
 
   // Vowel rules (indices into `vowels`, table order) by the letter they start
   // with: a pre-posed vowel or an independent vowel (starting_at), or the
@@ -450,7 +450,7 @@ class TableParser {
     rules_.shift_at.assign(size, 0);
     for (const auto& [c, cons] : rules_.consonants) rules_.consonant_at[c - lo] = &cons;
     for (const auto& [c, m] : rules_.medials) rules_.medial_at[c - lo] = &m;
-    for (const auto& [c, sh] : rules_.shifts) rules_.shift_at[c - lo] = static_cast<std::int8_t>(sh);
+    for (const auto& [c, sh] : rules_.shifts) rules_.shift_at[c - lo] = static_cast<std::int16_t>(sh);
     const std::array<std::pair<const std::unordered_set<char32_t>*, std::uint8_t>, 4> sets = {{
         {&rules_.ignorable, R::kIgnorable},
         {&rules_.cancel, R::kCancel},
