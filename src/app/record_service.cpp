@@ -10,6 +10,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/field_cipher.hpp"
+#include "app/person_search.hpp"
 #include "core/id.hpp"
 #include "domain/diff.hpp"
 #include "domain/validation.hpp"
@@ -268,6 +269,11 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
     }
   }
   CTIMS_RETURN_IF_ERROR(tx->Insert(table, stored));
+  json possible_duplicates;  // issue 8: persons only
+  if (spec.name == "persons") {
+    CTIMS_RETURN_IF_ERROR(IndexPersonInTx(*tx, options_.cipher, stored.id, record, /*fresh=*/true));
+    CTIMS_ASSIGN_OR_RETURN(possible_duplicates, ProposeDuplicatesInTx(*tx, reach, stored.id, record, "registration"));
+  }
   if (spec.name == "cases" && stored.access.is_protected) {
     CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, record, stored.access));
   }
@@ -280,6 +286,7 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(record), stored);
   StripUnreadable(spec, caller.role, out);
+  if (spec.name == "persons") out["possible_duplicates"] = std::move(possible_duplicates);
   return out;
 }
 
@@ -411,6 +418,9 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
     }
   }
   CTIMS_RETURN_IF_ERROR(tx->Update(table, stored, expected));
+  if (spec.name == "persons") {  // issue 8: the name index follows the names
+    CTIMS_RETURN_IF_ERROR(IndexPersonInTx(*tx, options_.cipher, stored.id, after, /*fresh=*/false));
+  }
   if (spec.name == "cases" && !(stored.access == current->access)) {
     CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, after, stored.access));
   }
