@@ -286,7 +286,10 @@ Result<json> RecordService::CreateImpl(const domain::ResourceSpec& spec, const j
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   json out = WithMeta(std::move(record), stored);
   StripUnreadable(spec, caller.role, out);
-  if (spec.name == "persons") out["possible_duplicates"] = std::move(possible_duplicates);
+  // Only when there are some: the created record reads back byte for byte otherwise.
+  if (spec.name == "persons" && !possible_duplicates.empty()) {
+    out["possible_duplicates"] = std::move(possible_duplicates);
+  }
   return out;
 }
 
