@@ -19,11 +19,13 @@
 
 #include "app/audit_log.hpp"
 #include "app/auth_service.hpp"
+#include "app/dedupe.hpp"
 #include "app/demo_caseload.hpp"
 #include "app/export_service.hpp"
 #include "app/field_cipher.hpp"
 #include "app/identity_store.hpp"
 #include "app/key_rotation.hpp"
+#include "app/person_search.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
 #include "app/report_service.hpp"
@@ -777,6 +779,58 @@ int Demo(const std::string& db, const std::string& key_file, const DemoCommand& 
   return 0;
 }
 
+// ==== issue 8: `ctims search reindex` and `ctims dedupe` ====
+struct DedupeCommand {
+  double threshold = 0.85;
+  std::size_t max_block = 500;
+  std::size_t max_candidates = 20;
+  unsigned threads = 2;
+};
+
+int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedupe, const DedupeCommand& cmd) {
+  if (key_file.empty()) {
+    std::fprintf(stderr, "ctims: needs --key-file (or CTIMS_KEY_FILE): names are sealed\n");
+    return 2;
+  }
+  auto ring = ctims::core::LoadKeyFile(key_file);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+    return 2;
+  }
+  auto store = OpenStore(db, /*migrate=*/true);
+  if (!store) return 1;
+  ctims::app::FieldCipher cipher(*ring);
+  const auto started = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  if (!dedupe) {
+    auto r = ctims::app::ReindexPersonNames(*store, cipher);
+    if (!r.ok()) {
+      std::fprintf(stderr, "ctims: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("person name index: %lld persons, %lld keys in %.1f s\n", static_cast<long long>(r->persons),
+                static_cast<long long>(r->tokens), seconds());
+    return 0;
+  }
+  ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
+  ctims::app::DedupeOptions options;
+  options.threshold = cmd.threshold;
+  options.max_block = cmd.max_block;
+  options.max_candidates_per_person = cmd.max_candidates;
+  options.threads = cmd.threads;
+  options.audit = &audit;
+  auto r = ctims::app::RunDedupe(*store, cipher, ctims::core::SystemClock(), options, ctims::app::SystemPrincipal());
+  if (!r.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", r.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("dedupe: %lld persons, %lld pairs scored, %lld proposed, %lld new in the review queue, in %.1f s\n",
+              static_cast<long long>(r->persons), static_cast<long long>(r->compared),
+              static_cast<long long>(r->proposed), static_cast<long long>(r->inserted), seconds());
+  return 0;
+}
+// ==== end of issue 8 ====
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -931,6 +985,21 @@ int main(int argc, char** argv) {
   restore->add_option("--db", db, "New SQLite file, or an empty PostgreSQL database (URI)")->required();
   restore->add_option("--from", backup_path, "Backup file (from ctims backup)")->required();
 
+  // ==== issue 8 ====
+  auto* search_app = cli.add_subcommand("search", "Person search index");
+  search_app->require_subcommand(1);
+  auto* search_reindex = search_app->add_subcommand("reindex", "Rebuild the encrypted person name index");
+  search_reindex->add_option("--db", db, "SQLite database file or PostgreSQL URI")->capture_default_str();
+  search_reindex->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
+  DedupeCommand dedupe_cmd;
+  auto* dedupe = cli.add_subcommand("dedupe", "Find possible duplicate persons and fill the review queue");
+  dedupe->add_option("--db", db, "SQLite database file or PostgreSQL URI")->capture_default_str();
+  dedupe->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
+  dedupe->add_option("--threshold", dedupe_cmd.threshold, "Lowest score proposed")->capture_default_str();
+  dedupe->add_option("--max-block", dedupe_cmd.max_block, "Skip name keys carried by more persons than this")
+      ->capture_default_str();
+  dedupe->add_option("--threads", dedupe_cmd.threads, "Worker threads")->capture_default_str();
+  // ==== end of issue 8 ====
   cli.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -945,6 +1014,8 @@ int main(int argc, char** argv) {
     return Report(db, key_file, report_cmd);
   }
   if (cli.got_subcommand(demo)) return Demo(db, key_file, demo_cmd);
+  if (cli.got_subcommand(search_app)) return SearchOrDedupe(db, key_file, /*dedupe=*/false, dedupe_cmd);  // issue 8
+  if (cli.got_subcommand(dedupe)) return SearchOrDedupe(db, key_file, /*dedupe=*/true, dedupe_cmd);       // issue 8
   if (cli.got_subcommand(user)) {
     for (auto* sub : user->get_subcommands()) user_cmd.action = sub->get_name();
     return User(db, key_file, user_cmd);

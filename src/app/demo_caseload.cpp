@@ -12,6 +12,7 @@
 #include "app/audit_log.hpp"
 #include "app/demo_taskforce.hpp"
 #include "app/field_cipher.hpp"
+#include "app/person_search.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
 #include "domain/codelists.hpp"
@@ -257,6 +258,7 @@ class Writer {
                            detail::ChangesText(spec, id, 1, domain::Diff(json(), record), options_.cipher));
     history_.push_back({0, spec.name, id, 1, "create", caller_.user_id, at, std::move(changes), stored.access});
     pending_[Rank(spec)].push_back(std::move(stored));
+    name_tokens_.Add(options_.cipher, spec.name, id, record);  // issue 8: the person search index
     ++records_;
     ++in_batch_;
     return Status::Ok();
@@ -312,6 +314,7 @@ class Writer {
       CTIMS_RETURN_IF_ERROR(tx_->InsertMany(Table(all[rank]), records));
       records.clear();
     }
+    CTIMS_RETURN_IF_ERROR(name_tokens_.Flush(*tx_));
     CTIMS_RETURN_IF_ERROR(tx_->AppendHistoryMany(history_));
     history_.clear();
     return Status::Ok();
@@ -326,6 +329,7 @@ class Writer {
   std::map<std::string, TableDef> tables_;
   std::map<std::size_t, std::vector<StoredRecord>> pending_;  // Rank -> records of this batch
   std::vector<HistoryEntry> history_;                         // this batch's, in creation order
+  PersonTokenBatch name_tokens_;                              // this batch's (issue 8)
   std::int64_t records_ = 0;
   std::size_t in_batch_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,8 @@ struct InMemoryRecords {
   std::map<std::string, WorkTask> tasks;
   std::vector<Notification> notifications;
   std::map<std::pair<std::string, std::string>, std::string> notification_reads;  // (id, user) -> at
+  std::set<std::pair<std::int64_t, std::string>> name_tokens;                     // (token, person id): issue 8
+  std::map<std::string, DuplicatePair> duplicates;                                // by id: issue 8
 };
 
 // Implements StoreTransaction's record operations over `records()`, for a
@@ -276,6 +279,85 @@ class InMemoryRecordOps : public Base {
       }
     }
     return core::Status::NotFound("no notification");
+  }
+
+  // ---- person search and duplicate review (issue 8) ----
+  core::Status AddPersonNameTokens(const std::vector<std::pair<std::string, std::int64_t>>& rows) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (const auto& [person, token] : rows) records().name_tokens.emplace(token, person);
+    return core::Status::Ok();
+  }
+  core::Status DeletePersonNameTokens(std::string_view person_id) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    std::erase_if(records().name_tokens, [&](const auto& row) { return person_id.empty() || row.second == person_id; });
+    return core::Status::Ok();
+  }
+  core::Result<std::vector<std::int64_t>> CountPersonNameTokens(const std::vector<std::int64_t>& tokens,
+                                                                std::size_t cap) override {
+    std::vector<std::int64_t> out;
+    for (std::int64_t t : tokens) {
+      std::int64_t n = 0;
+      for (auto it = records().name_tokens.lower_bound({t, ""}); it != records().name_tokens.end() && it->first == t;
+           ++it) {
+        if (static_cast<std::size_t>(n) > cap) break;
+        ++n;
+      }
+      out.push_back(n);
+    }
+    return out;
+  }
+  core::Result<std::vector<PersonTokenHit>> FindPersonsByNameTokens(const TableDef& table,
+                                                                    const std::vector<std::int64_t>& tokens,
+                                                                    const AccessFilter& access,
+                                                                    std::size_t limit) override {
+    std::map<std::string, int> shared;
+    for (std::int64_t t : std::set<std::int64_t>(tokens.begin(), tokens.end())) {
+      for (auto it = records().name_tokens.lower_bound({t, ""}); it != records().name_tokens.end() && it->first == t;
+           ++it) {
+        ++shared[it->second];
+      }
+    }
+    std::vector<PersonTokenHit> out;
+    for (const auto& [id, n] : shared) {
+      auto& persons = records().tables[table.table];
+      auto it = persons.find(id);
+      if (it == persons.end() || !Passes(access, it->second.access, id)) continue;
+      out.push_back({it->second, n});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.shared > b.shared; });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  core::Result<bool> InsertDuplicatePair(const DuplicatePair& pair) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    if (!(pair.person_a < pair.person_b)) return core::Status::Internal("pair out of order");
+    for (const auto& [id, p] : records().duplicates) {
+      if (p.person_a == pair.person_a && p.person_b == pair.person_b) return false;
+    }
+    records().duplicates[pair.id] = pair;
+    return true;
+  }
+  core::Result<std::optional<DuplicatePair>> GetDuplicatePair(std::string_view id) override {
+    auto it = records().duplicates.find(std::string(id));
+    if (it == records().duplicates.end()) return std::optional<DuplicatePair>();
+    return std::optional<DuplicatePair>(it->second);
+  }
+  core::Status UpdateDuplicatePair(const DuplicatePair& pair, std::int64_t expected_version) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto it = records().duplicates.find(pair.id);
+    if (it == records().duplicates.end()) return core::Status::NotFound("no pair");
+    if (it->second.version != expected_version) return core::Status::Conflict("stale pair");
+    it->second = pair;
+    return core::Status::Ok();
+  }
+  core::Result<std::vector<DuplicatePair>> ListDuplicatePairs(std::string_view status, std::string_view after_id,
+                                                              std::size_t limit) override {
+    std::vector<DuplicatePair> out;
+    for (auto it = records().duplicates.upper_bound(std::string(after_id));
+         it != records().duplicates.end() && out.size() < limit; ++it) {
+      if (status.empty() || it->second.status == status) out.push_back(it->second);
+    }
+    return out;
   }
 
  protected:

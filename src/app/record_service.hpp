@@ -191,6 +191,27 @@ class RecordService {
 
   const domain::CodeLists& codelists() const { return codelists_; }
 
+  // ==== person search and duplicate review (issue 8; person_search_service.cpp) ====
+  // GET /persons/search: query parameters q (required), sex, birth_year,
+  // birth_year_tolerance, citizenship, limit. Ranked candidates within the
+  // caller's reach: {"items": [{"id", "score", "reason", "explanation",
+  // "shared_keys", "person"}]}. Needs ("persons", "list") and the identity
+  // field group; audited ("search", result ids; never the query).
+  // kInvalidArgument naming the parameter and rule.
+  core::Result<nlohmann::json> SearchPersons(const std::vector<std::pair<std::string, std::string>>& params,
+                                             const Principal& caller);
+  // The duplicate review queue: pairs whose two persons the caller reaches,
+  // with both persons and the names' match reason. Parameters status (open |
+  // merged | not_same), limit, cursor. Needs ("persons", "list").
+  core::Result<nlohmann::json> DuplicateQueue(const std::vector<std::pair<std::string, std::string>>& params,
+                                              const Principal& caller);
+  // A reviewer's decision on pair `id`: action "not_same" (closes it),
+  // "reopen". body {"version"}. Needs ("persons", "merge"). History is
+  // recorded on both persons; audited.
+  core::Result<nlohmann::json> ReviewDuplicate(const std::string& id, const std::string& action,
+                                               const nlohmann::json& body, const Principal& caller);
+  // ==== end of person search and duplicate review (issue 8) ====
+
  private:
   struct Reach;  // the caller's resolved scope
   struct Step;   // one transition in progress (record_service_workflow.cpp)
@@ -213,6 +234,13 @@ class RecordService {
                                        const StoredRecord& current, const nlohmann::json& before,
                                        const nlohmann::json& after, std::string_view action, const Principal& caller);
   core::Status Notify(StoreTransaction& tx, Notification n);
+  // ==== issue 8 (person_search_service.cpp) ====
+  // Proposes persons in `reach` that may be the person `id` (plaintext
+  // `person`): enters each pair in the review queue (source "registration"
+  // or "referral") and returns [{"id", "score", "reason", "pair_id"}].
+  core::Result<nlohmann::json> ProposeDuplicatesInTx(StoreTransaction& tx, const Reach& reach, const std::string& id,
+                                                     const nlohmann::json& person, std::string_view source);
+  // ==== end of issue 8 ====
   core::Status AddTask(StoreTransaction& tx, WorkTask task);
 
   core::Result<nlohmann::json> CreateImpl(const domain::ResourceSpec& spec, const nlohmann::json& body,

@@ -784,6 +784,13 @@ Status RecordService::AfterStep(Step& step) {
       share.source_id = id;
       share.granted_at = step.now;
       CTIMS_RETURN_IF_ERROR(step.tx.InsertShare(share));
+      // Issue 8: the receiving agency may know this person already.
+      const auto& persons_spec = Spec("persons");
+      CTIMS_ASSIGN_OR_RETURN(auto person, step.tx.Get(TableFor(persons_spec), share.person_id));
+      if (person) {
+        CTIMS_ASSIGN_OR_RETURN(json fields, Fields(persons_spec, TableFor(persons_spec), *person, options_.cipher));
+        CTIMS_RETURN_IF_ERROR(ProposeDuplicatesInTx(step.tx, step.reach, person->id, fields, "referral").status());
+      }
     }
     if (a == "accept" && !referral) {
       // Ownership moves: the case, everything under it and its person

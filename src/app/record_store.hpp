@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.hpp"
@@ -203,6 +204,34 @@ struct AuditRow {
   bool operator==(const AuditRow&) const = default;
 };
 
+// ==== person search and duplicate review (issue 8) ==========================
+// A person reached through the name index (FindPersonsByNameTokens): the
+// record and how many of the query's tokens it carries.
+struct PersonTokenHit {
+  StoredRecord record;
+  int shared = 0;
+};
+
+// One pair of the duplicate review queue (person_a < person_b, one row per
+// pair). `explanation` is a JSON object text of per-field agreement levels
+// and weights: codes and numbers only, never a name (it is stored in clear).
+struct DuplicatePair {
+  std::string id;
+  std::int64_t version = 1;
+  std::string person_a;
+  std::string person_b;
+  double score = 0;
+  std::string explanation = "{}";
+  std::string source;           // "registration" | "referral" | "batch"
+  std::string status = "open";  // open | merged | not_same
+  std::string created_at;
+  std::string reviewed_by;
+  std::string reviewed_at;
+
+  bool operator==(const DuplicatePair&) const = default;
+};
+// ==== end of person search and duplicate review (issue 8) ===================
+
 // A unit of work. Everything done through one transaction becomes visible
 // atomically at Commit(); destroying it without a successful Commit() rolls
 // back. Not thread-safe: one thread uses a transaction at a time.
@@ -321,6 +350,39 @@ class StoreTransaction {
   // Replaces the `changes` of history entry `seq` (a JSON array text).
   // kNotFound when no entry has that seq.
   virtual core::Status RewriteHistoryChanges(std::int64_t seq, std::string_view changes) = 0;
+
+  // ==== person search and duplicate review (issue 8) ========================
+  // The blind-index tokens of persons' name keys (app/person_search.hpp makes
+  // them). Writes need a kWrite transaction (kInternal otherwise).
+  //
+  // Adds (person id, token) rows; a row already present is kept. kInvalidArgument
+  // when a person id names no person.
+  virtual core::Status AddPersonNameTokens(const std::vector<std::pair<std::string, std::int64_t>>& rows) = 0;
+  // Removes the tokens of `person_id`; an empty id removes every token (reindex).
+  virtual core::Status DeletePersonNameTokens(std::string_view person_id) = 0;
+  // For each of `tokens`, how many persons carry it, counting at most
+  // `cap` + 1 (so an over-frequent token costs no more than that).
+  virtual core::Result<std::vector<std::int64_t>> CountPersonNameTokens(const std::vector<std::int64_t>& tokens,
+                                                                        std::size_t cap) = 0;
+  // Persons (of table `persons`, the persons' TableDef) carrying at least one
+  // of `tokens` and passing `access` (the rules of ListQuery::access, applied
+  // in the query), most shared tokens first, then by id; at most `limit`.
+  virtual core::Result<std::vector<PersonTokenHit>> FindPersonsByNameTokens(const TableDef& persons,
+                                                                            const std::vector<std::int64_t>& tokens,
+                                                                            const AccessFilter& access,
+                                                                            std::size_t limit) = 0;
+  // Inserts `pair` unless a row for (person_a, person_b) exists; returns
+  // whether it inserted (a pair already reviewed stays as reviewed).
+  // kInternal unless person_a < person_b.
+  virtual core::Result<bool> InsertDuplicatePair(const DuplicatePair& pair) = 0;
+  virtual core::Result<std::optional<DuplicatePair>> GetDuplicatePair(std::string_view id) = 0;
+  // Replaces the pair whose version is `expected_version` (kConflict when it
+  // differs, kNotFound when absent); the stored version becomes pair.version.
+  virtual core::Status UpdateDuplicatePair(const DuplicatePair& pair, std::int64_t expected_version) = 0;
+  // Pairs with `status` (empty: any), id > after_id, in id order, at most limit.
+  virtual core::Result<std::vector<DuplicatePair>> ListDuplicatePairs(std::string_view status,
+                                                                      std::string_view after_id, std::size_t limit) = 0;
+  // ==== end of person search and duplicate review (issue 8) =================
 
   // Makes the work durable (acknowledged writes survive a crash).
   virtual core::Status Commit() = 0;

@@ -482,6 +482,45 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["responses"]["400"] = ErrorResponse("password missing or under 12 characters (rule min_length), bad filter");
       op["responses"]["403"] = ErrorResponse("no cases:export permission, or no identity access");
       op["responses"]["404"] = ErrorResponse("exports are not enabled on this server");
+    } else if (route.operation == "person_search") {
+      // ==== issue 8 ====
+      op["summary"] = route.summary;
+      op["tags"] = {"persons"};
+      op["description"] =
+          "Names are matched across Lao, Thai, Burmese, Khmer, Chinese, Vietnamese and Latin spellings through an "
+          "encrypted index (docs/security.md, person search). Needs persons:list and the identity field group; "
+          "audited without the query.";
+      auto query = [](const char* name, const char* type, const char* description, bool required = false) {
+        return json{{"name", name},
+                    {"in", "query"},
+                    {"required", required},
+                    {"schema", {{"type", type}}},
+                    {"description", description}};
+      };
+      op["parameters"] = {query("q", "string", "the name, in any script (1-200 characters)", true),
+                          query("sex", "string", "code of list sex"),
+                          query("birth_year", "integer", "1900-2100; persons with an estimated age get one year more"),
+                          query("birth_year_tolerance", "integer", "0-20 years either side (needs birth_year)"),
+                          query("citizenship", "string", "code of list country"),
+                          query("limit", "integer", "1-50, default 10")};
+      op["responses"]["200"] = {
+          {"description", "candidates, best first: {items: [{id, score, reason, shared_keys, person}]}"},
+          {"content", JsonContent({{"type", "object"}})}};
+      op["responses"]["400"] = ErrorResponse("a parameter breaks a rule (the error names it)");
+      op["responses"]["403"] = ErrorResponse("the role may not list persons or read names");
+    } else if (route.operation == "duplicates_list") {
+      op["summary"] = route.summary;
+      op["tags"] = {"persons"};
+      op["parameters"] = {{{"name", "status"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                          {{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}}}},
+                          {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}};
+      op["responses"]["200"] = {
+          {"description",
+           "pairs both of whose persons you reach: {items: [{id, version, person_a, person_b, score, "
+           "explanation, source, status, reason, persons}], next_cursor}"},
+          {"content", JsonContent({{"type", "object"}})}};
+      op["responses"]["400"] = ErrorResponse("a parameter breaks a rule");
+      // ==== end of issue 8 ====
     } else {
       // Sessions, users, roles, break the glass: documented by their summary.
       op["summary"] = route.summary;

@@ -392,6 +392,15 @@ std::vector<Route> ApiRoutes() {
       {"POST", "/api/v1/exports/htcds-cases", "export_htcds", "", true,
        "HTCDS case export (personal data): the cases you may list and their persons as HTCDS JSON and XLSX in a "
        "ZIP encrypted with AES-256 (body: {\"password\" (12+ characters), \"filters\": {case list filters}})"},
+      // ==== person search and duplicate review (issue 8) ====
+      {"GET", "/api/v1/persons/search", "person_search", "", true,
+       "Find persons by name in any script or spelling (?q=, sex, birth_year, birth_year_tolerance, citizenship, "
+       "limit): ranked candidates within your reach, each with a score and the reason"},
+      {"GET", "/api/v1/person-duplicates", "duplicates_list", "", true,
+       "The review queue of possible duplicate persons (?status=open|merged|not_same, limit, cursor)"},
+      {"POST", "/api/v1/person-duplicates/{id}/{action}", "duplicate_review", "", true,
+       "Decide on a proposed pair (body: {\"version\"}): not_same, reopen (permission persons:merge)"},
+      // ==== end of issue 8 ====
   };
   for (const auto& r : domain::Resources()) {
     const std::string base = "/api/v1/" + r.name;
@@ -706,6 +715,7 @@ class HttpServer::Impl {
     if (RouteHandler h = MakeWorkflowHandler(route, spec); h) return h;
     if (RouteHandler h = MakeReportHandler(route); h) return h;
     if (RouteHandler h = MakeTaskforceHandler(route); h) return h;  // issue 7
+    if (RouteHandler h = MakePersonSearchHandler(route); h) return h;
     if (RouteHandler h = MakeAuthHandler(route); h) return AuditedAuthHandler(route, std::move(h));
     core::Log(core::LogLevel::kError, "route without a handler: " + route.method + " " + route.path);
     std::abort();
@@ -1127,6 +1137,34 @@ class HttpServer::Impl {
     };
   }
   // ---- end issue 7 ----
+
+  // ==== person search and duplicate review (issue 8) ====
+  RouteHandler MakePersonSearchHandler(const Route& route) {
+    const std::string op = route.operation;
+    using Params = std::vector<std::string>;
+    using Reader = const httplib::ContentReader*;
+    using Who = const app::Principal*;
+    if (op == "person_search" || op == "duplicates_list") {
+      const bool search = op == "person_search";
+      return [this, search](const httplib::Request& req, httplib::Response& res, const Params&, Reader, Who who) {
+        std::vector<std::pair<std::string, std::string>> params(req.params.begin(), req.params.end());
+        auto r = search ? service_.SearchPersons(params, *who) : service_.DuplicateQueue(params, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "duplicate_review") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto r = service_.ReviewDuplicate(p[0], p[1], body, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    return nullptr;
+  }
+  // ==== end of issue 8 ====
 
   // The referral mechanism's routes (issue 4).
   RouteHandler MakeWorkflowHandler(const Route& route, const domain::ResourceSpec* spec) {

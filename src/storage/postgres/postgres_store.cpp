@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <span>
 #include <vector>
@@ -90,6 +92,46 @@ void BindAccess(Params& p, const app::AccessTag& a) {
 }
 
 // "$1, $2, ..., $n" starting at `first`.
+// Appends " AND <the rules of `a`>" to `sql` (a query over the personal
+// table `table` whose columns are unqualified); `param` binds a value and
+// returns its placeholder.
+template <typename Param>
+Status AppendAccessClause(const app::AccessFilter& a, const std::string& table, std::string& sql, Param& param) {
+  std::string scope;
+  switch (a.kind) {
+    case app::AccessFilter::Kind::kAll: break;
+    case app::AccessFilter::Kind::kOwner: scope = "acl_user = " + param(a.value); break;
+    case app::AccessFilter::Kind::kAgency: scope = "acl_agency = " + param(a.value); break;
+    case app::AccessFilter::Kind::kPath:
+      if (a.value.empty()) return Status::Internal("empty jurisdiction path");
+      scope = "acl_path >= " + param(a.value);
+      scope += " AND acl_path < " + param(PrefixEnd(a.value));
+      break;
+  }
+  std::string protection;
+  if (!a.include_protected) {
+    // One param() per statement: the operands of a chain of + are
+    // evaluated in no fixed order, and each call numbers a placeholder.
+    protection = "(NOT acl_protected OR acl_agency = " + param(a.viewer_agency);
+    protection += " OR EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = " + param(a.viewer_user);
+    protection += " AND g.case_id = " + table + ".acl_case AND g.expires_at > " + param(a.now) + "))";
+  }
+  if (a.kind == app::AccessFilter::Kind::kAll) {
+    if (!protection.empty()) sql += " AND " + protection;
+  } else {
+    // In scope and past protection, or shared with the viewer's agency by
+    // an accepted referral (which opens protection too).
+    // Three OR terms, each on an index (scope, acl_case, id): a BitmapOr
+    // rather than a scan, as on SQLite.
+    sql += " AND ((" + scope + (protection.empty() ? "" : " AND " + protection) + ")";
+    sql += " OR acl_case IN (SELECT s.case_id FROM case_shares s WHERE s.agency_id = " + param(a.viewer_agency);
+    sql +=
+        ") OR " + table + ".id IN (SELECT s.person_id FROM case_shares s WHERE s.agency_id = " + param(a.viewer_agency);
+    sql += "))";
+  }
+  return Status::Ok();
+}
+
 std::string Placeholders(int first, int count) {
   std::string out;
   for (int i = 0; i < count; ++i) out += (i == 0 ? "$" : ", $") + std::to_string(first + i);
@@ -177,40 +219,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
       return "$" + std::to_string(++n);
     };
     std::string sql = "SELECT " + SelectList(t) + " FROM " + t.table + " WHERE id > " + param(q.after_id);
-    if (t.personal) {
-      const app::AccessFilter& a = *q.access;
-      std::string scope;
-      switch (a.kind) {
-        case app::AccessFilter::Kind::kAll: break;
-        case app::AccessFilter::Kind::kOwner: scope = "acl_user = " + param(a.value); break;
-        case app::AccessFilter::Kind::kAgency: scope = "acl_agency = " + param(a.value); break;
-        case app::AccessFilter::Kind::kPath:
-          if (a.value.empty()) return Status::Internal("empty jurisdiction path");
-          scope = "acl_path >= " + param(a.value);
-          scope += " AND acl_path < " + param(PrefixEnd(a.value));
-          break;
-      }
-      std::string protection;
-      if (!a.include_protected) {
-        // One param() per statement: the operands of a chain of + are
-        // evaluated in no fixed order, and each call numbers a placeholder.
-        protection = "(NOT acl_protected OR acl_agency = " + param(a.viewer_agency);
-        protection += " OR EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = " + param(a.viewer_user);
-        protection += " AND g.case_id = " + t.table + ".acl_case AND g.expires_at > " + param(a.now) + "))";
-      }
-      if (a.kind == app::AccessFilter::Kind::kAll) {
-        if (!protection.empty()) sql += " AND " + protection;
-      } else {
-        // In scope and past protection, or shared with the viewer's agency by
-        // an accepted referral (which opens protection too).
-        // Three OR terms, each on an index (scope, acl_case, id): a BitmapOr
-        // rather than a scan, as on SQLite.
-        sql += " AND ((" + scope + (protection.empty() ? "" : " AND " + protection) + ")";
-        sql += " OR acl_case IN (SELECT s.case_id FROM case_shares s WHERE s.agency_id = " + param(a.viewer_agency);
-        sql += ") OR id IN (SELECT s.person_id FROM case_shares s WHERE s.agency_id = " + param(a.viewer_agency);
-        sql += "))";
-      }
-    }
+    if (t.personal) CTIMS_RETURN_IF_ERROR(AppendAccessClause(*q.access, t.table, sql, param));
     for (const auto& f : q.filters) {
       if (!SafeIdentifier(f.field)) return Status::Internal("unsafe filter field");
       switch (f.kind) {
@@ -675,6 +684,167 @@ class PostgresTransaction final : public PostgresIdentityOps {
     if (r.Affected() == 0) return Status::NotFound("no history entry with this seq");
     return Status::Ok();
   }
+
+  // ==== person search and duplicate review (issue 8) ========================
+  Status AddPersonNameTokens(const std::vector<std::pair<std::string, std::int64_t>>& rows) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    constexpr std::size_t kBatch = 500;
+    for (std::size_t start = 0; start < rows.size(); start += kBatch) {
+      const std::size_t end = std::min(rows.size(), start + kBatch);
+      std::string sql = "INSERT INTO person_name_keys (token, person_id) VALUES ";
+      Params p;
+      int n = 0;
+      for (std::size_t i = start; i < end; ++i) {
+        sql += i == start ? "(" : ", (";
+        sql += "$" + std::to_string(n + 1) + "::bigint, $" + std::to_string(n + 2) + ")";
+        n += 2;
+        p.Int(rows[i].second).Text(rows[i].first);
+      }
+      sql += " ON CONFLICT DO NOTHING";
+      Status s = Done(conn_->Write(sql, p), "name keys");
+      if (s.code() == core::StatusCode::kConflict) {
+        return Status::InvalidArgument("a name key names no person", {{"person_id", "reference", "unknown person"}});
+      }
+      CTIMS_RETURN_IF_ERROR(s);
+    }
+    return Status::Ok();
+  }
+
+  Status DeletePersonNameTokens(std::string_view person_id) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    if (person_id.empty()) return Done(conn_->Write("DELETE FROM person_name_keys", Params()), "name keys");
+    return Done(conn_->Write("DELETE FROM person_name_keys WHERE person_id = $1", Params().Text(person_id)),
+                "name keys");
+  }
+
+  Result<std::vector<std::int64_t>> CountPersonNameTokens(const std::vector<std::int64_t>& tokens,
+                                                          std::size_t cap) override {
+    std::vector<std::int64_t> out;
+    out.reserve(tokens.size());
+    for (std::int64_t t : tokens) {
+      PgResult r =
+          conn_->Query("SELECT COUNT(*) FROM (SELECT 1 FROM person_name_keys WHERE token = $1::bigint LIMIT $2) c",
+                       Params().Int(t).Limit(std::min<std::size_t>(cap, std::size_t{1} << 40) + 1));
+      if (!r.ok()) return ErrorFrom(r, "count name keys");
+      out.push_back(r.Int(0, 0));
+    }
+    return out;
+  }
+
+  Result<std::vector<app::PersonTokenHit>> FindPersonsByNameTokens(const TableDef& t,
+                                                                   const std::vector<std::int64_t>& tokens,
+                                                                   const app::AccessFilter& access,
+                                                                   std::size_t limit) override {
+    std::vector<app::PersonTokenHit> out;
+    if (tokens.empty() || limit == 0) return out;
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (!t.personal) return Status::Internal("name keys index a personal table");
+    Params p;
+    int n = 0;
+    auto param = [&](std::string_view value) {
+      p.Text(value);
+      return "$" + std::to_string(++n);
+    };
+    std::string in;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      p.Int(tokens[i]);
+      in += (i == 0 ? "$" : ", $") + std::to_string(++n) + "::bigint";
+    }
+    std::string sql = "SELECT " + SelectList(t) +
+                      ", k.n FROM (SELECT person_id, COUNT(*) AS n FROM person_name_keys WHERE token IN (" + in +
+                      ") GROUP BY person_id) k JOIN " + t.table + " ON " + t.table + ".id = k.person_id WHERE TRUE";
+    CTIMS_RETURN_IF_ERROR(AppendAccessClause(access, t.table, sql, param));
+    sql += " ORDER BY k.n DESC, " + t.table + ".id LIMIT $" + std::to_string(++n);
+    p.Limit(limit);
+    PgResult r = conn_->Query(sql, p);
+    if (!r.ok()) return ErrorFrom(r, "find persons by name keys");
+    const int n_column = static_cast<int>(4 + t.columns.size() + 1 + 5);
+    for (int i = 0; i < r.rows(); ++i) out.push_back({ReadRecord(r, i, t), static_cast<int>(r.Int(i, n_column))});
+    return out;
+  }
+
+  static constexpr const char* kPairColumns =
+      "id, version, person_a, person_b, score, explanation, source, status, created_at, reviewed_by, reviewed_at";
+
+  static app::DuplicatePair ReadPair(const PgResult& r, int i) {
+    app::DuplicatePair p;
+    p.id = r.Text(i, 0);
+    p.version = r.Int(i, 1);
+    p.person_a = r.Text(i, 2);
+    p.person_b = r.Text(i, 3);
+    p.score = std::strtod(r.Text(i, 4).c_str(), nullptr);
+    p.explanation = r.Text(i, 5);
+    p.source = r.Text(i, 6);
+    p.status = r.Text(i, 7);
+    p.created_at = r.Text(i, 8);
+    p.reviewed_by = r.Text(i, 9);
+    p.reviewed_at = r.Text(i, 10);
+    return p;
+  }
+
+  static std::string ScoreText(double score) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", score);
+    return buf;
+  }
+
+  Result<bool> InsertDuplicatePair(const app::DuplicatePair& d) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    if (!(d.person_a < d.person_b)) return Status::Internal("duplicate pair out of order");
+    Params p;
+    p.Text(d.id).Int(d.version).Text(d.person_a).Text(d.person_b).Text(ScoreText(d.score));
+    for (const std::string* v : {&d.explanation, &d.source, &d.status, &d.created_at, &d.reviewed_by, &d.reviewed_at}) {
+      p.Text(*v);
+    }
+    PgResult r = conn_->Write(std::string("INSERT INTO person_duplicates (") + kPairColumns +
+                                  ") VALUES ($1, $2, $3, $4, $5::double precision, $6, $7, $8, $9, $10, $11)"
+                                  " ON CONFLICT (person_a, person_b) DO NOTHING",
+                              p);
+    if (!r.ok()) return ErrorFrom(r, "duplicate pair");
+    return r.Affected() == 1;
+  }
+
+  Result<std::optional<app::DuplicatePair>> GetDuplicatePair(std::string_view id) override {
+    PgResult r = conn_->Query(std::string("SELECT ") + kPairColumns + " FROM person_duplicates WHERE id = $1",
+                              Params().Text(id));
+    if (!r.ok()) return ErrorFrom(r, "duplicate pair");
+    if (r.rows() == 0) return std::optional<app::DuplicatePair>();
+    return std::optional<app::DuplicatePair>(ReadPair(r, 0));
+  }
+
+  Status UpdateDuplicatePair(const app::DuplicatePair& d, std::int64_t expected_version) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    PgResult r = conn_->Write(
+        "UPDATE person_duplicates SET version = $1, score = $2::double precision, explanation = $3, status = $4,"
+        " reviewed_by = $5, reviewed_at = $6 WHERE id = $7 AND version = $8",
+        Params()
+            .Int(d.version)
+            .Text(ScoreText(d.score))
+            .Text(d.explanation)
+            .Text(d.status)
+            .Text(d.reviewed_by)
+            .Text(d.reviewed_at)
+            .Text(d.id)
+            .Int(expected_version));
+    if (!r.ok()) return ErrorFrom(r, "update duplicate pair");
+    if (r.Affected() == 1) return Status::Ok();
+    CTIMS_ASSIGN_OR_RETURN(auto current, GetDuplicatePair(d.id));
+    if (!current) return Status::NotFound("no duplicate pair with this id");
+    return Status::Conflict("stale version", {{"version", "stale", "the pair changed since it was read"}});
+  }
+
+  Result<std::vector<app::DuplicatePair>> ListDuplicatePairs(std::string_view status, std::string_view after_id,
+                                                             std::size_t limit) override {
+    PgResult r = conn_->Query(std::string("SELECT ") + kPairColumns +
+                                  " FROM person_duplicates WHERE ($1 = '' OR status = $1) AND id > $2 ORDER BY id"
+                                  " LIMIT $3",
+                              Params().Text(status).Text(after_id).Limit(limit));
+    if (!r.ok()) return ErrorFrom(r, "duplicate pairs");
+    std::vector<app::DuplicatePair> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(ReadPair(r, i));
+    return out;
+  }
+  // ==== end of person search and duplicate review (issue 8) =================
 
   Status Commit() override {
     if (autocommit_) return Status::Ok();  // every statement committed on its own

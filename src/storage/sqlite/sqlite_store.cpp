@@ -118,6 +118,52 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// Appends " AND <the rules of `a`>" to `sql` (a query over a personal table
+// whose columns are unqualified) and its parameters to `params`.
+Status AppendAccessClause(const app::AccessFilter& a, std::string& sql, std::vector<std::string>& params) {
+  std::string scope;
+  switch (a.kind) {
+    case app::AccessFilter::Kind::kAll: break;
+    case app::AccessFilter::Kind::kOwner:
+      scope = "acl_user = ?";
+      params.push_back(a.value);
+      break;
+    case app::AccessFilter::Kind::kAgency:
+      scope = "acl_agency = ?";
+      params.push_back(a.value);
+      break;
+    case app::AccessFilter::Kind::kPath:
+      if (a.value.empty()) return Status::Internal("empty jurisdiction path");
+      scope = "acl_path >= ? AND acl_path < ?";
+      params.push_back(a.value);
+      params.push_back(PrefixEnd(a.value));
+      break;
+  }
+  std::string protection;
+  if (!a.include_protected) {
+    protection =
+        "(acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
+        " WHERE g.user_id = ? AND g.case_id = acl_case AND g.expires_at > ?))";
+    params.push_back(a.viewer_agency);
+    params.push_back(a.viewer_user);
+    params.push_back(a.now);
+  }
+  if (a.kind == app::AccessFilter::Kind::kAll) {
+    if (!protection.empty()) sql += " AND " + protection;
+  } else {
+    // In scope and past protection, or shared with the viewer's agency by
+    // an accepted referral (which opens protection too).
+    // Three OR terms, each on an index (scope, acl_case, id), so SQLite
+    // answers with a multi-index OR instead of scanning the table.
+    sql += " AND ((" + scope + (protection.empty() ? "" : " AND " + protection) +
+           ") OR acl_case IN (SELECT s.case_id FROM case_shares s WHERE s.agency_id = ?)" +
+           " OR id IN (SELECT s.person_id FROM case_shares s WHERE s.agency_id = ?))";
+    params.push_back(a.viewer_agency);
+    params.push_back(a.viewer_agency);
+  }
+  return Status::Ok();
+}
+
 StoredRecord ReadRecord(sqlite3_stmt* stmt, const TableDef& t) {
   StoredRecord r;
   r.id = ColumnText(stmt, 0);
@@ -219,49 +265,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     if (t.personal && !q.access) return Status::Internal("list of a personal table without an access filter");
     std::string sql = "SELECT " + SelectList(t) + " FROM " + t.table + " WHERE id > ?";
     std::vector<std::string> access_params;
-    if (t.personal) {
-      const app::AccessFilter& a = *q.access;
-      std::string scope;
-      switch (a.kind) {
-        case app::AccessFilter::Kind::kAll: break;
-        case app::AccessFilter::Kind::kOwner:
-          scope = "acl_user = ?";
-          access_params.push_back(a.value);
-          break;
-        case app::AccessFilter::Kind::kAgency:
-          scope = "acl_agency = ?";
-          access_params.push_back(a.value);
-          break;
-        case app::AccessFilter::Kind::kPath:
-          if (a.value.empty()) return Status::Internal("empty jurisdiction path");
-          scope = "acl_path >= ? AND acl_path < ?";
-          access_params.push_back(a.value);
-          access_params.push_back(PrefixEnd(a.value));
-          break;
-      }
-      std::string protection;
-      if (!a.include_protected) {
-        protection =
-            "(acl_protected = 0 OR acl_agency = ? OR EXISTS (SELECT 1 FROM access_grants g"
-            " WHERE g.user_id = ? AND g.case_id = acl_case AND g.expires_at > ?))";
-        access_params.push_back(a.viewer_agency);
-        access_params.push_back(a.viewer_user);
-        access_params.push_back(a.now);
-      }
-      if (a.kind == app::AccessFilter::Kind::kAll) {
-        if (!protection.empty()) sql += " AND " + protection;
-      } else {
-        // In scope and past protection, or shared with the viewer's agency by
-        // an accepted referral (which opens protection too).
-        // Three OR terms, each on an index (scope, acl_case, id), so SQLite
-        // answers with a multi-index OR instead of scanning the table.
-        sql += " AND ((" + scope + (protection.empty() ? "" : " AND " + protection) +
-               ") OR acl_case IN (SELECT s.case_id FROM case_shares s WHERE s.agency_id = ?)" +
-               " OR id IN (SELECT s.person_id FROM case_shares s WHERE s.agency_id = ?))";
-        access_params.push_back(a.viewer_agency);
-        access_params.push_back(a.viewer_agency);
-      }
-    }
+    if (t.personal) CTIMS_RETURN_IF_ERROR(AppendAccessClause(*q.access, sql, access_params));
     for (const auto& f : q.filters) {
       if (!SafeIdentifier(f.field)) return Status::Internal("unsafe filter field");
       switch (f.kind) {
@@ -758,6 +762,180 @@ class SqliteTransaction final : public SqliteIdentityOps {
     sqlite3_reset(stmt);
     return s;
   }
+
+  // ==== person search and duplicate review (issue 8) ========================
+  Status AddPersonNameTokens(const std::vector<std::pair<std::string, std::int64_t>>& rows) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("INSERT OR IGNORE INTO person_name_keys (token, person_id) VALUES (?, ?)");
+    if (!stmt.ok()) return stmt.status();
+    for (const auto& [person, token] : rows) {
+      sqlite3_bind_int64(*stmt, 1, token);
+      BindText(*stmt, 2, person);
+      Status s = StepWrite(*stmt, "name key");
+      if (s.code() == core::StatusCode::kConflict) {
+        return Status::InvalidArgument("a name key names no person", {{"person_id", "reference", "unknown person"}});
+      }
+      CTIMS_RETURN_IF_ERROR(s);
+    }
+    return Status::Ok();
+  }
+
+  Status DeletePersonNameTokens(std::string_view person_id) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(person_id.empty() ? "DELETE FROM person_name_keys"
+                                                 : "DELETE FROM person_name_keys WHERE person_id = ?");
+    if (!stmt.ok()) return stmt.status();
+    if (!person_id.empty()) BindText(*stmt, 1, person_id);
+    return StepWrite(*stmt, "name keys");
+  }
+
+  Result<std::vector<std::int64_t>> CountPersonNameTokens(const std::vector<std::int64_t>& tokens,
+                                                          std::size_t cap) override {
+    auto stmt = conn_->Prepare("SELECT COUNT(*) FROM (SELECT 1 FROM person_name_keys WHERE token = ? LIMIT ?)");
+    if (!stmt.ok()) return stmt.status();
+    std::vector<std::int64_t> out;
+    out.reserve(tokens.size());
+    for (std::int64_t t : tokens) {
+      sqlite3_bind_int64(*stmt, 1, t);
+      sqlite3_bind_int64(*stmt, 2, static_cast<sqlite3_int64>(std::min<std::size_t>(cap, 1u << 30) + 1));
+      const int rc = sqlite3_step(*stmt);
+      if (rc != SQLITE_ROW) {
+        sqlite3_reset(*stmt);
+        return ErrorFrom(rc, conn_->db(), "count name keys");
+      }
+      out.push_back(sqlite3_column_int64(*stmt, 0));
+      sqlite3_reset(*stmt);
+    }
+    return out;
+  }
+
+  Result<std::vector<app::PersonTokenHit>> FindPersonsByNameTokens(const TableDef& t,
+                                                                   const std::vector<std::int64_t>& tokens,
+                                                                   const app::AccessFilter& access,
+                                                                   std::size_t limit) override {
+    std::vector<app::PersonTokenHit> out;
+    if (tokens.empty() || limit == 0) return out;
+    CTIMS_RETURN_IF_ERROR(CheckTable(t));
+    if (!t.personal) return Status::Internal("name keys index a personal table");
+    std::string in;
+    for (std::size_t i = 0; i < tokens.size(); ++i) in += i == 0 ? "?" : ", ?";
+    std::string sql = "SELECT " + SelectList(t) +
+                      ", k.n FROM (SELECT person_id, COUNT(*) AS n FROM person_name_keys WHERE token IN (" + in +
+                      ") GROUP BY person_id) k JOIN " + t.table + " ON " + t.table + ".id = k.person_id WHERE 1 = 1";
+    std::vector<std::string> params;
+    CTIMS_RETURN_IF_ERROR(AppendAccessClause(access, sql, params));
+    sql += " ORDER BY k.n DESC, " + t.table + ".id LIMIT ?";
+    auto stmt = conn_->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    for (std::int64_t token : tokens) sqlite3_bind_int64(*stmt, i++, token);
+    for (const auto& p : params) BindText(*stmt, i++, p);
+    sqlite3_bind_int64(*stmt, i, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, 1u << 30)));
+    const int n_column = static_cast<int>(4 + t.columns.size() + 1 + 5);
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      out.push_back({ReadRecord(*stmt, t), sqlite3_column_int(*stmt, n_column)});
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "find persons by name keys");
+    return out;
+  }
+
+  static constexpr const char* kPairColumns =
+      "id, version, person_a, person_b, score, explanation, source, status, created_at, reviewed_by, reviewed_at";
+
+  static app::DuplicatePair ReadPair(sqlite3_stmt* stmt) {
+    app::DuplicatePair p;
+    p.id = ColumnText(stmt, 0);
+    p.version = sqlite3_column_int64(stmt, 1);
+    p.person_a = ColumnText(stmt, 2);
+    p.person_b = ColumnText(stmt, 3);
+    p.score = sqlite3_column_double(stmt, 4);
+    p.explanation = ColumnText(stmt, 5);
+    p.source = ColumnText(stmt, 6);
+    p.status = ColumnText(stmt, 7);
+    p.created_at = ColumnText(stmt, 8);
+    p.reviewed_by = ColumnText(stmt, 9);
+    p.reviewed_at = ColumnText(stmt, 10);
+    return p;
+  }
+
+  Result<bool> InsertDuplicatePair(const app::DuplicatePair& p) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    if (!(p.person_a < p.person_b)) return Status::Internal("duplicate pair out of order");
+    auto stmt =
+        conn_->Prepare(std::string("INSERT INTO person_duplicates (") + kPairColumns +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_a, person_b) DO NOTHING");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, p.id);
+    sqlite3_bind_int64(*stmt, 2, p.version);
+    BindText(*stmt, 3, p.person_a);
+    BindText(*stmt, 4, p.person_b);
+    sqlite3_bind_double(*stmt, 5, p.score);
+    int i = 6;
+    for (const std::string* v : {&p.explanation, &p.source, &p.status, &p.created_at, &p.reviewed_by, &p.reviewed_at}) {
+      BindText(*stmt, i++, *v);
+    }
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "duplicate pair"));
+    return sqlite3_changes(conn_->db()) == 1;
+  }
+
+  Result<std::optional<app::DuplicatePair>> GetDuplicatePair(std::string_view id) override {
+    auto stmt = conn_->Prepare(std::string("SELECT ") + kPairColumns + " FROM person_duplicates WHERE id = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, id);
+    const int rc = sqlite3_step(*stmt);
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(*stmt);
+      return std::optional<app::DuplicatePair>();
+    }
+    if (rc != SQLITE_ROW) {
+      sqlite3_reset(*stmt);
+      return ErrorFrom(rc, conn_->db(), "duplicate pair");
+    }
+    std::optional<app::DuplicatePair> out = ReadPair(*stmt);
+    sqlite3_reset(*stmt);
+    return out;
+  }
+
+  Status UpdateDuplicatePair(const app::DuplicatePair& p, std::int64_t expected_version) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "UPDATE person_duplicates SET version = ?, score = ?, explanation = ?, status = ?, reviewed_by = ?,"
+        " reviewed_at = ? WHERE id = ? AND version = ?");
+    if (!stmt.ok()) return stmt.status();
+    sqlite3_bind_int64(*stmt, 1, p.version);
+    sqlite3_bind_double(*stmt, 2, p.score);
+    BindText(*stmt, 3, p.explanation);
+    BindText(*stmt, 4, p.status);
+    BindText(*stmt, 5, p.reviewed_by);
+    BindText(*stmt, 6, p.reviewed_at);
+    BindText(*stmt, 7, p.id);
+    sqlite3_bind_int64(*stmt, 8, expected_version);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "update duplicate pair"));
+    if (sqlite3_changes(conn_->db()) == 1) return Status::Ok();
+    CTIMS_ASSIGN_OR_RETURN(auto current, GetDuplicatePair(p.id));
+    if (!current) return Status::NotFound("no duplicate pair with this id");
+    return Status::Conflict("stale version", {{"version", "stale", "the pair changed since it was read"}});
+  }
+
+  Result<std::vector<app::DuplicatePair>> ListDuplicatePairs(std::string_view status, std::string_view after_id,
+                                                             std::size_t limit) override {
+    auto stmt =
+        conn_->Prepare(std::string("SELECT ") + kPairColumns +
+                       " FROM person_duplicates WHERE (?1 = '' OR status = ?1) AND id > ?2 ORDER BY id LIMIT ?3");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, status);
+    BindText(*stmt, 2, after_id);
+    sqlite3_bind_int64(*stmt, 3, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, 1u << 30)));
+    std::vector<app::DuplicatePair> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) out.push_back(ReadPair(*stmt));
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "duplicate pairs");
+    return out;
+  }
+  // ==== end of person search and duplicate review (issue 8) =================
 
   Status Commit() override {
     if (autocommit_) return Status::Ok();  // every statement committed on its own

@@ -1,0 +1,161 @@
+// Person search speed and recall over the encrypted name index (issue 8).
+//
+//   person_search_bench DB KEY_FILE [QUERIES]
+//
+// Draws QUERIES stored persons (spread over the table), makes a query from
+// each in three spellings — the name as written, its customary Latin
+// spelling (search::LatinKeys, so a Lao name is searched in Latin), and a
+// second Latin convention or a one-letter typo — and runs the search path of
+// the API without HTTP: candidate retrieval by blind-index tokens (scope
+// "all"), opening the candidates and scoring them. Prints latency p50/p99 and
+// recall within the top 10 per spelling, then the duplicate check of one
+// person (all their names and fields as the probe).
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "app/field_cipher.hpp"
+#include "app/person_search.hpp"
+#include "app/record_service.hpp"
+#include "app/record_service_util.hpp"
+#include "core/keyring.hpp"
+#include "search/romanize.hpp"
+#include "storage/postgres/postgres_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace {
+
+using namespace ctims;  // NOLINT(google-build-using-namespace): a benchmark program
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+struct Query {
+  std::string text;
+  std::string expected;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s DB KEY_FILE [QUERIES]\n", argv[0]);
+    return 2;
+  }
+  const std::string db = argv[1];
+  const std::size_t wanted = argc > 3 ? static_cast<std::size_t>(std::stoul(argv[3])) : 2000;
+  auto ring = core::LoadKeyFile(argv[2]);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "%s\n", ring.status().ToString().c_str());
+    return 1;
+  }
+  core::Result<std::unique_ptr<app::Store>> store = db.starts_with("postgresql://")
+                                                        ? storage::postgres::OpenPostgresStore({.conninfo = db})
+                                                        : storage::sqlite::OpenSqliteStore({.path = db});
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  app::FieldCipher cipher(*ring);
+  const auto& spec = *domain::FindResource("persons");
+  const app::TableDef table = app::TableFor(spec);
+  app::AccessFilter all;
+  all.include_protected = true;
+
+  // Every person's id, then a spread sample of them opened.
+  std::vector<app::StoredRecord> sample;
+  {
+    std::vector<std::string> ids;
+    app::ListQuery q;
+    q.limit = 5000;
+    q.access = all;
+    auto tx = (*store)->Begin(app::TxMode::kRead);
+    for (;;) {
+      auto page = (*tx)->List(table, q);
+      if (!page.ok()) return 1;
+      for (const auto& r : *page) ids.push_back(r.id);
+      if (page->size() < q.limit) break;
+      q.after_id = page->back().id;
+    }
+    const std::size_t step = std::max<std::size_t>(1, ids.size() / wanted);
+    for (std::size_t i = 0; i < ids.size() && sample.size() < wanted; i += step) {
+      auto r = (*tx)->Get(table, ids[i]);
+      if (r.ok() && *r) sample.push_back(**r);
+    }
+    std::printf("persons: %zu, sampled: %zu\n", ids.size(), sample.size());
+  }
+  std::vector<Query> as_written, latin, variant;
+  std::vector<json> probes;
+  for (const auto& r : sample) {
+    auto fields = app::detail::Fields(spec, table, r, &cipher);
+    if (!fields.ok()) return 1;
+    const auto forms = app::PersonNameForms(*fields);
+    if (forms.empty()) continue;
+    probes.push_back(*fields);
+    as_written.push_back({forms[0], r.id});
+    const auto keys = search::LatinKeys(forms[0]);
+    if (keys.empty()) continue;
+    latin.push_back({keys[0], r.id});
+    std::string v = keys.size() > 1 ? keys[1] : keys[0];
+    if (keys.size() == 1 && v.size() > 4) v.erase(v.size() / 2, 1);  // a typo
+    variant.push_back({v, r.id});
+  }
+
+  auto run = [&](const char* label, const std::vector<Query>& queries) {
+    std::vector<double> ms;
+    std::size_t hits = 0;
+    for (const auto& q : queries) {
+      const auto start = Clock::now();
+      auto tx = (*store)->Begin(app::TxMode::kRead);
+      auto found = app::RetrieveCandidates(**tx, table, *ring, app::NameKeysOf({q.text}), all);
+      if (!found.ok()) return;
+      app::PersonProbe probe;
+      probe.names = {q.text};
+      std::vector<std::pair<double, std::string>> ranked;
+      for (const auto& hit : *found) {
+        auto fields = app::detail::Fields(spec, table, hit.record, &cipher);
+        if (!fields.ok()) continue;
+        ranked.emplace_back(app::ScoreCandidate(probe, app::ProbeOf(*fields)).score, hit.record.id);
+      }
+      std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      for (std::size_t i = 0; i < ranked.size() && i < 10; ++i) hits += ranked[i].second == q.expected ? 1 : 0;
+    }
+    std::printf("| %-28s | %6zu | %8.2f | %8.2f | %6.3f |\n", label, queries.size(), Percentile(ms, 0.5),
+                Percentile(ms, 0.99), queries.empty() ? 0.0 : static_cast<double>(hits) / queries.size());
+  };
+  std::printf("| query                        | n      | p50 ms   | p99 ms   | recall@10 |\n");
+  std::printf("|------------------------------|--------|----------|----------|--------|\n");
+  run("name as written", as_written);
+  run("customary Latin spelling", latin);
+  run("other convention or typo", variant);
+
+  // Duplicate check: one person's names and fields against the index.
+  std::vector<double> ms;
+  for (const auto& p : probes) {
+    const auto start = Clock::now();
+    auto tx = (*store)->Begin(app::TxMode::kRead);
+    const app::PersonProbe probe = app::ProbeOf(p);
+    auto found = app::RetrieveCandidates(**tx, table, *ring, app::NameKeysOf(probe.names), all);
+    if (!found.ok()) return 1;
+    int proposed = 0;
+    for (const auto& hit : *found) {
+      auto fields = app::detail::Fields(spec, table, hit.record, &cipher);
+      if (fields.ok() && app::ScoreCandidate(probe, app::ProbeOf(*fields)).score >= 0.85) ++proposed;
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::printf("| %-28s | %6zu | %8.2f | %8.2f |   -    |\n", "duplicate check of a person", probes.size(),
+              Percentile(ms, 0.5), Percentile(ms, 0.99));
+  return 0;
+}

@@ -1,0 +1,50 @@
+#pragma once
+
+// Batch duplicate detection over every person (`ctims dedupe`, issue 8).
+//
+// Reads every person (protected ones too: this is the operator's command),
+// opens their names in memory, computes their phonetic keys and blocks on
+// them: two persons become a candidate pair when they share a key that at
+// most `max_block` persons carry. Each person is compared with at most
+// `max_candidates_per_person` partners (those sharing the most keys), scored
+// with app::ScoreCandidate, and pairs scoring at least `threshold` enter the
+// review queue (source "batch"; a pair already in the queue keeps its
+// status). Nothing is written but queue rows and one audit event; no name
+// leaves memory.
+//
+// Memory grows with the number of persons (names and keys of each, a few
+// hundred bytes); time with persons x max_candidates_per_person scorings,
+// spread over `threads`.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "app/principal.hpp"
+#include "app/record_store.hpp"
+#include "core/clock.hpp"
+#include "core/status.hpp"
+
+namespace ctims::app {
+
+class AuditLog;
+class FieldCipher;
+
+struct DedupeOptions {
+  double threshold = 0.85;
+  std::size_t max_block = 500;
+  std::size_t max_candidates_per_person = 20;
+  unsigned threads = 2;
+  AuditLog* audit = nullptr;
+};
+
+struct DedupeReport {
+  std::int64_t persons = 0;
+  std::int64_t compared = 0;  // pairs scored
+  std::int64_t proposed = 0;  // pairs at or above the threshold
+  std::int64_t inserted = 0;  // of those, new in the queue
+};
+
+core::Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const core::Clock& clock,
+                                     const DedupeOptions& options, const Principal& caller);
+
+}  // namespace ctims::app

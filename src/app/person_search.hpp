@@ -1,0 +1,148 @@
+#pragma once
+
+// Person search across scripts over an encrypted index (issue 8).
+//
+// Names are sealed at rest (field_cipher.hpp), so the database cannot hold a
+// searchable copy of them. Instead every phonetic key of a person's names
+// (search::FuzzyKeys of the full written name, of each Latin name and of
+// each alias) is stored as a blind-index token: the first 64 bits of
+// core::BlindIndex(ring, kPersonNameKeyPurpose, key), an HMAC-SHA-256 under
+// the key file's index key (which never rotates), as a signed integer in
+// table person_name_keys. A search turns the query into keys and tokens,
+// looks the tokens up (an index lookup per token; tokens carried by more
+// than max_key_frequency persons are skipped: they would only add noise and
+// work), takes the persons sharing the most tokens within the caller's reach
+// (the store applies the AccessFilter in its query), opens their names in
+// memory and ranks them with ScoreCandidate.
+//
+// What the table reveals to someone holding the database file but not the
+// key file: which persons share a phonetic key (a "similar name" graph), how
+// many keys each person has, and how common each key is. No spelling, no
+// key in clear. With the key file too, names can be guessed offline; the key
+// file is what protects everything else as well. Truncation to 64 bits
+// changes none of this (a collision only adds a candidate that scores low).
+//
+// Thread-safety: free functions, stateless; safe from any thread.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "app/record_store.hpp"
+#include "core/keyring.hpp"
+#include "core/status.hpp"
+
+namespace ctims::app {
+
+class FieldCipher;
+
+// The BlindIndex purpose of person name keys: equal keys of another index
+// (document numbers, say) give other tokens.
+inline constexpr std::string_view kPersonNameKeyPurpose = "person.name_key";
+
+// The name forms of a person record (plaintext JSON, as RecordService holds
+// it): the full name as written (prs_FirstName, prs_MiddleName,
+// prs_SecondName joined by spaces), then every prs_LatinNames and
+// prs_Aliases entry. Empty forms are left out.
+std::vector<std::string> PersonNameForms(const nlohmann::json& person);
+
+// The distinct search::FuzzyKeys of all `forms`, sorted.
+std::vector<std::string> NameKeysOf(const std::vector<std::string>& forms);
+
+// The token stored for `key`.
+std::int64_t NameKeyToken(const core::KeyRing& ring, std::string_view key);
+
+// (person id, token) rows for a person record (plaintext), appended to `rows`.
+void AppendPersonTokenRows(const core::KeyRing& ring, const std::string& person_id, const nlohmann::json& person,
+                           std::vector<std::pair<std::string, std::int64_t>>& rows);
+
+// The index rows of a bulk load (`ctims demo`), written after the batch's
+// persons. Not thread-safe.
+class PersonTokenBatch {
+ public:
+  // Collects the rows of record `id` when `resource` is "persons" and there
+  // is a cipher (plaintext `record`).
+  void Add(const FieldCipher* cipher, std::string_view resource, const std::string& id, const nlohmann::json& record);
+  // Writes and forgets the collected rows.
+  core::Status Flush(StoreTransaction& tx);
+
+ private:
+  std::vector<std::pair<std::string, std::int64_t>> rows_;
+};
+
+// Replaces the index rows of person `person_id` with those of `person`
+// (plaintext) inside `tx` (a write transaction). Without a cipher (unit
+// tests, development databases without a key file) there is no index key
+// and nothing is written. `fresh`: the person is new, no rows to remove.
+core::Status IndexPersonInTx(StoreTransaction& tx, const FieldCipher* cipher, const std::string& person_id,
+                             const nlohmann::json& person, bool fresh);
+
+// Rebuilds the whole index from the stored persons (`ctims search reindex`):
+// removes every row, then opens every person (protected ones too) and writes
+// its rows, 500 persons per write transaction. Returns the number of persons
+// and rows. Safe to run again; a run stopped half-way is finished by
+// running it again.
+struct ReindexReport {
+  std::int64_t persons = 0;
+  std::int64_t tokens = 0;
+};
+core::Result<ReindexReport> ReindexPersonNames(Store& store, const FieldCipher& cipher);
+
+// How candidates are retrieved.
+struct CandidateOptions {
+  // Tokens carried by more persons than this are skipped (unless every token
+  // of the query is that common: then the rarest two are kept).
+  std::size_t max_key_frequency = 2000;
+  // At most this many candidates are opened and scored.
+  std::size_t max_candidates = 200;
+};
+
+// Persons within `access` sharing tokens with `keys`, most shared first.
+core::Result<std::vector<PersonTokenHit>> RetrieveCandidates(StoreTransaction& tx, const TableDef& persons,
+                                                             const core::KeyRing& ring,
+                                                             const std::vector<std::string>& keys,
+                                                             const AccessFilter& access,
+                                                             const CandidateOptions& options = {});
+
+// What is known of a person to compare with another: names and the
+// attributes duplicate detection weighs.
+struct PersonProbe {
+  std::vector<std::string> names;  // PersonNameForms
+  std::string sex;                 // code, "" unknown
+  std::optional<int> birth_year;   // from prs_Birthdate, else estimated age
+  bool birth_year_estimated = false;
+  std::string birthdate;  // YYYY-MM-DD, "" unknown
+  std::vector<std::string> citizenship;
+  std::vector<std::string> documents;  // normalised document numbers
+};
+
+// The probe of a person record (plaintext).
+PersonProbe ProbeOf(const nlohmann::json& person);
+
+// The score of a candidate against a probe, in [0, 1], and why.
+struct CandidateScore {
+  double score = 0;
+  double name_score = 0;
+  // Which name forms matched how (search::MatchNames' reason): quotes the
+  // names, for the screen of someone who may read them; never logged or
+  // stored.
+  std::string reason;
+  // Per-field agreement ({"name": 0.93, "sex": "agree", "birth_year":
+  // "disagree", ...}): codes and numbers only, safe to store in clear.
+  std::string explanation;  // JSON object text
+};
+
+// The one scoring function of search and duplicate detection: the best
+// search::MatchNames over the name forms of both, adjusted by the other
+// fields when both sides know them (sex, birth year, citizenship, document
+// numbers). When the linkage model (search/person_match.hpp) lands, this is
+// the function that switches to it.
+CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candidate);
+
+}  // namespace ctims::app

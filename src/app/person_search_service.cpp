@@ -1,0 +1,372 @@
+// RecordService's person search and duplicate review (issue 8): the use
+// cases over app/person_search.hpp's index and scoring, authorised and
+// audited like every other use case of the service.
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "app/field_cipher.hpp"
+#include "app/person_search.hpp"
+#include "app/record_service.hpp"
+#include "app/record_service_util.hpp"
+#include "core/id.hpp"
+#include "domain/field_group.hpp"
+
+namespace ctims::app {
+using namespace detail;  // NOLINT(google-build-using-namespace): the service's own helpers
+using core::FieldError;
+using core::Result;
+using core::Status;
+using nlohmann::json;
+
+namespace {
+
+// Pairs scoring at least this are proposed as possible duplicates.
+constexpr double kDuplicateThreshold = 0.85;
+// Search results below this are noise (unrelated names score under 0.6).
+constexpr double kSearchThreshold = 0.6;
+constexpr std::size_t kDefaultSearchLimit = 10;
+constexpr std::size_t kMaxSearchLimit = 50;
+constexpr std::size_t kMaxQueryCodePoints = 200;
+constexpr std::size_t kMaxProposals = 10;
+
+const domain::ResourceSpec& PersonsSpec() {
+  static const domain::ResourceSpec* spec = domain::FindResource("persons");
+  return *spec;
+}
+
+bool ParseInt(const std::string& text, int& out) {
+  if (text.empty() || text.size() > 9) return false;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && p == end;
+}
+
+// The pair's JSON for the queue: no names unless `names` (filled by the caller).
+json PairJson(const DuplicatePair& p) {
+  json explanation = json::parse(p.explanation, nullptr, /*allow_exceptions=*/false);
+  return {{"id", p.id},
+          {"version", p.version},
+          {"person_a", p.person_a},
+          {"person_b", p.person_b},
+          {"score", p.score},
+          {"explanation", explanation.is_discarded() ? json::object() : explanation},
+          {"source", p.source},
+          {"status", p.status},
+          {"created_at", p.created_at},
+          {"reviewed_by", p.reviewed_by.empty() ? json() : json(p.reviewed_by)},
+          {"reviewed_at", p.reviewed_at.empty() ? json() : json(p.reviewed_at)}};
+}
+
+}  // namespace
+
+Result<json> RecordService::SearchPersons(const std::vector<std::pair<std::string, std::string>>& params,
+                                          const Principal& caller) {
+  const domain::ResourceSpec& spec = PersonsSpec();
+  auto run = [&]() -> Result<json> {
+    CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "list"));
+    if (!caller.role.CanRead(domain::FieldGroup::kIdentity)) {
+      return Status::PermissionDenied("searching by name needs the identity field group",
+                                      {{"q", "field_group", "your role may not read names"}});
+    }
+    std::vector<FieldError> errors;
+    std::optional<std::string> q;
+    std::string sex;
+    std::string citizenship;
+    std::optional<int> birth_year;
+    std::optional<int> tolerance;
+    std::size_t limit = kDefaultSearchLimit;
+    std::set<std::string> seen;
+    for (const auto& [name, value] : params) {
+      if (!seen.insert(name).second) {
+        errors.push_back({name, "repeated", "give " + name + " once"});
+        continue;
+      }
+      if (name == "q") {
+        const std::size_t n = CodePoints(value);
+        if (n == 0 || n > kMaxQueryCodePoints || HasControl(value)) {
+          errors.push_back({"q", "length", "q must be 1 to 200 characters without control characters"});
+        } else {
+          q = value;
+        }
+      } else if (name == "sex") {
+        const auto* list = codelists_.Find("sex");
+        if (list == nullptr || !list->Contains(value)) {
+          errors.push_back({"sex", "codelist", "not a code of list sex"});
+        } else {
+          sex = value;
+        }
+      } else if (name == "citizenship") {
+        const auto* list = codelists_.Find("country");
+        if (list == nullptr || !list->Contains(value)) {
+          errors.push_back({"citizenship", "codelist", "not a code of list country"});
+        } else {
+          citizenship = value;
+        }
+      } else if (name == "birth_year") {
+        int y = 0;
+        if (!ParseInt(value, y) || y < 1900 || y > 2100) {
+          errors.push_back({"birth_year", "range", "birth_year must be a year from 1900 to 2100"});
+        } else {
+          birth_year = y;
+        }
+      } else if (name == "birth_year_tolerance") {
+        int t = 0;
+        if (!ParseInt(value, t) || t < 0 || t > 20) {
+          errors.push_back({"birth_year_tolerance", "range", "birth_year_tolerance must be an integer from 0 to 20"});
+        } else {
+          tolerance = t;
+        }
+      } else if (name == "limit") {
+        std::size_t n = 0;
+        if (!ParseSize(value, n) || n < 1 || n > kMaxSearchLimit) {
+          errors.push_back({"limit", "range", "limit must be an integer from 1 to 50"});
+        } else {
+          limit = n;
+        }
+      } else {
+        errors.push_back({name, "unknown_parameter",
+                          "search takes q, sex, birth_year, birth_year_tolerance, "
+                          "citizenship and limit"});
+      }
+    }
+    if (!q && !seen.contains("q")) errors.push_back({"q", "required", "the name to search for"});
+    if (tolerance && !birth_year && !seen.contains("birth_year")) {
+      errors.push_back({"birth_year_tolerance", "required_with", "birth_year_tolerance needs birth_year"});
+    }
+    std::vector<std::string> keys;
+    if (q) {
+      keys = NameKeysOf({*q});
+      if (keys.empty()) errors.push_back({"q", "no_letters", "q has no letters to search for"});
+    }
+    if (!errors.empty()) return Status::InvalidArgument("bad search parameters", std::move(errors));
+    if (options_.cipher == nullptr) return Status::Unavailable("person search needs the key file");
+
+    const TableDef table = TableFor(spec);
+    std::vector<PersonTokenHit> hits;
+    {
+      CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+      CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+      CTIMS_ASSIGN_OR_RETURN(hits, RetrieveCandidates(*tx, table, options_.cipher->ring(), keys, reach.filter));
+    }
+    PersonProbe probe;
+    probe.names = {*q};
+    struct Ranked {
+      double score;
+      int shared;
+      json item;
+    };
+    std::vector<Ranked> ranked;
+    for (auto& hit : hits) {
+      CTIMS_ASSIGN_OR_RETURN(json person, Fields(spec, table, hit.record, options_.cipher));
+      const PersonProbe candidate = ProbeOf(person);
+      if (!sex.empty() && candidate.sex != sex) continue;
+      if (!citizenship.empty() && std::find(candidate.citizenship.begin(), candidate.citizenship.end(), citizenship) ==
+                                      candidate.citizenship.end()) {
+        continue;
+      }
+      if (birth_year) {
+        const int tol = tolerance.value_or(0) + (candidate.birth_year_estimated ? 1 : 0);
+        if (!candidate.birth_year || std::abs(*candidate.birth_year - *birth_year) > tol) continue;
+      }
+      CandidateScore s = ScoreCandidate(probe, candidate);
+      if (s.score < kSearchThreshold) continue;
+      json summary = WithMeta(std::move(person), hit.record);
+      StripUnreadable(spec, caller.role, summary);
+      json item = {{"id", hit.record.id},
+                   {"score", std::round(s.score * 1000) / 1000},
+                   {"reason", s.reason},
+                   {"shared_keys", hit.shared},
+                   {"person", std::move(summary)}};
+      ranked.push_back({s.score, hit.shared, std::move(item)});
+    }
+    std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+      return a.score != b.score ? a.score > b.score : a.shared > b.shared;
+    });
+    if (ranked.size() > limit) ranked.resize(limit);
+    json out = {{"items", json::array()}};
+    std::vector<std::string> ids;
+    for (auto& r : ranked) {
+      ids.push_back(r.item["id"].get<std::string>());
+      out["items"].push_back(std::move(r.item));
+    }
+    CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "search", spec.name, std::move(ids), "ok"));
+    return out;
+  };
+  auto r = run();
+  if (!r.ok()) AuditFailure(caller, "search", spec, "", r.status());
+  return r;
+}
+
+Result<json> RecordService::ProposeDuplicatesInTx(StoreTransaction& tx, const Reach& reach, const std::string& id,
+                                                  const json& person, std::string_view source) {
+  json out = json::array();
+  if (options_.cipher == nullptr) return out;
+  const domain::ResourceSpec& spec = PersonsSpec();
+  const TableDef table = TableFor(spec);
+  const PersonProbe probe = ProbeOf(person);
+  CTIMS_ASSIGN_OR_RETURN(auto hits,
+                         RetrieveCandidates(tx, table, options_.cipher->ring(), NameKeysOf(probe.names), reach.filter));
+  struct Proposal {
+    CandidateScore score;
+    std::string id;
+  };
+  std::vector<Proposal> proposals;
+  for (const auto& hit : hits) {
+    if (hit.record.id == id) continue;
+    CTIMS_ASSIGN_OR_RETURN(json other, Fields(spec, table, hit.record, options_.cipher));
+    CandidateScore s = ScoreCandidate(probe, ProbeOf(other));
+    if (s.score >= kDuplicateThreshold) proposals.push_back({std::move(s), hit.record.id});
+  }
+  std::stable_sort(proposals.begin(), proposals.end(),
+                   [](const Proposal& a, const Proposal& b) { return a.score.score > b.score.score; });
+  if (proposals.size() > kMaxProposals) proposals.resize(kMaxProposals);
+  const std::string now = Now();
+  for (auto& p : proposals) {
+    DuplicatePair pair;
+    pair.id = core::NewId(clock_);
+    pair.person_a = std::min(id, p.id);
+    pair.person_b = std::max(id, p.id);
+    pair.score = std::round(p.score.score * 1000) / 1000;
+    pair.explanation = p.score.explanation;
+    pair.source = std::string(source);
+    pair.created_at = now;
+    CTIMS_ASSIGN_OR_RETURN(bool inserted, tx.InsertDuplicatePair(pair));
+    json item = {{"id", p.id}, {"score", pair.score}};
+    // The reason quotes names: only for a caller who may read them.
+    if (reach.caller->role.CanRead(domain::FieldGroup::kIdentity)) item["reason"] = p.score.reason;
+    if (inserted) item["pair_id"] = pair.id;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::string, std::string>>& params,
+                                           const Principal& caller) {
+  const domain::ResourceSpec& spec = PersonsSpec();
+  auto run = [&]() -> Result<json> {
+    CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "list"));
+    std::vector<FieldError> errors;
+    std::string status = "open";
+    std::string after;
+    std::size_t limit = kDefaultPageSize;
+    for (const auto& [name, value] : params) {
+      if (name == "status") {
+        if (value != "open" && value != "merged" && value != "not_same") {
+          errors.push_back({"status", "enum", "status must be open, merged or not_same"});
+        } else {
+          status = value;
+        }
+      } else if (name == "limit") {
+        if (!ParseSize(value, limit) || limit < 1 || limit > kMaxPageSize) {
+          errors.push_back({"limit", "range", "limit must be an integer from 1 to " + std::to_string(kMaxPageSize)});
+        }
+      } else if (name == "cursor") {
+        if (!core::IsCanonicalId(value)) {
+          errors.push_back({"cursor", "format", "not a cursor returned by this list"});
+        } else {
+          after = value;
+        }
+      } else {
+        errors.push_back({name, "unknown_parameter", "the queue takes status, limit and cursor"});
+      }
+    }
+    if (!errors.empty()) return Status::InvalidArgument("bad queue parameters", std::move(errors));
+    const TableDef table = TableFor(spec);
+    const bool names = caller.role.CanRead(domain::FieldGroup::kIdentity);
+    json out = {{"items", json::array()}, {"next_cursor", nullptr}};
+    std::vector<std::string> ids;
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+    // Pairs either of whose persons is out of reach are skipped; pages are
+    // read until `limit` visible pairs are found or the queue ends.
+    for (;;) {
+      CTIMS_ASSIGN_OR_RETURN(auto page, tx->ListDuplicatePairs(status, after, 200));
+      for (const auto& pair : page) {
+        after = pair.id;
+        CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(*tx, spec, pair.person_a, reach));
+        if (!a) continue;
+        CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(*tx, spec, pair.person_b, reach));
+        if (!b) continue;
+        json item = PairJson(pair);
+        CTIMS_ASSIGN_OR_RETURN(json pa, Fields(spec, table, *a, options_.cipher));
+        CTIMS_ASSIGN_OR_RETURN(json pb, Fields(spec, table, *b, options_.cipher));
+        if (names) item["reason"] = ScoreCandidate(ProbeOf(pa), ProbeOf(pb)).reason;
+        json sa = WithMeta(std::move(pa), *a);
+        json sb = WithMeta(std::move(pb), *b);
+        StripUnreadable(spec, caller.role, sa);
+        StripUnreadable(spec, caller.role, sb);
+        item["persons"] = json::array({std::move(sa), std::move(sb)});
+        ids.push_back(pair.id);
+        out["items"].push_back(std::move(item));
+        if (out["items"].size() == limit) {
+          out["next_cursor"] = pair.id;
+          break;
+        }
+      }
+      if (out["items"].size() == limit || page.size() < 200) break;
+    }
+    tx.reset();
+    CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "list", "person-duplicates", std::move(ids), "ok"));
+    return out;
+  };
+  auto r = run();
+  if (!r.ok()) AuditFailure(caller, "list", spec, "", r.status());
+  return r;
+}
+
+Result<json> RecordService::ReviewDuplicate(const std::string& id, const std::string& action, const json& body,
+                                            const Principal& caller) {
+  const domain::ResourceSpec& spec = PersonsSpec();
+  auto run = [&]() -> Result<json> {
+    CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "merge"));
+    if (action != "not_same" && action != "reopen") {
+      return Status::InvalidArgument("unknown review action",
+                                     {{"action", "enum", "the review actions are not_same and reopen"}});
+    }
+    if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
+    for (const auto& [k, v] : body.items()) {
+      if (k != "version") return Status::InvalidArgument("unknown field", {{k, "unknown_field", "not a field"}});
+    }
+    CTIMS_ASSIGN_OR_RETURN(std::int64_t expected, ExpectedVersion(body, std::nullopt));
+    if (!core::IsCanonicalId(id)) return Status::NotFound("no duplicate pair with this id");
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+    CTIMS_ASSIGN_OR_RETURN(auto pair, tx->GetDuplicatePair(id));
+    if (!pair) return Status::NotFound("no duplicate pair with this id");
+    CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(*tx, spec, pair->person_a, reach));
+    CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(*tx, spec, pair->person_b, reach));
+    if (!a || !b) return Status::NotFound("no duplicate pair with this id");
+    if (pair->version != expected) {
+      return Status::Conflict("stale version: the pair is at version " + std::to_string(pair->version),
+                              {{"version", "stale", "current version is " + std::to_string(pair->version)}});
+    }
+    const std::string from = action == "not_same" ? "open" : "not_same";
+    const std::string to = action == "not_same" ? "not_same" : "open";
+    if (pair->status != from) {
+      return Status::Conflict("the pair is " + pair->status,
+                              {{"status", "state", "the pair must be " + from + " to " + action}});
+    }
+    DuplicatePair updated = *pair;
+    updated.version = pair->version + 1;
+    updated.status = to;
+    updated.reviewed_by = action == "reopen" ? "" : caller.user_id;
+    updated.reviewed_at = action == "reopen" ? "" : Now();
+    CTIMS_RETURN_IF_ERROR(tx->UpdateDuplicatePair(updated, expected));
+    json changes = json::array({{{"path", "status"}, {"from", from}, {"to", to}}});
+    CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
+        {0, "person-duplicates", id, updated.version, action, caller.user_id, Now(), changes.dump(), {}}));
+    CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, action, "person-duplicates", id));
+    CTIMS_RETURN_IF_ERROR(tx->Commit());
+    return PairJson(updated);
+  };
+  auto r = run();
+  if (!r.ok()) AuditFailure(caller, action, spec, id, r.status());
+  return r;
+}
+
+}  // namespace ctims::app

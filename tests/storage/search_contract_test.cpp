@@ -1,0 +1,221 @@
+// The storage contract of person search and duplicate review (issue 8): name
+// index tokens (add, count, find within an AccessFilter, delete, cascade on
+// delete) and the review queue. Runs on every backend in backends.hpp.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "app/record_service.hpp"
+#include "app/record_store.hpp"
+#include "backends.hpp"
+#include "core/id.hpp"
+#include "domain/schema.hpp"
+
+namespace ctims {
+namespace {
+
+using app::AccessFilter;
+using app::AccessTag;
+using app::StoredRecord;
+using app::TableDef;
+using app::TxMode;
+using testing_backends::Backends;
+
+constexpr const char* kT0 = "2026-01-01T00:00:00.000Z";
+constexpr std::int64_t kSom = -4242424242424242;  // tokens are signed 64-bit
+constexpr std::int64_t kPhon = 77;
+constexpr std::int64_t kRare = 9000000000000000001;
+
+class SearchContractTest : public testing_backends::ContractTest {
+ protected:
+  SearchContractTest() : ContractTest("ctims-search-") {}
+
+  void SetUp() override {
+    ContractTest::SetUp();
+    if (HasFatalFailure()) return;
+    agency_a_ = Put("agencies", {"A", std::nullopt, std::nullopt}, {});
+    agency_b_ = Put("agencies", {"B", std::nullopt, std::nullopt}, {});
+    p1_ = Put("persons", {}, Tag(agency_a_));
+    p2_ = Put("persons", {}, Tag(agency_a_));
+    p3_ = Put("persons", {}, Tag(agency_b_));
+    p4_ = Put("persons", {}, Tag(agency_b_, /*prot=*/true));
+  }
+
+  static TableDef Table(const char* resource) { return app::TableFor(*domain::FindResource(resource)); }
+  static AccessTag Tag(const std::string& agency, bool prot = false) {
+    return {"owner", agency, "/" + agency + "/", prot ? core::NewId() : "", prot};
+  }
+
+  std::string Put(const char* resource, std::vector<std::optional<std::string>> columns, const AccessTag& tag) {
+    const TableDef t = Table(resource);
+    StoredRecord r;
+    r.id = core::NewId();
+    r.version = 1;
+    r.created_at = r.updated_at = kT0;
+    r.columns = std::move(columns);
+    r.columns.resize(t.columns.size());
+    r.body = "{}";
+    r.access = tag;
+    auto tx = store_->Begin(TxMode::kWrite);
+    EXPECT_TRUE(tx.ok());
+    auto s = (*tx)->Insert(t, r);
+    EXPECT_TRUE(s.ok()) << resource << ": " << s.ToString();
+    EXPECT_TRUE((*tx)->Commit().ok());
+    return r.id;
+  }
+
+  void AddTokens(const std::vector<std::pair<std::string, std::int64_t>>& rows) {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto s = (*tx)->AddPersonNameTokens(rows);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+
+  // (id, shared) of FindPersonsByNameTokens.
+  std::vector<std::pair<std::string, int>> Find(const std::vector<std::int64_t>& tokens, const AccessFilter& access,
+                                                std::size_t limit = 10) {
+    auto tx = store_->Begin(TxMode::kRead);
+    EXPECT_TRUE(tx.ok());
+    auto hits = (*tx)->FindPersonsByNameTokens(Table("persons"), tokens, access, limit);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<std::pair<std::string, int>> out;
+    if (hits.ok()) {
+      for (const auto& h : *hits) out.emplace_back(h.record.id, h.shared);
+    }
+    return out;
+  }
+
+  std::vector<std::int64_t> Count(const std::vector<std::int64_t>& tokens, std::size_t cap) {
+    auto tx = store_->Begin(TxMode::kRead);
+    EXPECT_TRUE(tx.ok());
+    auto counts = (*tx)->CountPersonNameTokens(tokens, cap);
+    EXPECT_TRUE(counts.ok()) << counts.status().ToString();
+    return counts.ok() ? *counts : std::vector<std::int64_t>{};
+  }
+
+  std::string agency_a_, agency_b_, p1_, p2_, p3_, p4_;
+};
+
+TEST_P(SearchContractTest, TokensAreCountedAndFoundByMostSharedWithinTheAccessFilter) {
+  AddTokens(
+      {{p1_, kSom}, {p1_, kPhon}, {p2_, kSom}, {p3_, kSom}, {p3_, kPhon}, {p4_, kSom}, {p4_, kPhon}, {p4_, kRare}});
+  AddTokens({{p1_, kSom}});  // a row already present is kept, not doubled
+  EXPECT_EQ(Count({kSom, kPhon, kRare, 5}, 100), (std::vector<std::int64_t>{4, 3, 1, 0}));
+  EXPECT_EQ(Count({kSom}, 2), (std::vector<std::int64_t>{3})) << "counting stops after cap + 1";
+
+  AccessFilter all;
+  all.include_protected = true;
+  const auto everyone = Find({kSom, kPhon, kRare}, all);
+  ASSERT_EQ(everyone.size(), 4u);
+  EXPECT_EQ(everyone[0], std::make_pair(p4_, 3));
+  // p1 and p3 share two tokens: by id.
+  EXPECT_EQ(everyone[1].second, 2);
+  EXPECT_EQ(everyone[2].second, 2);
+  EXPECT_LT(everyone[1].first, everyone[2].first);
+  EXPECT_EQ(everyone[3], std::make_pair(p2_, 1));
+  EXPECT_EQ(Find({kSom, kPhon, kRare}, all, 2).size(), 2u);
+
+  AccessFilter agency_a;
+  agency_a.kind = AccessFilter::Kind::kAgency;
+  agency_a.value = agency_a_;
+  agency_a.viewer_agency = agency_a_;
+  agency_a.viewer_user = "u";
+  agency_a.now = kT0;
+  const auto in_a = Find({kSom, kPhon}, agency_a);
+  EXPECT_EQ(in_a, (std::vector<std::pair<std::string, int>>{{p1_, 2}, {p2_, 1}}));
+
+  AccessFilter agency_b = agency_a;
+  agency_b.value = agency_b_;
+  agency_b.viewer_agency = agency_a_;  // in scope, but the protected row belongs to B
+  const auto in_b = Find({kSom, kPhon, kRare}, agency_b);
+  EXPECT_EQ(in_b, (std::vector<std::pair<std::string, int>>{{p3_, 2}}));
+  EXPECT_TRUE(Find({}, all).empty());
+}
+
+TEST_P(SearchContractTest, TokensAreDeletedPerPersonOrAllAndFollowTheirPerson) {
+  AddTokens({{p1_, kSom}, {p2_, kSom}, {p3_, kSom}});
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->DeletePersonNameTokens(p1_).ok());
+    ASSERT_TRUE((*tx)->Delete(Table("persons"), p2_, 1).ok()) << "tokens must not block deleting a person";
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(Count({kSom}, 10), (std::vector<std::int64_t>{1}));
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto bad = (*tx)->AddPersonNameTokens({{core::NewId(), kSom}});
+    EXPECT_EQ(bad.code(), core::StatusCode::kInvalidArgument) << bad.ToString();
+  }
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->DeletePersonNameTokens("").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(Count({kSom}, 10), (std::vector<std::int64_t>{0}));
+  auto ro = store_->Begin(TxMode::kRead);
+  ASSERT_TRUE(ro.ok());
+  EXPECT_EQ((*ro)->AddPersonNameTokens({{p1_, kSom}}).code(), core::StatusCode::kInternal);
+}
+
+TEST_P(SearchContractTest, DuplicatePairsAreQueuedOncePerPairAndReviewedByVersion) {
+  app::DuplicatePair pair;
+  pair.id = core::NewId();
+  pair.person_a = std::min(p1_, p2_);
+  pair.person_b = std::max(p1_, p2_);
+  pair.score = 0.912;
+  pair.explanation = R"({"name":0.9,"sex":"agree"})";
+  pair.source = "registration";
+  pair.created_at = kT0;
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto inserted = (*tx)->InsertDuplicatePair(pair);
+    ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+    EXPECT_TRUE(*inserted);
+    app::DuplicatePair again = pair;
+    again.id = core::NewId();
+    auto twice = (*tx)->InsertDuplicatePair(again);
+    ASSERT_TRUE(twice.ok());
+    EXPECT_FALSE(*twice) << "one row per pair";
+    app::DuplicatePair reversed = pair;
+    std::swap(reversed.person_a, reversed.person_b);
+    EXPECT_EQ((*tx)->InsertDuplicatePair(reversed).status().code(), core::StatusCode::kInternal);
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto tx = store_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  auto got = (*tx)->GetDuplicatePair(pair.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, pair);
+  app::DuplicatePair decided = pair;
+  decided.version = 2;
+  decided.status = "not_same";
+  decided.reviewed_by = "reviewer";
+  decided.reviewed_at = kT0;
+  EXPECT_EQ((*tx)->UpdateDuplicatePair(decided, 5).code(), core::StatusCode::kConflict);
+  app::DuplicatePair missing = decided;
+  missing.id = core::NewId();
+  EXPECT_EQ((*tx)->UpdateDuplicatePair(missing, 1).code(), core::StatusCode::kNotFound);
+  ASSERT_TRUE((*tx)->UpdateDuplicatePair(decided, 1).ok());
+  auto open = (*tx)->ListDuplicatePairs("open", "", 10);
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(open->empty());
+  auto closed = (*tx)->ListDuplicatePairs("not_same", "", 10);
+  ASSERT_TRUE(closed.ok());
+  ASSERT_EQ(closed->size(), 1u);
+  EXPECT_EQ((*closed)[0], decided);
+  auto any = (*tx)->ListDuplicatePairs("", pair.id, 10);
+  ASSERT_TRUE(any.ok());
+  EXPECT_TRUE(any->empty()) << "keyset: after the last id";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SearchContractTest, ::testing::ValuesIn(Backends()), testing_backends::BackendName);
+
+}  // namespace
+}  // namespace ctims
