@@ -306,7 +306,9 @@ struct WorkerLedger {
 httplib::Headers g_session;
 
 json WithoutMeta(json record) {
-  for (const char* meta : {"id", "version", "created_at", "updated_at"}) record.erase(meta);
+  // possible_duplicates: a create's answer proposes matches (issue 8); it is
+  // not part of the record.
+  for (const char* meta : {"id", "version", "created_at", "updated_at", "possible_duplicates"}) record.erase(meta);
   return record;
 }
 

@@ -225,6 +225,11 @@ try {
   await page.waitForSelector(`table.list >> text=${LATIN}`);
   assert.ok((await page.textContent('table.list')).includes('ມະລິ'), 'name as written, in Lao script');
   await check(page, 'persons');
+  // Found again by another Latin spelling (ranked search, issue 8).
+  await page.fill('main form[role=search] input[name=q]', 'Maly Sisuvan');
+  await page.click('main form[role=search] button[type=submit]');
+  await page.waitForSelector(`table.search-results a >> text=${LATIN}`);
+  await check(page, 'person-search');
   await page.click(`table.list a >> text=${LATIN}`);
   await page.waitForSelector('main h1 >> text=ມະລິ');
   await check(page, 'person');
@@ -334,6 +339,11 @@ try {
   await page.click('ol.timeline form button[type=submit]');
   await page.waitForSelector('dl.facts dd >> text=ອາດເປັນຜູ້ຖືກເຄາະຮ້າຍຈາກການຄ້າມະນຸດ');
   await check(page, 'case-supervisor');
+  // The review queue of possible duplicates (issue 8).
+  await page.click('nav a[href="/duplicates"]');
+  await page.waitForSelector('main h1 >> text=ບຸກຄົນທີ່ອາດຊ້ຳກັນ');
+  await page.waitForLoadState('networkidle');
+  await check(page, 'duplicates');
   await signOut(page);
 
   // 5. The shelter accepts, then reaches the case.

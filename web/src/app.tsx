@@ -6,7 +6,7 @@ import { SessionContext, clearAllDrafts, permissionsOf, useSession } from './ses
 import { LazyPage, Loading } from './ui';
 import { SignIn, TotpEnrolment } from './pages/signin';
 import { Dashboard } from './pages/dashboard';
-import { PersonList, PersonView } from './pages/persons';
+import { DuplicateQueue, PersonList, PersonView } from './pages/persons';
 import { CaseList, CaseView } from './pages/cases';
 import { Register } from './pages/register';
 import { Referrals } from './pages/referrals';
@@ -149,6 +149,7 @@ function Shell() {
   const nav: NavItem[] = [
     { href: '/', label: 'nav_dashboard', show: true },
     { href: '/persons', label: 'nav_persons', show: can('persons', 'list') },
+    { href: '/duplicates', label: 'nav_duplicates', show: can('persons', 'list') && can('cases', 'list') },
     { href: '/cases', label: 'nav_cases', show: can('cases', 'list') },
     { href: '/register', label: 'nav_register', show: can('persons', 'create') && can('cases', 'create') },
     { href: '/referrals', label: 'nav_referrals', show: can('referrals', 'list') },
@@ -209,6 +210,7 @@ function Routes({ path }: { path: string }) {
   if (match('/', path)) return <Dashboard />;
   if (match('/persons', path)) return <PersonList />;
   if ((m = match('/persons/:id', path))) return <PersonView id={m.id} />;
+  if (match('/duplicates', path)) return <DuplicateQueue />;
   if (match('/cases', path)) return <CaseList />;
   if ((m = match('/cases/:id', path))) return <CaseView id={m.id} />;
   if (match('/register', path)) return <Register />;

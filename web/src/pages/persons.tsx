@@ -1,17 +1,62 @@
 import { useState } from 'preact/hooks';
-import { get, patch, query } from '../api';
+import { get, patch, post, query } from '../api';
 import { useSession } from '../session';
 import { useI18n } from '../i18n';
 import { Link, navigate, useLocation } from '../router';
-import { Code, CodeSelect, DateText, ErrorBox, Loading, PersonName, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
+import { Code, CodeSelect, DateText, ErrorBox, Loading, PersonName, Select, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
+
+function SearchResults({ found }: { found: ReturnType<typeof useAsync<any>> }) {
+  const { t } = useI18n();
+  if (found.loading && !found.data) return <Loading />;
+  if (!found.data) return <ErrorBox error={found.error} onRetry={found.reload} />;
+  const items = found.data.items as any[];
+  if (items.length === 0) return <p class="muted">{t('none_found')}</p>;
+  return (
+    <table class="list search-results">
+      <caption class="sr-only">{t('search_results')}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{t('f_name')}</th>
+          <th scope="col">{t('search_score')}</th>
+          <th scope="col">{t('search_reason')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((x) => (
+          <tr key={x.id}>
+            <td>
+              <Link href={`/persons/${x.id}`}>{x.person ? <PersonName p={x.person} /> : x.id}</Link>
+            </td>
+            <td>
+              <meter min={0} max={1} value={x.score} aria-label={t('search_score')} /> {Math.round(x.score * 100)}%
+            </td>
+            <td class="small" lang="en">
+              {x.reason}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 export function PersonList() {
   const { t } = useI18n();
   const { params } = useLocation();
   const sex = params.get('prs_Sex') ?? '';
   const citizenship = params.get('prs_Citizenship') ?? '';
+  const q = params.get('q') ?? '';
+  const [typed, setTyped] = useState(q);
   const [cursor, setCursor] = useState<string | null>(null);
-  const list = useAsync(() => get('/persons' + query({ prs_Sex: sex, prs_Citizenship: citizenship, limit: 50, cursor })), [sex, citizenship, cursor]);
+  const list = useAsync(
+    () => (q ? Promise.resolve(null) : get('/persons' + query({ prs_Sex: sex, prs_Citizenship: citizenship, limit: 50, cursor }))),
+    [q, sex, citizenship, cursor],
+  );
+  // A name in any script or spelling: ranked candidates with the reason.
+  const found = useAsync(
+    () => (q ? get('/persons/search' + query({ q, sex, citizenship, limit: 20 })) : Promise.resolve(null)),
+    [q, sex, citizenship],
+  );
   const setFilter = (k: string, v: string) => {
     const p = new URLSearchParams(location.search);
     if (v) p.set(k, v);
@@ -22,6 +67,17 @@ export function PersonList() {
   return (
     <section>
       <h1 tabIndex={-1}>{t('nav_persons')}</h1>
+      <form
+        role="search"
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter('q', typed.trim());
+        }}
+      >
+        <TextInput label={t('search_name')} name="q" value={typed} onInput={setTyped} hint={t('search_name_hint')} />
+        <button type="submit">{t('search')}</button>
+      </form>
       <form noValidate class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('filters')}>
         <CodeSelect label={t('f_sex')} name="prs_Sex" list="sex" value={sex} onChange={(v) => setFilter('prs_Sex', v)} allLabel={t('all')} />
         <CodeSelect
@@ -34,6 +90,7 @@ export function PersonList() {
           sort
         />
       </form>
+      {q && <SearchResults found={found} />}
       {list.loading && <Loading />}
       <ErrorBox error={list.error} onRetry={list.reload} />
       {list.data && (
@@ -200,5 +257,84 @@ function EditPerson({ p, onDone }: { p: any; onDone: () => void }) {
         </>
       )}
     </SubForm>
+  );
+}
+
+// Possible duplicates proposed at registration, when a referral is accepted
+// and by `ctims dedupe`: both persons side by side with the score and why.
+// Reviewers (persons:merge) mark a pair "not the same" or reopen it.
+export function DuplicateQueue() {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const { params } = useLocation();
+  const status = params.get('status') ?? 'open';
+  const queue = useAsync(() => get('/person-duplicates' + query({ status, limit: 50 })), [status]);
+  const [error, setError] = useState<any>(null);
+  const review = async (x: any, action: string) => {
+    setError(null);
+    try {
+      await post(`/person-duplicates/${x.id}/${action}`, { version: x.version });
+    } catch (e) {
+      setError(e);
+    }
+    queue.reload();
+  };
+  return (
+    <section>
+      <h1 tabIndex={-1}>{t('dup_title')}</h1>
+      <form noValidate class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('filters')}>
+        <Select
+          label={t('f_status')}
+          name="status"
+          value={status}
+          options={['open', 'not_same', 'merged'].map((s) => ({ value: s, label: t(('dup_' + s) as any) }))}
+          onChange={(v) => navigate('/duplicates' + query({ status: v }), true)}
+        />
+      </form>
+      {queue.loading && <Loading />}
+      <ErrorBox error={queue.error ?? error} onRetry={queue.reload} />
+      {queue.data?.items.length === 0 && <p class="muted">{t('none_found')}</p>}
+      <ul class="cards">
+        {queue.data?.items.map((x: any) => (
+          <li key={x.id} class="card duplicate">
+            <div class="pair">
+              {(x.persons ?? []).map((p: any) => (
+                <div key={p.id}>
+                  <Link href={`/persons/${p.id}`}>
+                    <PersonName p={p} />
+                  </Link>
+                  <p class="muted small">
+                    <Code list="sex" code={p.prs_Sex} /> {p.prs_Birthdate ?? (p.prs_EstimatedAge !== undefined ? `~${p.prs_EstimatedAge}` : '')}{' '}
+                    {(p.prs_Citizenship ?? []).join(', ')}
+                  </p>
+                </div>
+              ))}
+            </div>
+            <p>
+              <meter min={0} max={1} value={x.score} aria-label={t('search_score')} /> {Math.round(x.score * 100)}% ·{' '}
+              <span class="muted">{x.source}</span>
+            </p>
+            {x.reason && (
+              <p class="small" lang="en">
+                {x.reason}
+              </p>
+            )}
+            {can('persons', 'merge') && (
+              <p class="actions">
+                {x.status === 'open' ? (
+                  <button type="button" class="secondary" onClick={() => review(x, 'not_same')}>
+                    {t('dup_not_same_action')}
+                  </button>
+                ) : (
+                  <button type="button" class="secondary" onClick={() => review(x, 'reopen')}>
+                    {t('dup_reopen')}
+                  </button>
+                )}
+              </p>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

@@ -286,5 +286,18 @@ export const en = {
   sec_immigration: 'Border crossing and return',
   add: 'Add',
   none_recorded: 'Nothing recorded yet.',
+  search: 'Search',
+  search_name: 'Name',
+  search_name_hint: 'In any script or spelling: ສົມພອນ, Somphone, Somphon, 张伟, Zhang Wei…',
+  search_results: 'Persons found, best first',
+  search_score: 'Match',
+  search_reason: 'Why',
+  nav_duplicates: 'Possible duplicates',
+  dup_title: 'Possible duplicate persons',
+  dup_open: 'To review',
+  dup_not_same: 'Not the same',
+  dup_merged: 'Merged',
+  dup_not_same_action: 'Not the same person',
+  dup_reopen: 'Reopen',
 };
 export type Key = keyof typeof en;
