@@ -10,8 +10,8 @@
 
 #include "app/audit_log.hpp"
 #include "app/field_cipher.hpp"
-#include "app/record_policy.hpp"
 #include "app/person_search.hpp"
+#include "app/record_policy.hpp"
 #include "core/id.hpp"
 #include "domain/diff.hpp"
 #include "domain/validation.hpp"
