@@ -841,6 +841,7 @@ class PostgresTransaction final : public PostgresIdentityOps {
                               Params().Text(status).Text(after_id).Limit(limit));
     if (!r.ok()) return ErrorFrom(r, "duplicate pairs");
     std::vector<app::DuplicatePair> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(ReadPair(r, i));
     return out;
   }

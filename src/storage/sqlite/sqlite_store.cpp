@@ -797,7 +797,7 @@ class SqliteTransaction final : public SqliteIdentityOps {
     out.reserve(tokens.size());
     for (std::int64_t t : tokens) {
       sqlite3_bind_int64(*stmt, 1, t);
-      sqlite3_bind_int64(*stmt, 2, static_cast<sqlite3_int64>(std::min<std::size_t>(cap, 1u << 30) + 1));
+      sqlite3_bind_int64(*stmt, 2, static_cast<sqlite3_int64>(std::min<std::size_t>(cap, std::size_t{1} << 30)) + 1);
       const int rc = sqlite3_step(*stmt);
       if (rc != SQLITE_ROW) {
         sqlite3_reset(*stmt);
