@@ -573,6 +573,19 @@ try {
       assert.equal(await figure('women'), '493', 'women among them');
       assert.equal(await figure('resolved'), '248', 'victims of cases resolved by the provincial police');
       await check(p, 'statistics-assistance');
+      // The downloads are real files: an XLSX workbook (a zip) and a CSV.
+      const fetched = async (name) =>
+        p.evaluate(async (href) => {
+          const r = await fetch(href);
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          return { status: r.status, head: String.fromCharCode(...bytes.slice(0, 2)), size: bytes.length };
+        }, await p.getAttribute(`main .downloads a >> text=${name}`, 'href'));
+      const xlsx = await fetched('XLSX');
+      assert.equal(xlsx.status, 200);
+      assert.equal(xlsx.head, 'PK', 'the XLSX download is a zip container');
+      const csv = await fetched('CSV');
+      assert.equal(csv.status, 200);
+      assert.ok(csv.size > 100, 'the CSV download has rows');
       await p.click('#tab-sdg');
       await p.waitForSelector('main [data-figure=sdg-total]');
       await check(p, 'statistics-sdg');

@@ -297,6 +297,31 @@ function Flows({ f }: { f: Filters }) {
   );
 }
 
+const REPORT_PATHS: Record<string, string> = { assistance: 'assistance', sdg: 'sdg-16-2-2', flows: 'flows' };
+
+// The report as files (issue 5 exports; each download is audited by the
+// server): CSV and HXL of the main table, XLSX of every table, and for the
+// assistance report the anonymised CTDC microdata (k = 11).
+function Downloads({ report, f }: { report: string; f: Filters }) {
+  const { t } = useI18n();
+  const period = { location: f.location, from: f.from || undefined, to: f.to || undefined };
+  const link = (format: string) => `/api/v1/reports/${report}` + query({ ...period, format });
+  return (
+    <p class="downloads">
+      {t('stats_download')}: <a href={link('csv')} download>CSV</a> · <a href={link('xlsx')} download>XLSX</a> ·{' '}
+      <a href={link('hxl')} download>HXL</a>
+      {report === 'assistance' && (
+        <>
+          {' · '}
+          <a href={'/api/v1/exports/ctdc-microdata' + query({ ...period, format: 'csv' })} download>
+            {t('stats_ctdc')}
+          </a>
+        </>
+      )}
+    </p>
+  );
+}
+
 const TABS = [
   { id: 'assistance', label: 'stats_tab_assistance' },
   { id: 'sdg', label: 'stats_tab_sdg' },
@@ -386,6 +411,7 @@ export function Statistics() {
         ))}
       </div>
       <div role="tabpanel" id="stats-panel" aria-labelledby={'tab-' + tab}>
+        <Downloads report={REPORT_PATHS[tab]} f={filters} />
         {tab === 'assistance' && <Assistance f={filters} />}
         {tab === 'sdg' && <Sdg f={filters} />}
         {tab === 'flows' && <Flows f={filters} />}

@@ -299,5 +299,7 @@ export const en = {
   dup_merged: 'Merged',
   dup_not_same_action: 'Not the same person',
   dup_reopen: 'Reopen',
+  stats_download: 'Download',
+  stats_ctdc: 'CTDC microdata (anonymised)',
 };
 export type Key = keyof typeof en;

@@ -302,4 +302,6 @@ export const lo: Record<Key, string> = {
   dup_merged: 'ລວມແລ້ວ',
   dup_not_same_action: 'ບໍ່ແມ່ນຄົນດຽວກັນ',
   dup_reopen: 'ເປີດຄືນ',
+  stats_download: 'ດາວໂຫຼດ',
+  stats_ctdc: 'ຂໍ້ມູນຈຸລະພາກ CTDC (ບໍ່ລະບຸຕົວຕົນ)',
 };

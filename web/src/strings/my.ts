@@ -301,4 +301,6 @@ export const my: Record<Key, string> = {
   dup_merged: 'ပေါင်းပြီး',
   dup_not_same_action: 'လူတစ်ဦးတည်း မဟုတ်ပါ',
   dup_reopen: 'ပြန်ဖွင့်ရန်',
+  stats_download: 'ဒေါင်းလုဒ်',
+  stats_ctdc: 'CTDC အသေးစိတ်ဒေတာ (အမည်မဖော်)',
 };

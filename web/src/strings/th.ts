@@ -301,4 +301,6 @@ export const th: Record<Key, string> = {
   dup_merged: 'รวมแล้ว',
   dup_not_same_action: 'ไม่ใช่คนเดียวกัน',
   dup_reopen: 'เปิดใหม่',
+  stats_download: 'ดาวน์โหลด',
+  stats_ctdc: 'ข้อมูลระดับบุคคล CTDC (ไม่ระบุตัวตน)',
 };

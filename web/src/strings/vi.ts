@@ -301,4 +301,6 @@ export const vi: Record<Key, string> = {
   dup_merged: 'Đã gộp',
   dup_not_same_action: 'Không phải cùng một người',
   dup_reopen: 'Mở lại',
+  stats_download: 'Tải xuống',
+  stats_ctdc: 'Dữ liệu vi mô CTDC (ẩn danh)',
 };

@@ -301,4 +301,6 @@ export const zh: Record<Key, string> = {
   dup_merged: '已合并',
   dup_not_same_action: '不是同一人',
   dup_reopen: '重新打开',
+  stats_download: '下载',
+  stats_ctdc: 'CTDC 微观数据（匿名）',
 };
