@@ -370,7 +370,7 @@ try {
   await page.evaluate(() => (window.__noReload = true));
   await page.selectOption('.topbar select', 'en');
   await page.waitForSelector('nav a[href="/referrals"] >> text=Referrals');
-  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 2000 });
   assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
   await check(page, 'repatriations-en');
   for (const [lang, word] of [['th', 'การส่งต่อ'], ['zh', '转介'], ['vi', 'Chuyển tuyến'], ['my', 'လွှဲပြောင်း']]) {

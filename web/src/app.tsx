@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import { api, onSessionExpired, sessionRenewed, setCsrf, type Session } from './api';
 import { I18n, LANGS, initialLang, translator, useI18n, type Lang, type Key } from './i18n';
 import { Link, match, navigate, useLocation } from './router';
@@ -34,12 +34,15 @@ export function App() {
       t: translator(lang),
       setLang: (l: Lang) => {
         localStorage.setItem('ctims.lang', l);
+        // Screen readers pick the voice from <html lang>; set it with the
+        // text, not an effect later, so the two never disagree.
+        document.documentElement.lang = l;
         setLangState(l);
       },
     }),
     [lang],
   );
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.documentElement.lang = lang;
     document.title = 'ctims · ' + i18n.t('app_name');
   }, [lang]);
