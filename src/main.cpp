@@ -294,6 +294,69 @@ void PrintFieldErrors(const ctims::core::Status& status) {
   }
 }
 
+// `ctims export htcds-cases`: the HTCDS case export as the operator (every
+// case in the database, or those the filters select), written as the same
+// AES-256 encrypted archive the API returns, audited as an export.
+struct ExportCommand {
+  std::string out;
+  std::vector<std::string> filters;  // key=value, as GET /api/v1/cases takes them
+};
+
+int ExportHtcds(const std::string& db, const std::string& key_file, const ExportCommand& cmd) {
+  if (key_file.empty()) {
+    std::fprintf(stderr, "ctims: export needs --key-file (or CTIMS_KEY_FILE): names and birth dates are sealed\n");
+    return 2;
+  }
+  auto ring = ctims::core::LoadKeyFile(key_file);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+    return 2;
+  }
+  ctims::app::HtcdsExportRequest request;
+  for (const auto& f : cmd.filters) {
+    const auto eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "ctims: --filter takes KEY=VALUE\n");
+      return 2;
+    }
+    request.filters.emplace_back(f.substr(0, eq), f.substr(eq + 1));
+  }
+  request.password = ReadSecretLine();
+  auto store = OpenStore(db, /*migrate=*/true);
+  if (!store) return 1;
+  ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
+  ctims::app::FieldCipher cipher(*ring);
+  ctims::app::RecordServiceOptions record_options;
+  record_options.audit = &audit;
+  record_options.cipher = &cipher;
+  ctims::app::RecordService service(*store, ctims::domain::CodeLists::Builtin(), ctims::core::SystemClock(),
+                                    record_options);
+  ctims::app::ReportServiceOptions report_options;
+  report_options.audit = &audit;
+  report_options.cipher = &cipher;
+  ctims::app::ReportService reports(*store, ctims::core::SystemClock(), report_options);
+  ctims::exports::ReportExporter exporter(std::nullopt);
+  ctims::app::ExportService exports(reports, exporter, &audit, &service);
+  // The operator's principal reads everything but exports nothing by
+  // default: this command is the one place it does.
+  ctims::app::Principal who = ctims::app::SystemPrincipal();
+  who.role.permissions.insert({"cases", "export"});
+  auto file = exports.Htcds(request, who);
+  if (!file.ok()) {
+    PrintFieldErrors(file.status());
+    return file.status().code() == ctims::core::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::ofstream out(cmd.out, std::ios::binary | std::ios::trunc);
+  out.write(file->body.data(), static_cast<std::streamsize>(file->body.size()));
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "ctims: cannot write %s\n", cmd.out.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: %lld cases, encrypted (AES-256)\n", cmd.out.c_str(), static_cast<long long>(file->rows));
+  return 0;
+}
+
 struct UserCommand {
   std::string action;  // add, passwd, disable, enable, list
   std::string name;
@@ -899,6 +962,18 @@ int main(int argc, char** argv) {
     sub->add_option("--table", report_cmd.table, "csv, hxl: the table to write (default: the report's main table)");
   }
 
+  ExportCommand export_cmd;
+  auto* export_app = cli.add_subcommand("export", "Export personal data as an encrypted archive (audited)");
+  export_app->require_subcommand(1);
+  auto* export_htcds = export_app->add_subcommand(
+      "htcds-cases", "Cases and their persons with HTCDS field names (JSON and XLSX in an AES-256 ZIP); "
+                     "the archive password (12+ characters) is read from standard input");
+  export_htcds->add_option("--db", db, kDbHelp)->capture_default_str();
+  export_htcds->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
+  export_htcds->add_option("--out", export_cmd.out, "The archive to write")->required();
+  export_htcds->add_option("--filter", export_cmd.filters,
+                           "KEY=VALUE case list filter, as GET /api/v1/cases takes it (repeatable)");
+
   DemoCommand demo_cmd;
   auto* demo = cli.add_subcommand("demo", "Create the Bokeo demo database: reference data and a fictional caseload");
   demo->add_option("--db", db, "SQLite database file or PostgreSQL URI (empty: no cases yet)")->capture_default_str();
@@ -1013,6 +1088,7 @@ int main(int argc, char** argv) {
     for (auto* sub : report_app->get_subcommands()) report_cmd.report = sub->get_name();
     return Report(db, key_file, report_cmd);
   }
+  if (cli.got_subcommand(export_app)) return ExportHtcds(db, key_file, export_cmd);
   if (cli.got_subcommand(demo)) return Demo(db, key_file, demo_cmd);
   if (cli.got_subcommand(search_app)) return SearchOrDedupe(db, key_file, /*dedupe=*/false, dedupe_cmd);  // issue 8
   if (cli.got_subcommand(dedupe)) return SearchOrDedupe(db, key_file, /*dedupe=*/true, dedupe_cmd);       // issue 8

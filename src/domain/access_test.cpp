@@ -39,12 +39,13 @@ bool HasFieldError(const core::Status& s, const std::string& path, const std::st
                      [&](const core::FieldError& e) { return e.path == path && e.rule == rule; });
 }
 
-TEST(AccessTest, BuiltinRolesAreTheSevenOfIssue3) {
+// Issue 3's seven, and the data officer who exports case data (issue 5).
+TEST(AccessTest, BuiltinRolesAreTheSevenOfIssue3AndTheDataOfficer) {
   std::vector<std::string> codes;
   for (const auto& r : BuiltinRoles()) codes.push_back(r.code);
   EXPECT_EQ(codes,
             (std::vector<std::string>{"case_worker", "supervisor", "police_investigator", "foreign_affairs_officer",
-                                      "analyst", "taskforce_member", "administrator"}));
+                                      "analyst", "taskforce_member", "data_officer", "administrator"}));
   for (const auto& r : BuiltinRoles()) {
     EXPECT_FALSE(r.name_lo.empty()) << r.code;
     EXPECT_FALSE(r.name_en.empty()) << r.code;

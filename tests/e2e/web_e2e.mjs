@@ -11,7 +11,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,8 @@ addUser('nca.analyst', 'NCATIP-SEC', 'analyst');
 addUser('dmc.supervisor', 'BK-DMC-TPH', 'supervisor');
 const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
 const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
+const dataOut = addUser('dmc.data', 'BK-DMC-TPH', 'data_officer');
+const dataSecret = (dataOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
 
 // A `ctims serve` of `database` on a free port; resolves once it listens.
 async function startServer(database) {
@@ -546,6 +548,39 @@ try {
     failures.push('no TOTP secret printed for the administrator');
   }
 
+  // 11b. A data officer (second factor) exports the agency's cases as an
+  // encrypted HTCDS archive from the statistics page; a short password is
+  // refused next to the field.
+  if (dataSecret) {
+    const ctx = await browser.newContext({ bypassCSP: true, acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    await p.goto(base + '/');
+    await p.fill('input[name=username]', 'dmc.data');
+    await p.fill('input[name=password]', password);
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('input[name=totp_code]');
+    await p.fill('input[name=totp_code]', totp(dataSecret));
+    await p.click('form.signin button[type=submit]');
+    await p.waitForSelector('nav a[href="/statistics"]');
+    await p.click('nav a[href="/statistics"]');
+    await p.waitForSelector('form.case-export');
+    await p.fill('form.case-export input[name=password]', 'too short');
+    await p.click('form.case-export button[type=submit]');
+    await p.waitForSelector('form.case-export [id$=-error], form.case-export .field-error, form.case-export [aria-invalid=true]');
+    await check(p, 'case-export-error');
+    await p.fill('form.case-export input[name=password]', 'a long archive passphrase');
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click('form.case-export button[type=submit]')]);
+    assert.equal(download.suggestedFilename(), 'ctims-htcds-cases.zip');
+    const head = readFileSync(await download.path()).subarray(0, 2).toString('latin1');
+    assert.equal(head, 'PK', 'the case export is a zip archive');
+    await p.waitForSelector('form.case-export [role=status]');
+    await check(p, 'case-export');
+    await ctx.close();
+  } else {
+    failures.push('no TOTP secret printed for the data officer');
+  }
+
   // 12. On the demo caseload, the statistics page shows the Bokeo report's
   // figures (DESIGN.md §1): 1,255 persons assisted by 2022-09-01, 493 women,
   // 248 victims of cases the provincial police resolved.
@@ -573,6 +608,17 @@ try {
       assert.equal(await figure('women'), '493', 'women among them');
       assert.equal(await figure('resolved'), '248', 'victims of cases resolved by the provincial police');
       await check(p, 'statistics-assistance');
+      // Agency types in Lao, and the assisted-by view on request: the
+      // district committees' row counts more persons there (referrals).
+      const dmcRow = () => p.textContent('main table.list tbody tr:has-text("ຄະນະຄຸ້ມຄອງຂັ້ນເມືອງ") td');
+      const leadDmc = Number((await dmcRow()).replace(/\D/g, ''));
+      await p.check('main input[name=view][value=assisted_by]');
+      await p.waitForFunction((n) => {
+        const row = [...document.querySelectorAll('main table.list tbody tr')].find((r) => r.textContent.includes('ຄະນະຄຸ້ມຄອງຂັ້ນເມືອງ'));
+        return row && Number(row.querySelector('td').textContent.replace(/\D/g, '')) !== n;
+      }, leadDmc);
+      assert.equal(leadDmc, 869, 'the district committees lead 869 cases');
+      await check(p, 'statistics-assisted-by');
       // The downloads are real files: an XLSX workbook (a zip) and a CSV.
       const fetched = async (name) =>
         p.evaluate(async (href) => {

@@ -62,13 +62,13 @@ export async function api<T = any>(
   method: string,
   path: string,
   body?: unknown,
-  opts: { retries?: number; quiet401?: boolean } = {},
+  opts: { retries?: number; quiet401?: boolean; blob?: boolean } = {},
 ): Promise<T> {
   const retries = opts.retries ?? (method === 'GET' ? 2 : 3);
   for (let attempt = 0; ; attempt++) {
     let res: Response;
     try {
-      const headers: Record<string, string> = { Accept: 'application/json' };
+      const headers: Record<string, string> = { Accept: opts.blob ? '*/*' : 'application/json' };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
       res = await fetch('/api/v1' + path, {
@@ -90,6 +90,8 @@ export async function api<T = any>(
       continue;
     }
     if (res.status === 204) return undefined as T;
+    // A file (an export): the body as it came; errors are still JSON.
+    if (res.ok && opts.blob) return (await res.blob()) as T;
     let data: any = null;
     try {
       data = await res.json();

@@ -4,11 +4,12 @@
 // server suppressed for disclosure control stay suppressed here: they show
 // as "<k" and are never guessed from totals.
 import { useState } from 'preact/hooks';
-import { get, query } from '../api';
+import { api, get, query, type ApiError, type FieldError } from '../api';
 import { tagOf, useI18n, type Key } from '../i18n';
+import { agencies, agencyName } from '../data';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import { Code, ErrorBox, Loading, useAsync } from '../ui';
+import { Code, ErrorBox, Loading, TextInput, useAsync } from '../ui';
 
 interface Filters {
   location: string;
@@ -89,7 +90,19 @@ function Monthly({ items }: { items: any[] }) {
 }
 
 function AgencyTable({ rows, min, byType }: { rows: any[]; min: number; byType?: boolean }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  // Agency names in the reader's language from the agency list; the report
+  // itself carries the English name and the code.
+  const list = useAsync(() => agencies(), []);
+  const typeLabel = (a: any) => {
+    const key = ('stats_type_' + a.type) as Key;
+    const s = t(key);
+    return s === key ? a.label : s;
+  };
+  const agencyLabel = (a: any) => {
+    const known = list.data?.some((x) => x.id === a.agency_id);
+    return `${known ? agencyName(list.data, a.agency_id, lang) : a.name_en} (${a.code})`;
+  };
   return (
     <table class="list">
       <thead>
@@ -103,7 +116,7 @@ function AgencyTable({ rows, min, byType }: { rows: any[]; min: number; byType?:
       <tbody>
         {rows.map((a) => (
           <tr key={a.code ?? a.type}>
-            <th scope="row">{byType ? a.label : `${a.name_en} (${a.code})`}</th>
+            <th scope="row">{byType ? typeLabel(a) : agencyLabel(a)}</th>
             <td>
               <Count value={a.persons} min={min} />
             </td>
@@ -126,6 +139,9 @@ function useReport(name: string, f: Filters) {
 function Assistance({ f }: { f: Filters }) {
   const { t } = useI18n();
   const r = useReport('assistance', f);
+  // Which view the agency tables count by (issue 5: the default table is the
+  // lead-agency view; assisted-by shows referrals between agencies on top).
+  const [view, setView] = useState<'lead_agency' | 'assisted_by'>('lead_agency');
   if (r.loading && !r.data) return <Loading />;
   if (!r.data) return <ErrorBox error={r.error} onRetry={r.reload} />;
   const d = r.data;
@@ -163,11 +179,19 @@ function Assistance({ f }: { f: Filters }) {
           </article>
         )}
       </div>
-      <p class="muted">{lead.definition}</p>
+      <fieldset class="view-switch">
+        <legend>{t('stats_view')}</legend>
+        {(['lead_agency', 'assisted_by'] as const).map((v) => (
+          <label key={v} class="check">
+            <input type="radio" name="view" value={v} checked={view === v} onChange={() => setView(v)} /> {t(`stats_view_${v}`)}
+          </label>
+        ))}
+      </fieldset>
+      <p class="muted">{t(`stats_def_${view}`)}</p>
       <h3>{t('stats_by_agency_type')}</h3>
-      <AgencyTable rows={lead.agency_types} min={min} byType />
+      <AgencyTable rows={(d[view] ?? lead).agency_types} min={min} byType />
       <h3>{t('stats_by_agency')}</h3>
-      <AgencyTable rows={lead.agencies} min={min} />
+      <AgencyTable rows={(d[view] ?? lead).agencies} min={min} />
       <Monthly items={d.monthly?.items ?? []} />
       <div class="grid">
         {b.sex && <Bars rows={b.sex} label="stats_sex" list="sex" min={min} />}
@@ -193,7 +217,7 @@ function Sdg({ f }: { f: Filters }) {
       <p class="figure" data-figure="sdg-total">
         <Count value={d.total} min={min} />
       </p>
-      <p class="muted">{d.definition}</p>
+      <p class="muted">{t('stats_def_sdg')}</p>
       <table class="list">
         <thead>
           <tr>
@@ -322,6 +346,66 @@ function Downloads({ report, f }: { report: string; f: Filters }) {
   );
 }
 
+// The HTCDS case export (issue 5): personal data, so only for a role with
+// cases:export (which requires a second factor) and only as an encrypted
+// archive under a password the user chooses here; the server audits it.
+function CaseExport() {
+  const { t } = useI18n();
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors([]);
+    setFailure(null);
+    setDone(false);
+    try {
+      const blob = await api<Blob>('POST', '/exports/htcds-cases', { password }, { blob: true });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = 'ctims-htcds-cases.zip';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      setPassword('');
+      setDone(true);
+    } catch (err) {
+      const x = err as ApiError;
+      const own = (x.fields ?? []).filter((f) => f.path === 'password');
+      if (x.status === 400 && own.length) setErrors(own);
+      else setFailure(x);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="case-export" aria-labelledby="case-export-title" onSubmit={submit}>
+      <h2 id="case-export-title">{t('stats_case_export')}</h2>
+      <p class="muted">{t('stats_case_export_hint')}</p>
+      <TextInput
+        label={t('stats_archive_password')}
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onInput={setPassword}
+        errors={errors}
+        required
+      />
+      <button type="submit" disabled={busy}>
+        {t('stats_case_export_button')}
+      </button>
+      <ErrorBox error={failure} />
+      {done && <p role="status">{t('stats_case_export_done')}</p>}
+    </form>
+  );
+}
+
 const TABS = [
   { id: 'assistance', label: 'stats_tab_assistance' },
   { id: 'sdg', label: 'stats_tab_sdg' },
@@ -416,6 +500,7 @@ export function Statistics() {
         {tab === 'sdg' && <Sdg f={filters} />}
         {tab === 'flows' && <Flows f={filters} />}
       </div>
+      {can('cases', 'export') && <CaseExport />}
     </section>
   );
 }
