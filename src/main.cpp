@@ -965,9 +965,10 @@ int main(int argc, char** argv) {
   ExportCommand export_cmd;
   auto* export_app = cli.add_subcommand("export", "Export personal data as an encrypted archive (audited)");
   export_app->require_subcommand(1);
-  auto* export_htcds = export_app->add_subcommand(
-      "htcds-cases", "Cases and their persons with HTCDS field names (JSON and XLSX in an AES-256 ZIP); "
-                     "the archive password (12+ characters) is read from standard input");
+  auto* export_htcds =
+      export_app->add_subcommand("htcds-cases",
+                                 "Cases and their persons with HTCDS field names (JSON and XLSX in an AES-256 ZIP); "
+                                 "the archive password (12+ characters) is read from standard input");
   export_htcds->add_option("--db", db, kDbHelp)->capture_default_str();
   export_htcds->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
   export_htcds->add_option("--out", export_cmd.out, "The archive to write")->required();
