@@ -28,6 +28,14 @@ function Count({ value, min }: { value: number | null | undefined; min: number }
   return <>{new Intl.NumberFormat(tagOf(lang)).format(value)}</>;
 }
 
+// A report's own keys (age groups, forms, "Unknown") in the reader's
+// language; anything else as the report gives it.
+function keyText(t: (k: Key) => string, key: string): string {
+  const k = ('stats_key_' + key) as Key;
+  const s = t(k);
+  return s === k ? key : s;
+}
+
 // Horizontal bars with the numbers written out: readable without colour
 // and by a screen reader (it is a table).
 function Bars({ rows, label, list, min }: { rows: any[]; label: Key; list?: string; min: number }) {
@@ -44,7 +52,7 @@ function Bars({ rows, label, list, min }: { rows: any[]; label: Key; list?: stri
       <tbody>
         {rows.map((r) => (
           <tr key={r.key}>
-            <th scope="row">{list ? <Code list={list} code={r.key} /> : r.key}</th>
+            <th scope="row">{list && r.key !== 'Unknown' ? <Code list={list} code={r.key} /> : keyText(t, r.key)}</th>
             <td>
               <span class="bar" style={{ width: `${Math.round(((r.persons ?? 0) / max) * 100)}%` }} aria-hidden="true" />
               <Count value={r.persons} min={min} />
@@ -232,7 +240,7 @@ function Sdg({ f }: { f: Filters }) {
               <td>
                 <Code list="sex" code={c.sex} />
               </td>
-              <td>{c.age_group}</td>
+              <td>{keyText(t, c.age_group)}</td>
               <td>
                 <Count value={c.persons} min={min} />
               </td>

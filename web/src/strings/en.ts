@@ -317,5 +317,11 @@ export const en = {
   stats_view_lead_agency: "Lead agency",
   stats_view_assisted_by: "Assisted by",
   stats_view: "Counted by",
+  stats_key_Unknown: "Unknown",
+  stats_key_Child: "Child (under 18)",
+  stats_key_Adult: "Adult (18 or older)",
+  stats_key_SexualExploitation: "Sexual exploitation",
+  stats_key_ForcedLabour: "Forced labour",
+  stats_key_Other: "Other",
 };
 export type Key = keyof typeof en;

@@ -320,4 +320,10 @@ export const lo: Record<Key, string> = {
   stats_view_lead_agency: "ອົງການນຳພາ",
   stats_view_assisted_by: "ໄດ້ຮັບການຊ່ວຍເຫຼືອຈາກ",
   stats_view: "ນັບຕາມ",
+  stats_key_Unknown: "ບໍ່ຮູ້",
+  stats_key_Child: "ເດັກ (ຕ່ຳກວ່າ 18 ປີ)",
+  stats_key_Adult: "ຜູ້ໃຫຍ່ (18 ປີຂຶ້ນໄປ)",
+  stats_key_SexualExploitation: "ການຂູດຮີດທາງເພດ",
+  stats_key_ForcedLabour: "ການບັງຄັບໃຊ້ແຮງງານ",
+  stats_key_Other: "ອື່ນໆ",
 };

@@ -319,4 +319,10 @@ export const my: Record<Key, string> = {
   stats_view_lead_agency: "ဦးဆောင်အဖွဲ့အစည်း",
   stats_view_assisted_by: "ကူညီပေးသော အဖွဲ့အစည်း",
   stats_view: "ရေတွက်ပုံ",
+  stats_key_Unknown: "မသိ",
+  stats_key_Child: "ကလေး (၁၈ နှစ်အောက်)",
+  stats_key_Adult: "လူကြီး (၁၈ နှစ်နှင့်အထက်)",
+  stats_key_SexualExploitation: "လိင်ပိုင်းဆိုင်ရာ အမြတ်ထုတ်မှု",
+  stats_key_ForcedLabour: "အဓမ္မလုပ်အား",
+  stats_key_Other: "အခြား",
 };

@@ -319,4 +319,10 @@ export const th: Record<Key, string> = {
   stats_view_lead_agency: "หน่วยงานนำ",
   stats_view_assisted_by: "ได้รับความช่วยเหลือจาก",
   stats_view: "นับตาม",
+  stats_key_Unknown: "ไม่ทราบ",
+  stats_key_Child: "เด็ก (ต่ำกว่า 18 ปี)",
+  stats_key_Adult: "ผู้ใหญ่ (18 ปีขึ้นไป)",
+  stats_key_SexualExploitation: "การแสวงประโยชน์ทางเพศ",
+  stats_key_ForcedLabour: "แรงงานบังคับ",
+  stats_key_Other: "อื่น ๆ",
 };

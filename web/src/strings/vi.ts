@@ -319,4 +319,10 @@ export const vi: Record<Key, string> = {
   stats_view_lead_agency: "Cơ quan chủ trì",
   stats_view_assisted_by: "Được hỗ trợ bởi",
   stats_view: "Cách tính",
+  stats_key_Unknown: "Không rõ",
+  stats_key_Child: "Trẻ em (dưới 18)",
+  stats_key_Adult: "Người lớn (từ 18 trở lên)",
+  stats_key_SexualExploitation: "Bóc lột tình dục",
+  stats_key_ForcedLabour: "Lao động cưỡng bức",
+  stats_key_Other: "Khác",
 };

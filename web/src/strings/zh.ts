@@ -319,4 +319,10 @@ export const zh: Record<Key, string> = {
   stats_view_lead_agency: "主导机构",
   stats_view_assisted_by: "援助机构",
   stats_view: "统计口径",
+  stats_key_Unknown: "不详",
+  stats_key_Child: "儿童（未满18岁）",
+  stats_key_Adult: "成人（18岁及以上）",
+  stats_key_SexualExploitation: "性剥削",
+  stats_key_ForcedLabour: "强迫劳动",
+  stats_key_Other: "其他",
 };
