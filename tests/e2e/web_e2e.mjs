@@ -578,7 +578,7 @@ try {
     await p.click('nav a[href="/directives"]');
     await p.click('main button >> text=ອອກຄຳສັ່ງ');
     const dir = 'form[aria-labelledby=new-directives]';
-    await p.fill(`${dir} input[name=dir_Subject]`, 'Check the casino dormitories');
+    await p.fill(`${dir} [name=dir_Subject]`, 'Check the casino dormitories');
     await p.fill(`${dir} textarea[name=dir_Text]`, 'Visit the dormitories of the SEZ casinos with the district committee and report.');
     await p.fill(`${dir} input[name=dir_DueDate]`, '2030-01-31');
     await p.click(`${dir} button[type=submit]`);
@@ -605,7 +605,7 @@ try {
     await p.click('main button >> text=ເພີ່ມຈຸດປະສົງ');
     const obj = 'form[aria-labelledby=new-plan-objectives]';
     await p.fill(`${obj} input[name=obj_Code]`, 'O1');
-    await p.fill(`${obj} input[name=obj_Title]`, 'Workers get the wages they are owed');
+    await p.fill(`${obj} [name=obj_Title]`, 'Workers get the wages they are owed');
     await p.check(`${obj} input[name=obj_Problems] >> nth=0`);
     await check(p, 'objective-form');
     await p.click(`${obj} button[type=submit]`);
@@ -618,7 +618,7 @@ try {
     await p.click(`${act} button[type=submit]`);
     await p.waitForSelector(`${act} .field-error[data-field=act_Title]`);
     await check(p, 'activity-form-error');
-    await p.fill(`${act} input[name=act_Title]`, 'Recover unpaid wages with the labour office');
+    await p.fill(`${act} [name=act_Title]`, 'Recover unpaid wages with the labour office');
     await p.selectOption(`${act} select[name=responsible_agency_id]`, { index: 1 });
     await p.check(`${act} input[name=act_PartnerAgencyIds] >> nth=1`);
     await p.fill(`${act} input[name=act_BudgetAmount]`, '15000000');
