@@ -631,6 +631,35 @@ try {
     await p.click('main .tf-board li form button[type=submit]');
     await p.waitForSelector('main .tf-board li details summary');
     await check(p, 'plan-with-activity');
+    // An indicator computed by a named query: the query is required once
+    // the source is Query (its field appears then).
+    await p.click('main button >> text=ເພີ່ມຕົວຊີ້ວັດ (O1)');
+    const ind = 'main form[aria-labelledby^=new-ind-]';
+    await p.fill(`${ind} [name=ind_Name]`, 'Persons repatriated this year');
+    await p.fill(`${ind} input[name=ind_Target]`, '100');
+    assert.equal(await p.locator(`${ind} select[name=ind_Query]`).count(), 0, 'no query for a manual indicator');
+    await p.selectOption(`${ind} select[name=ind_Source]`, 'Query');
+    await p.fill(`${ind} input[name=ind_Location]`, 'LA-BK');
+    await p.click(`${ind} button[type=submit]`);
+    await p.waitForSelector(`${ind} .field-error[data-field=ind_Query]`);
+    await p.selectOption(`${ind} select[name=ind_Query]`, { index: 1 });
+    await p.click(`${ind} button[type=submit]`);
+    await p.waitForSelector('main table.list td >> text=Persons repatriated this year');
+    // A meeting with its decisions (one a line) and a follow-up action.
+    await p.click('main button >> text=ບັນທຶກກອງປະຊຸມ');
+    const mtg = 'form[aria-labelledby=new-taskforce-meetings]';
+    await p.fill(`${mtg} input[name=mtg_Date]`, '2026-03-15');
+    await p.fill(`${mtg} input[name=mtg_Place]`, 'Houayxay, provincial hall');
+    await p.check(`${mtg} input[name=mtg_Attendees] >> nth=0`);
+    await p.fill(`${mtg} textarea[name=mtg_Decisions]`, 'Visit the SEZ dormitories\nMeet the labour office');
+    await p.click(`${mtg} button >> text=ເພີ່ມວຽກຕິດຕາມ`);
+    await p.fill(`${mtg} [name="mtg_FollowUps[0].fup_Action"]`, 'List the workers owed wages');
+    await check(p, 'meeting-form');
+    await p.click(`${mtg} button[type=submit]`);
+    await p.waitForSelector('main article h3 >> text=Houayxay, provincial hall');
+    await p.waitForSelector('main article li >> text=Meet the labour office');
+    await p.waitForSelector('main article li >> text=List the workers owed wages');
+    await check(p, 'plan-with-meeting');
     await ctx.close();
   }
 
