@@ -86,13 +86,13 @@ function Lines(props: { name: string; value: string[] | undefined; onChange: (v:
 
 // A meeting's follow-up actions: rows of action, responsible agency, due date.
 function FollowUps(props: { value: any[] | undefined; onChange: (v: any[]) => void; errors: FieldError[] }) {
-  const { lang } = useI18n();
+  const { lang, t } = useI18n();
   const s = tf(lang);
   const names = useAsync(() => agencies(), []);
   const rows: any[] = props.value ?? [];
   const set = (i: number, k: string, x: string) => props.onChange(rows.map((r, j) => (j === i ? { ...r, [k]: x || undefined } : r)));
   return (
-    <fieldset class="checks">
+    <fieldset>
       <legend>{fieldLabel('mtg_FollowUps', lang)}</legend>
       {rows.map((r, i) => (
         <div key={i} class="card">
@@ -100,7 +100,7 @@ function FollowUps(props: { value: any[] | undefined; onChange: (v: any[]) => vo
           <Field label={fieldLabel('responsible_agency_id', lang)} name={`mtg_FollowUps[${i}].agency_id`} errors={props.errors}>
             {(id, described) => (
               <select id={id} aria-describedby={described} value={r.agency_id ?? ''} onChange={(e) => set(i, 'agency_id', (e.target as HTMLSelectElement).value)}>
-                <option value=""></option>
+                <option value="">{t('choose')}</option>
                 {names.data?.map((a) => (
                   <option key={a.id} value={a.id} selected={a.id === r.agency_id}>
                     {agencyName(names.data, a.id, lang)}
@@ -115,9 +115,11 @@ function FollowUps(props: { value: any[] | undefined; onChange: (v: any[]) => vo
           </button>
         </div>
       ))}
-      <button type="button" class="secondary" onClick={() => props.onChange([...rows, { fup_Action: '' }])}>
-        {s('add_follow_up')}
-      </button>
+      <p>
+        <button type="button" class="secondary" onClick={() => props.onChange([...rows, { fup_Action: '' }])}>
+          {s('add_follow_up')}
+        </button>
+      </p>
     </fieldset>
   );
 }
