@@ -607,6 +607,11 @@ try {
     await p.fill(`${obj} input[name=obj_Code]`, 'O1');
     await p.fill(`${obj} [name=obj_Title]`, 'Workers get the wages they are owed');
     await p.check(`${obj} input[name=obj_Problems] >> nth=0`);
+    // A reload (or an expired session) loses nothing: the form opens again
+    // with its draft.
+    await p.reload();
+    await p.waitForSelector(`${obj} [name=obj_Title]`);
+    assert.equal(await p.inputValue(`${obj} [name=obj_Title]`), 'Workers get the wages they are owed', 'the draft survives a reload');
     await check(p, 'objective-form');
     await p.click(`${obj} button[type=submit]`);
     await p.waitForSelector('main article h3 >> text=O1. Workers get the wages they are owed');

@@ -230,8 +230,11 @@ export function SchemaForm(props: {
 }) {
   const fixed: Values = { ...(props.fixed ?? {}), ...(props.caseId ? { case_id: props.caseId } : {}) };
   const draftKey = props.draftKey ?? `form.${props.resource}.${Object.values(fixed).join('.')}`;
-  const [v, setV] = useState<Values>(() => loadDraft<Values>(draftKey) ?? props.initial ?? {});
-  useEffect(() => saveDraft(draftKey, v), [draftKey, v]);
+  const blank = JSON.stringify(props.initial ?? {});
+  const [draft] = useState(() => loadDraft<Values>(draftKey));
+  const [v, setV] = useState<Values>(() => draft ?? props.initial ?? {});
+  // Only what was typed is kept; a form left with a draft opens with it.
+  useEffect(() => (JSON.stringify(v) === blank ? clearDraft(draftKey) : saveDraft(draftKey, v)), [draftKey, v, blank]);
   const props_ = props.input.properties ?? {};
   const custom = props.custom ?? {};
   let fields: [string, Schema][];
@@ -255,6 +258,7 @@ export function SchemaForm(props: {
       label={props.label}
       titleId={props.titleId ?? `new-${props.resource}`}
       level={props.level}
+      initiallyOpen={!!draft && JSON.stringify(draft) !== blank}
       shown={shown.map(([k]) => k)}
       submit={() => (props.submit ? props.submit(body()) : post('/' + props.resource, body()))}
       onDone={() => {
