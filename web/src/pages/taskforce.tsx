@@ -10,7 +10,7 @@ import { Link } from '../router';
 import { useSession } from '../session';
 import { fieldLabel, resourceSchemas, SchemaForm, type CustomInput, type Schema } from '../schema';
 import { tf } from '../strings/taskforce';
-import { Code, DateText, ErrorBox, Field, Loading, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
+import { Code, DataTable, DateText, ErrorBox, Field, Loading, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
 
 // ---- forms ---------------------------------------------------------------
 
@@ -308,37 +308,33 @@ export function PlanView({ id }: { id: string }) {
           {o.indicators.length > 0 && (
             <>
               <h4>{s('indicators')}</h4>
-              <table class="list">
-                <thead>
-                  <tr>
-                    <th>{s('indicators')}</th>
-                    <th>{s('baseline')}</th>
-                    <th>{s('target')}</th>
-                    <th>{s('current')}</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {o.indicators.map((i: any) => (
-                    <tr key={i.id}>
-                      <td>
+              <DataTable
+                caption={`${s('indicators')} ${o.obj_Code}`}
+                rows={o.indicators}
+                rowKey={(i: any) => i.id}
+                columns={[
+                  {
+                    header: s('indicators'),
+                    cell: (i: any) => (
+                      <>
                         {i.ind_Name} {i.ind_Unit && <span class="muted">({i.ind_Unit})</span>}
                         {i.computed && (
                           <div class="muted" title={i.definition}>
                             {s('computed')}
                           </div>
                         )}
-                      </td>
-                      <td>{i.ind_Baseline ?? ''}</td>
-                      <td>{i.ind_Target}</td>
-                      <td>{i.current_value === null ? (i.suppressed ? s('suppressed') : '—') : Math.round(i.current_value * 10) / 10}</td>
-                      <td>
-                        <Progress value={i.progress} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                      </>
+                    ),
+                  },
+                  { header: s('baseline'), cell: (i: any) => i.ind_Baseline ?? '' },
+                  { header: s('target'), cell: (i: any) => i.ind_Target },
+                  {
+                    header: s('current'),
+                    cell: (i: any) => (i.current_value === null ? (i.suppressed ? s('suppressed') : '—') : Math.round(i.current_value * 10) / 10),
+                  },
+                  { header: s('progress_updates'), cell: (i: any) => <Progress value={i.progress} />, sortKey: (i: any) => i.progress ?? -1 },
+                ]}
+              />
             </>
           )}
           {may('plan-activities') && (
