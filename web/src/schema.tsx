@@ -227,6 +227,7 @@ export function SchemaForm(props: {
   draftKey?: string;
   titleId?: string; // the heading's id, when the page has several forms of one resource
   submit?: (body: Values) => Promise<unknown>;
+  onCancel?: () => void;
 }) {
   const fixed: Values = { ...(props.fixed ?? {}), ...(props.caseId ? { case_id: props.caseId } : {}) };
   const draftKey = props.draftKey ?? `form.${props.resource}.${Object.values(fixed).join('.')}`;
@@ -269,6 +270,7 @@ export function SchemaForm(props: {
       onCancel={() => {
         clearDraft(draftKey);
         setV(props.initial ?? {});
+        props.onCancel?.();
       }}
     >
       {(errors) => (

@@ -25,7 +25,7 @@ function usePlanSchemas() {
   }, []);
 }
 
-// Agencies as checkboxes: a list of ids, or (`key`) a list of objects
+// Agencies as checkboxes: a list of ids, or (`objectKey`) a list of objects
 // holding the id under that key (a meeting's attendees).
 function AgencyChecks(props: { name: string; label: string; value: any[] | undefined; onChange: (v: any[]) => void; errors: FieldError[]; objectKey?: string }) {
   const { lang } = useI18n();
@@ -611,6 +611,7 @@ function IssueDirective({ onDone }: { onDone: () => void }) {
         }
         setSaved({ id: null, agencies: [] });
       }}
+      onCancel={() => setSaved({ id: null, agencies: [] })}
       onDone={onDone}
     />
   );
