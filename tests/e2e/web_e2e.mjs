@@ -489,6 +489,15 @@ try {
     await p.waitForSelector('nav a[href="/admin"]');
     await p.click('nav a[href="/admin"]');
     await p.waitForSelector('main table.list >> text=shelter.worker');
+    // The list table sorts by a column (both ways), saying so with aria-sort.
+    const usernames = () => p.$$eval('main table.list tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    await p.click('main table.list th button >> nth=0');
+    await p.waitForSelector('main table.list th[aria-sort=ascending]');
+    const up = await usernames();
+    assert.deepEqual(up, [...up].sort((a, b) => a.localeCompare(b, 'lo', { numeric: true })), 'usernames ascending');
+    await p.click('main table.list th button >> nth=0');
+    await p.waitForSelector('main table.list th[aria-sort=descending]');
+    assert.deepEqual(await usernames(), [...up].reverse(), 'usernames descending');
     await check(p, 'admin-users');
     await p.click('main tr:has-text("shelter.worker") button.link');
     await p.waitForSelector('main tr:has-text("shelter.worker") >> text=ປິດໃຊ້ງານ');
