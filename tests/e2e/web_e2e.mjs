@@ -7,7 +7,10 @@
 // in the person list; refer her to the shelter (first with a missing reason:
 // the error shows next to the field); sign in as the shelter and accept; the
 // shelter opens the case; switch language without reload; the app at 360 px;
-// an administrator signs in with a TOTP code.
+// an administrator signs in with a TOTP code; the police issues a directive
+// and a taskforce member builds a plan (taskforce, objective, activity,
+// progress, indicator, meeting) through the forms. Before the browser, every
+// field of the schema-driven forms must have a Lao and an English label.
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createHmac } from 'node:crypto';
