@@ -7,14 +7,17 @@
 // in the person list; refer her to the shelter (first with a missing reason:
 // the error shows next to the field); sign in as the shelter and accept; the
 // shelter opens the case; switch language without reload; the app at 360 px;
-// an administrator signs in with a TOTP code.
+// an administrator signs in with a TOTP code; the police issues a directive
+// and a taskforce member builds a plan (taskforce, objective, activity,
+// progress, indicator, meeting) through the forms. Before the browser, every
+// field of the schema-driven forms must have a Lao and an English label.
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 
@@ -48,6 +51,7 @@ addUser('shelter.worker', 'BK-LWU-SHELTER', 'case_worker');
 addUser('ppd.police', 'BK-PPD', 'police_investigator');
 addUser('nca.analyst', 'NCATIP-SEC', 'analyst');
 addUser('dmc.supervisor', 'BK-DMC-TPH', 'supervisor');
+addUser('ppd.taskforce', 'BK-PPD', 'taskforce_member');
 const adminOut = addUser('it.admin', 'NCATIP-SEC', 'administrator');
 const adminSecret = (adminOut.match(/^\s+([A-Z2-7]{16,}=*)\s*$/m) || [])[1];
 const dataOut = addUser('dmc.data', 'BK-DMC-TPH', 'data_officer');
@@ -77,6 +81,17 @@ async function startServer(database) {
 const { proc: server, base } = await startServer(db);
 // Whatever happens below, the server does not outlive the test.
 process.on('exit', () => server.kill('SIGTERM'));
+
+// Every field of the schema-driven forms has a Lao and an English label
+// (web/src/strings/fields.json), checked against the served OpenAPI document.
+{
+  const { missingLabels } = await import(pathToFileURL(join(root, 'web', 'scripts', 'check-field-labels.mjs')).href);
+  const doc = await (await fetch(base + '/api/v1/openapi.json')).json();
+  const { missing, unknown, checked } = missingLabels(doc);
+  assert.deepEqual(unknown, [], 'the form resources are in the OpenAPI document');
+  assert.deepEqual(missing, [], 'every form field has a Lao and an English label');
+  console.log(`field labels: ${checked} form fields labelled in Lao and English`);
+}
 
 rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
@@ -288,6 +303,9 @@ try {
   // on, and the Covid-test fee the employer demanded.
   const jobs = 'section[aria-labelledby=sec-employment-episodes]';
   await page.click(`${jobs} button >> text=ເພີ່ມ`);
+  // The schema form's labels are Lao (strings/fields.json), not derived English.
+  await page.waitForSelector(`${jobs} form label >> text=ຕຳແໜ່ງວຽກ`);
+  assert.ok(!(await page.textContent(`${jobs} form`)).includes('Job title'), 'no English field label in Lao');
   await page.fill(`${jobs} form input[name=emp_JobTitle]`, 'Casino cleaner');
   await page.fill(`${jobs} form input[name="emp_PaidWage.amount"]`, '4500');
   await page.click(`${jobs} form button[type=submit]`);
@@ -476,6 +494,15 @@ try {
     await p.waitForSelector('nav a[href="/admin"]');
     await p.click('nav a[href="/admin"]');
     await p.waitForSelector('main table.list >> text=shelter.worker');
+    // The list table sorts by a column (both ways), saying so with aria-sort.
+    const usernames = () => p.$$eval('main table.list tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    await p.click('main table.list th button >> nth=0');
+    await p.waitForSelector('main table.list th[aria-sort=ascending]');
+    const up = await usernames();
+    assert.deepEqual(up, [...up].sort((a, b) => a.localeCompare(b, 'lo', { numeric: true })), 'usernames ascending');
+    await p.click('main table.list th button >> nth=0');
+    await p.waitForSelector('main table.list th[aria-sort=descending]');
+    assert.deepEqual(await usernames(), [...up].reverse(), 'usernames descending');
     await check(p, 'admin-users');
     await p.click('main tr:has-text("shelter.worker") button.link');
     await p.waitForSelector('main tr:has-text("shelter.worker") >> text=ປິດໃຊ້ງານ');
@@ -579,6 +606,113 @@ try {
     await ctx.close();
   } else {
     failures.push('no TOTP secret printed for the data officer');
+  }
+
+  // 11c. Plan of action (issue 7) through the forms: the police (no
+  // taskforce permission) sees no "new taskforce" button but issues a
+  // directive; a taskforce member of the same agency creates a taskforce
+  // (chair: its own agency), an objective, an activity (the error next to
+  // the field first) and a progress update.
+  {
+    const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => failures.push('page error: ' + e.message));
+    await signIn(p, 'ppd.police');
+    await p.click('nav a[href="/taskforces"]');
+    await p.waitForSelector('main h1 >> text=ຄະນະສະເພາະກິດ ແລະ ແຜນດຳເນີນງານ');
+    await p.waitForLoadState('networkidle');
+    assert.equal(await p.locator('main button >> text=ສ້າງຄະນະສະເພາະກິດໃໝ່').count(), 0, 'no create button without the permission');
+    await p.click('nav a[href="/directives"]');
+    await p.click('main button >> text=ອອກຄຳສັ່ງ');
+    const dir = 'form[aria-labelledby=new-directives]';
+    await p.fill(`${dir} [name=dir_Subject]`, 'Check the casino dormitories');
+    await p.fill(`${dir} textarea[name=dir_Text]`, 'Visit the dormitories of the SEZ casinos with the district committee and report.');
+    await p.fill(`${dir} input[name=dir_DueDate]`, '2030-01-31');
+    await p.click(`${dir} button[type=submit]`);
+    await p.waitForSelector(`${dir} .field-error[data-field=recipients]`);
+    await p.check(`${dir} input[name=recipients] >> nth=0`);
+    await check(p, 'directive-form');
+    await p.click(`${dir} button[type=submit]`);
+    await p.waitForSelector('main article h2 >> text=Check the casino dormitories');
+    await check(p, 'directives-issued');
+    await signOut(p);
+
+    await signIn(p, 'ppd.taskforce');
+    await p.click('nav a[href="/taskforces"]');
+    await p.click('main button >> text=ສ້າງຄະນະສະເພາະກິດໃໝ່');
+    const tfc = 'form[aria-labelledby=new-taskforces]';
+    await p.fill(`${tfc} input[name=tfc_Code]`, 'BK-TF-E2E');
+    await p.fill(`${tfc} input[name=tfc_NameLo]`, 'ຄະນະສະເພາະກິດທົດສອບ');
+    await p.fill(`${tfc} input[name=tfc_NameEn]`, 'Test taskforce');
+    await p.fill(`${tfc} input[name=tfc_PlanStart]`, '2026-01-01');
+    await p.fill(`${tfc} input[name=tfc_PlanEnd]`, '2027-12-31');
+    await check(p, 'taskforce-form');
+    await p.click(`${tfc} button[type=submit]`);
+    await p.click('main a >> text=ຄະນະສະເພາະກິດທົດສອບ');
+    await p.click('main button >> text=ເພີ່ມຈຸດປະສົງ');
+    const obj = 'form[aria-labelledby=new-plan-objectives]';
+    await p.fill(`${obj} input[name=obj_Code]`, 'O1');
+    await p.fill(`${obj} [name=obj_Title]`, 'Workers get the wages they are owed');
+    await p.check(`${obj} input[name=obj_Problems] >> nth=0`);
+    // A reload (or an expired session) loses nothing: the form opens again
+    // with its draft.
+    await p.reload();
+    await p.waitForSelector(`${obj} [name=obj_Title]`);
+    assert.equal(await p.inputValue(`${obj} [name=obj_Title]`), 'Workers get the wages they are owed', 'the draft survives a reload');
+    await check(p, 'objective-form');
+    await p.click(`${obj} button[type=submit]`);
+    await p.waitForSelector('main article h3 >> text=O1. Workers get the wages they are owed');
+    await p.click('main button >> text=ເພີ່ມກິດຈະກຳ (O1)');
+    const act = 'main form[aria-labelledby^=new-act-]';
+    assert.ok((await p.textContent(act)).includes('ອົງການຮັບຜິດຊອບ'), 'Lao field label in the activity form');
+    await p.fill(`${act} input[name=act_StartDate]`, '2026-02-01');
+    await p.fill(`${act} input[name=act_EndDate]`, '2026-06-30');
+    await p.click(`${act} button[type=submit]`);
+    await p.waitForSelector(`${act} .field-error[data-field=act_Title]`);
+    await check(p, 'activity-form-error');
+    await p.fill(`${act} [name=act_Title]`, 'Recover unpaid wages with the labour office');
+    await p.selectOption(`${act} select[name=responsible_agency_id]`, { index: 1 });
+    await p.check(`${act} input[name=act_PartnerAgencyIds] >> nth=1`);
+    await p.fill(`${act} input[name=act_BudgetAmount]`, '15000000');
+    await p.selectOption(`${act} select[name=act_BudgetCurrency]`, 'LAK');
+    await p.click(`${act} button[type=submit]`);
+    const card = 'main .tf-board li >> text=Recover unpaid wages with the labour office';
+    await p.waitForSelector(card);
+    await p.click('main .tf-board li button >> text=ເພີ່ມຄວາມຄືບໜ້າ');
+    await p.fill('main .tf-board li form textarea[name="act_Progress[0].prg_Note"]', 'First 12 workers paid');
+    await p.click('main .tf-board li form button[type=submit]');
+    await p.waitForSelector('main .tf-board li details summary');
+    await check(p, 'plan-with-activity');
+    // An indicator computed by a named query: the query is required once
+    // the source is Query (its field appears then).
+    await p.click('main button >> text=ເພີ່ມຕົວຊີ້ວັດ (O1)');
+    const ind = 'main form[aria-labelledby^=new-ind-]';
+    await p.fill(`${ind} [name=ind_Name]`, 'Persons repatriated this year');
+    await p.fill(`${ind} input[name=ind_Target]`, '100');
+    assert.equal(await p.locator(`${ind} select[name=ind_Query]`).count(), 0, 'no query for a manual indicator');
+    await p.selectOption(`${ind} select[name=ind_Source]`, 'Query');
+    await p.fill(`${ind} input[name=ind_Location]`, 'LA-BK');
+    await p.click(`${ind} button[type=submit]`);
+    await p.waitForSelector(`${ind} .field-error[data-field=ind_Query]`);
+    await p.selectOption(`${ind} select[name=ind_Query]`, { index: 1 });
+    await p.click(`${ind} button[type=submit]`);
+    await p.waitForSelector('main table.list td >> text=Persons repatriated this year');
+    // A meeting with its decisions (one a line) and a follow-up action.
+    await p.click('main button >> text=ບັນທຶກກອງປະຊຸມ');
+    const mtg = 'form[aria-labelledby=new-taskforce-meetings]';
+    await p.fill(`${mtg} input[name=mtg_Date]`, '2026-03-15');
+    await p.fill(`${mtg} input[name=mtg_Place]`, 'Houayxay, provincial hall');
+    await p.check(`${mtg} input[name=mtg_Attendees] >> nth=0`);
+    await p.fill(`${mtg} textarea[name=mtg_Decisions]`, 'Visit the SEZ dormitories\nMeet the labour office');
+    await p.click(`${mtg} button >> text=ເພີ່ມວຽກຕິດຕາມ`);
+    await p.fill(`${mtg} [name="mtg_FollowUps[0].fup_Action"]`, 'List the workers owed wages');
+    await check(p, 'meeting-form');
+    await p.click(`${mtg} button[type=submit]`);
+    await p.waitForSelector('main article h3 >> text=Houayxay, provincial hall');
+    await p.waitForSelector('main article li >> text=Meet the labour office');
+    await p.waitForSelector('main article li >> text=List the workers owed wages');
+    await check(p, 'plan-with-meeting');
+    await ctx.close();
   }
 
   // 12. On the demo caseload, the statistics page shows the Bokeo report's

@@ -13,7 +13,7 @@ import { Referrals } from './pages/referrals';
 import { Repatriations } from './pages/repatriations';
 import { InvestigationList, InvestigationView } from './pages/investigations';
 import { Admin } from './pages/admin';
-import { tf } from './strings/taskforce';
+import { tfNav } from './strings/taskforce_nav';
 
 // issue 7: the taskforce and directive pages load on demand (first-load
 // budget, web/scripts/check-size.mjs).
@@ -140,7 +140,7 @@ interface NavItem {
   href: string;
   label: Key;
   show: boolean;
-  text?: string; // issue 7: a label from strings/taskforce
+  text?: string; // issue 7: a label from strings/taskforce_nav
 }
 
 function Shell() {
@@ -159,8 +159,8 @@ function Shell() {
     { href: '/repatriations', label: 'nav_repatriations', show: can('repatriations', 'list') },
     { href: '/investigations', label: 'nav_investigations', show: can('investigations', 'list') },
     { href: '/statistics', label: 'nav_statistics', show: can('statistics', 'report') },
-    { href: '/taskforces', label: 'nav_dashboard', text: tf(lang)('nav_taskforces'), show: can('taskforces', 'list') },
-    { href: '/directives', label: 'nav_dashboard', text: tf(lang)('nav_directives'), show: can('directives', 'list') },
+    { href: '/taskforces', label: 'nav_dashboard', text: tfNav(lang, 'nav_taskforces'), show: can('taskforces', 'list') },
+    { href: '/directives', label: 'nav_dashboard', text: tfNav(lang, 'nav_directives'), show: can('directives', 'list') },
     { href: '/admin', label: 'nav_admin', show: admin },
   ];
   useEffect(() => setMenu(false), [path]);

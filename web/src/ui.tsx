@@ -452,3 +452,55 @@ export function LazyPage({ load }: { load: () => Promise<FunctionComponent> }) {
   if (!page) return <Loading />;
   return <page.C />;
 }
+
+// The list table of the list pages: a caption for screen readers, one
+// header per column, a row per item, a message when there is none. A column
+// with `sortKey` sorts the rows shown (a button in its header, aria-sort
+// telling which way); the pages' filters go to the server and stay theirs.
+export interface Column<T> {
+  header: ComponentChildren;
+  cell: (row: T, index: number) => ComponentChildren;
+  sortKey?: (row: T) => string | number | undefined | null;
+}
+export function DataTable<T>(props: { caption: string; columns: Column<T>[]; rows: T[]; rowKey: (row: T) => string; empty?: string; class?: string }) {
+  const { lang } = useI18n();
+  const [sort, setSort] = useState<{ col: number; dir: 1 | -1 } | null>(null);
+  let order = props.rows.map((row, i) => ({ row, i }));
+  const key = sort && props.columns[sort.col]?.sortKey;
+  if (sort && key) {
+    const cmp = (a: unknown, b: unknown) =>
+      typeof a === 'number' && typeof b === 'number' ? a - b : String(a ?? '').localeCompare(String(b ?? ''), lang, { numeric: true });
+    order = [...order].sort((a, b) => sort.dir * cmp(key(a.row), key(b.row)));
+  }
+  if (props.rows.length === 0 && props.empty) return <p class="muted">{props.empty}</p>;
+  return (
+    <table class={'list' + (props.class ? ' ' + props.class : '')}>
+      <caption class="sr-only">{props.caption}</caption>
+      <thead>
+        <tr>
+          {props.columns.map((c, i) => (
+            <th key={i} scope="col" aria-sort={sort?.col === i ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}>
+              {c.sortKey ? (
+                <button type="button" class="link" onClick={() => setSort(sort?.col === i ? { col: i, dir: sort.dir === 1 ? -1 : 1 } : { col: i, dir: 1 })}>
+                  {c.header}
+                  <span aria-hidden="true">{sort?.col === i ? (sort.dir === 1 ? ' ▲' : ' ▼') : ' ↕'}</span>
+                </button>
+              ) : (
+                c.header
+              )}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {order.map(({ row, i }) => (
+          <tr key={props.rowKey(row)}>
+            {props.columns.map((c, j) => (
+              <td key={j}>{c.cell(row, i)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -4,7 +4,7 @@ import { agencies, agencyName, forgetAgencies } from '../data';
 import { LANGS, useI18n, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import { Code, CodeSelect, ErrorBox, FormErrors, Loading, Select, SubForm, TextInput, useAsync } from '../ui';
+import { Code, CodeSelect, DataTable, ErrorBox, FormErrors, Loading, Select, SubForm, TextInput, useAsync } from '../ui';
 
 const TABS: { path: string; label: Key }[] = [
   { path: '/admin', label: 'admin_users' },
@@ -73,41 +73,37 @@ function Users() {
       <ErrorBox error={users.error} onRetry={users.reload} />
       <FormErrors error={rowError} shown={[]} />
       {users.data && (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">{t('username')}</th>
-              <th scope="col">{t('display_name')}</th>
-              <th scope="col">{t('role')}</th>
-              <th scope="col">{t('agency')}</th>
-              <th scope="col">{t('f_status')}</th>
-              {can('users', 'manage_users') && <th scope="col">{t('actions')}</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.items.map((u: any) => (
-              <tr key={u.id}>
-                <td lang="en">{u.username}</td>
-                <td>{u.display_name}</td>
-                <td>{roleName(u.role)}</td>
-                <td>{agencyName(orgs.data, u.agency_id, lang)}</td>
-                <td>{u.disabled ? t('disabled') : u.locked ? t('locked') : t('active')}</td>
-                {can('users', 'manage_users') && (
-                  <td>
-                    <button type="button" class="link" onClick={() => change(u, { disabled: !u.disabled })}>
-                      {u.disabled ? t('enable') : t('disable')}
-                    </button>
-                    {u.totp_enrolled && (
-                      <button type="button" class="link" onClick={() => confirm(t('reset_totp_confirm')) && change(u, { reset_totp: true })}>
-                        {t('reset_totp')}
-                      </button>
-                    )}
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={t('admin_users')}
+          rows={users.data.items}
+          rowKey={(u: any) => u.id}
+          columns={[
+            { header: t('username'), cell: (u: any) => <span lang="en">{u.username}</span>, sortKey: (u: any) => u.username },
+            { header: t('display_name'), cell: (u: any) => u.display_name, sortKey: (u: any) => u.display_name },
+            { header: t('role'), cell: (u: any) => roleName(u.role), sortKey: (u: any) => roleName(u.role) },
+            { header: t('agency'), cell: (u: any) => agencyName(orgs.data, u.agency_id, lang), sortKey: (u: any) => agencyName(orgs.data, u.agency_id, lang) },
+            { header: t('f_status'), cell: (u: any) => (u.disabled ? t('disabled') : u.locked ? t('locked') : t('active')) },
+            ...(can('users', 'manage_users')
+              ? [
+                  {
+                    header: t('actions'),
+                    cell: (u: any) => (
+                      <>
+                        <button type="button" class="link" onClick={() => change(u, { disabled: !u.disabled })}>
+                          {u.disabled ? t('enable') : t('disable')}
+                        </button>
+                        {u.totp_enrolled && (
+                          <button type="button" class="link" onClick={() => confirm(t('reset_totp_confirm')) && change(u, { reset_totp: true })}>
+                            {t('reset_totp')}
+                          </button>
+                        )}
+                      </>
+                    ),
+                  },
+                ]
+              : []),
+          ]}
+        />
       )}
       {can('users', 'manage_users') && (
         <form
@@ -347,42 +343,31 @@ function Agencies() {
       ) : (
         can('agencies', 'create') && <AgencyForm onDone={done} />
       )}
-      <table class="list">
-        <thead>
-          <tr>
-            <th scope="col">{t('code')}</th>
-            <th scope="col">ລາວ</th>
-            <th scope="col">English</th>
-            <th scope="col">{t('f_agency_type')}</th>
-            <th scope="col">{t('f_agency_level')}</th>
-            <th scope="col">{t('f_parent_agency')}</th>
-            {can('agencies', 'update') && <th scope="col">{t('edit')}</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {orgs.data?.map((a) => (
-            <tr key={a.id}>
-              <td lang="en">{a.org_Code}</td>
-              <td lang="lo">{a.org_NameLo}</td>
-              <td lang="en">{a.org_NameEn}</td>
-              <td>
-                <Code list="org_type" code={a.org_Type} />
-              </td>
-              <td>
-                <Code list="agency_level" code={a.org_Level} />
-              </td>
-              <td>{a.parent_id ? agencyName(orgs.data, a.parent_id, lang) : ''}</td>
-              {can('agencies', 'update') && (
-                <td>
-                  <button type="button" class="link" onClick={() => setEditing(a)}>
-                    {t('edit')}
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        caption={t('admin_agencies')}
+        rows={orgs.data ?? []}
+        rowKey={(a) => a.id}
+        columns={[
+          { header: t('code'), cell: (a) => <span lang="en">{a.org_Code}</span>, sortKey: (a) => a.org_Code },
+          { header: <span lang="lo">ລາວ</span>, cell: (a) => <span lang="lo">{a.org_NameLo}</span>, sortKey: (a) => a.org_NameLo },
+          { header: 'English', cell: (a) => <span lang="en">{a.org_NameEn}</span>, sortKey: (a) => a.org_NameEn },
+          { header: t('f_agency_type'), cell: (a) => <Code list="org_type" code={a.org_Type} /> },
+          { header: t('f_agency_level'), cell: (a) => <Code list="agency_level" code={a.org_Level} /> },
+          { header: t('f_parent_agency'), cell: (a) => (a.parent_id ? agencyName(orgs.data, a.parent_id, lang) : '') },
+          ...(can('agencies', 'update')
+            ? [
+                {
+                  header: t('edit'),
+                  cell: (a: any) => (
+                    <button type="button" class="link" onClick={() => setEditing(a)}>
+                      {t('edit')}
+                    </button>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
     </>
   );
 }

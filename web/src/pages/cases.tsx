@@ -9,6 +9,7 @@ import { useSession } from '../session';
 import {
   Code,
   CodeSelect,
+  DataTable,
   DateText,
   ErrorBox,
   Loading,
@@ -55,35 +56,17 @@ export function CaseList() {
       <ErrorBox error={list.error} onRetry={list.reload} />
       {list.data && (
         <>
-          <table class="list">
-            <caption class="sr-only">{t('nav_cases')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('f_name')}</th>
-                <th scope="col">{t('f_status')}</th>
-                <th scope="col">{t('f_trafficking_status')}</th>
-                <th scope="col">{t('opened_on')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((c: any, i: number) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link href={`/cases/${c.id}`}>{list.data!.persons[i] ? <PersonName p={list.data!.persons[i]} /> : t('case')}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge list="case_status" code={c.cas_Status} />
-                  </td>
-                  <td>
-                    <Code list="trafficking_status" code={c.vic_TraffickingStatus} />
-                  </td>
-                  <td>
-                    <DateText value={c.cas_OpenedOn} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            caption={t('nav_cases')}
+            rows={list.data.items}
+            rowKey={(c: any) => c.id}
+            columns={[
+              { header: t('f_name'), cell: (c: any, i) => <Link href={`/cases/${c.id}`}>{list.data!.persons[i] ? <PersonName p={list.data!.persons[i]} /> : t('case')}</Link> },
+              { header: t('f_status'), cell: (c: any) => <StatusBadge list="case_status" code={c.cas_Status} /> },
+              { header: t('f_trafficking_status'), cell: (c: any) => <Code list="trafficking_status" code={c.vic_TraffickingStatus} /> },
+              { header: t('opened_on'), cell: (c: any) => <DateText value={c.cas_OpenedOn} />, sortKey: (c: any) => c.cas_OpenedOn },
+            ]}
+          />
           {list.data.items.length === 0 && <p class="muted">{t('none_found')}</p>}
           <div class="pager">
             {list.data.next_cursor && (

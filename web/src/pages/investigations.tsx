@@ -3,7 +3,7 @@ import { ApiError, get, listAll, post } from '../api';
 import { useI18n, type Key } from '../i18n';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
-import { Code, CodeChecks, DateText, ErrorBox, FormErrors, Loading, Select, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
+import { Code, CodeChecks, DataTable, DateText, ErrorBox, FormErrors, Loading, Select, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
 
 export function InvestigationList() {
   const { t } = useI18n();
@@ -16,31 +16,16 @@ export function InvestigationList() {
       <ErrorBox error={list.error} onRetry={list.reload} />
       {list.data?.length === 0 && <p class="muted">{t('none_found')}</p>}
       {list.data && list.data.length > 0 && (
-        <table class="list">
-          <caption class="sr-only">{t('nav_investigations')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('f_reference')}</th>
-              <th scope="col">{t('f_status')}</th>
-              <th scope="col">{t('opened_on')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((i: any) => (
-              <tr key={i.id}>
-                <td>
-                  <Link href={`/investigations/${i.id}`}>{i.inv_Reference || t('investigation')}</Link>
-                </td>
-                <td>
-                  <StatusBadge list="investigation_status" code={i.inv_Status} />
-                </td>
-                <td>
-                  <DateText value={i.inv_OpenedOn} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={t('nav_investigations')}
+          rows={list.data}
+          rowKey={(i: any) => i.id}
+          columns={[
+            { header: t('f_reference'), cell: (i: any) => <Link href={`/investigations/${i.id}`}>{i.inv_Reference || t('investigation')}</Link>, sortKey: (i: any) => i.inv_Reference },
+            { header: t('f_status'), cell: (i: any) => <StatusBadge list="investigation_status" code={i.inv_Status} />, sortKey: (i: any) => i.inv_Status },
+            { header: t('opened_on'), cell: (i: any) => <DateText value={i.inv_OpenedOn} />, sortKey: (i: any) => i.inv_OpenedOn },
+          ]}
+        />
       )}
       {can('investigations', 'create') && <NewInvestigation />}
     </section>

@@ -3,7 +3,7 @@ import { get, patch, post, query } from '../api';
 import { useSession } from '../session';
 import { useI18n } from '../i18n';
 import { Link, navigate, useLocation } from '../router';
-import { Code, CodeSelect, DateText, ErrorBox, Loading, PersonName, Select, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
+import { Code, CodeSelect, DataTable, DateText, ErrorBox, Loading, PersonName, Select, StatusBadge, SubForm, TextInput, useAsync } from '../ui';
 
 function SearchResults({ found }: { found: ReturnType<typeof useAsync<any>> }) {
   const { t } = useI18n();
@@ -95,42 +95,33 @@ export function PersonList() {
       <ErrorBox error={list.error} onRetry={list.reload} />
       {list.data && (
         <>
-          <table class="list">
-            <caption class="sr-only">{t('nav_persons')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('f_name')}</th>
-                <th scope="col">{t('f_sex')}</th>
-                <th scope="col">{t('f_citizenship')}</th>
-                <th scope="col">{t('registered_on')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((p: any) => (
-                <tr key={p.id}>
-                  <td>
-                    <Link href={`/persons/${p.id}`}>
-                      <PersonName p={p} />
-                    </Link>
-                  </td>
-                  <td>
-                    <Code list="sex" code={p.prs_Sex} />
-                  </td>
-                  <td>
-                    {(p.prs_Citizenship ?? []).map((c: string, i: number) => (
-                      <span key={c}>
-                        {i > 0 && ', '}
-                        <Code list="country" code={c} />
-                      </span>
-                    ))}
-                  </td>
-                  <td>
-                    <DateText value={p.created_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            caption={t('nav_persons')}
+            rows={list.data.items}
+            rowKey={(p: any) => p.id}
+            columns={[
+              {
+                header: t('f_name'),
+                cell: (p: any) => (
+                  <Link href={`/persons/${p.id}`}>
+                    <PersonName p={p} />
+                  </Link>
+                ),
+              },
+              { header: t('f_sex'), cell: (p: any) => <Code list="sex" code={p.prs_Sex} /> },
+              {
+                header: t('f_citizenship'),
+                cell: (p: any) =>
+                  (p.prs_Citizenship ?? []).map((c: string, i: number) => (
+                    <span key={c}>
+                      {i > 0 && ', '}
+                      <Code list="country" code={c} />
+                    </span>
+                  )),
+              },
+              { header: t('registered_on'), cell: (p: any) => <DateText value={p.created_at} />, sortKey: (p: any) => p.created_at },
+            ]}
+          />
           {list.data.items.length === 0 && <p class="muted">{t('none_found')}</p>}
           <div class="pager">
             {cursor && (
