@@ -35,29 +35,26 @@ const std::string& AssistedInPeriod() {
 
 const std::string& CasesSql() {
   static const std::string kSql =
-      // Owner at the end of the period: the earliest accepted transfer
-      // answered on or after `to` gives the case back to its sender.
-      "WITH trf AS (SELECT case_id, from_agency_id, row_number() OVER (PARTITION BY case_id ORDER BY answered, id) "
-      "AS rn FROM (SELECT id, case_id, from_agency_id, substr(" +
-      Str("body", "trf_AnsweredAt") +
-      ", 1, 10) AS answered FROM transfers WHERE trf_Status = 'Accepted') WHERE length(answered) = 10 AND "
-      "answered >= ?2), "
-      "rinv AS (SELECT id FROM (SELECT id, " +
-      Str("body", "inv_ResolvedOn") +
+      "WITH rinv AS (SELECT id FROM (SELECT id, " + Str("body", "inv_ResolvedOn") +
       " AS d FROM investigations WHERE inv_Status = 'Resolved') WHERE d <> '' AND d < ?2 AND d >= ?1), "
       "rcase AS (SELECT DISTINCT case_id FROM investigation_victims WHERE investigation_id IN (SELECT id FROM rinv)), "
       "acase AS (SELECT DISTINCT a.case_id FROM assistance a WHERE " +
       AssistedInPeriod() +
       "), "
-      "c AS (SELECT id, person_id, owner_agency_id, vic_TraffickingStatus AS status, "
+      "c AS MATERIALIZED (SELECT id, person_id, owner_agency_id, vic_TraffickingStatus AS status, "
       "body -> '$.vic_TypeOfExploitation' AS exploitation, coalesce(nullif(" +
       Str("body", "cas_OpenedOn") +
       ", ''), substr(created_at, 1, 10)) AS opened FROM cases) "
-      "SELECT c.id, c.person_id, CASE WHEN t.case_id IS NULL THEN c.owner_agency_id "
-      "ELSE coalesce(t.from_agency_id, '') END, c.opened, c.exploitation, c.status, "
-      "c.id IN (SELECT case_id FROM rcase) "
-      "FROM c LEFT JOIN trf t ON t.case_id = c.id AND t.rn = 1 "
-      "WHERE c.opened < ?2 AND (c.opened >= ?1 OR c.id IN (SELECT case_id FROM acase) OR "
+      // Owner at the end of the period: the earliest accepted transfer
+      // answered on or after `to` gives the case back to its sender (one
+      // lookup per case through transfers_case_id).
+      "SELECT c.id, c.person_id, coalesce((SELECT coalesce(t.from_agency_id, '') FROM (SELECT id, from_agency_id, "
+      "substr(" +
+      Str("body", "trf_AnsweredAt") +
+      ", 1, 10) AS answered FROM transfers WHERE case_id = c.id AND +trf_Status = 'Accepted') t "
+      "WHERE length(t.answered) = 10 AND t.answered >= ?2 ORDER BY t.answered, t.id LIMIT 1), c.owner_agency_id), "
+      "c.opened, c.exploitation, c.status, c.id IN (SELECT case_id FROM rcase) "
+      "FROM c WHERE c.opened < ?2 AND (c.opened >= ?1 OR c.id IN (SELECT case_id FROM acase) OR "
       "c.id IN (SELECT case_id FROM rcase)) ORDER BY c.id";
   return kSql;
 }
