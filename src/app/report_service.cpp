@@ -18,6 +18,7 @@
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
+#include "app/report_store.hpp"
 #include "core/log.hpp"
 #include "domain/schema.hpp"
 
@@ -312,6 +313,83 @@ std::string DistrictOf(const Loaded& l, std::string id, const std::string& fallb
 
 }  // namespace
 
+Status ReportService::LoadFromQueries(
+    ReportQueries& queries, const ReportPeriod& period,
+    const std::function<std::optional<std::size_t>(const std::optional<std::string>&)>& agency_in, Data& d) const {
+  // The rules of the in-app path below (Run), on rows the database has
+  // already joined and filtered by period: here only the location filter
+  // and the choice of each person's counting case remain.
+  CTIMS_ASSIGN_OR_RETURN(auto cases, queries.ReportCases(period));
+  std::unordered_map<std::string, Data::Counted> best;  // person -> counting case
+  for (auto& row : cases) {
+    auto lead = agency_in(row.lead_agency_id);
+    if (!lead) continue;
+    Data::Counted c;
+    c.person_id = std::move(row.person_id);
+    c.lead = *lead;
+    c.opened = std::move(row.opened);
+    if (!row.exploitation.empty()) {
+      const json e = json::parse(row.exploitation, nullptr, /*allow_exceptions=*/false);
+      if (e.is_array()) {
+        for (const auto& v : e) {
+          if (v.is_string()) c.exploitation.push_back(v.get<std::string>());
+        }
+      }
+    }
+    c.status = std::move(row.status);
+    c.resolved = row.resolved;
+    const bool resolved = c.resolved;
+    auto [pos, inserted] = best.try_emplace(c.person_id, c);
+    if (!inserted) {
+      const bool was_resolved = pos->second.resolved;
+      if (c.opened > pos->second.opened) pos->second = std::move(c);
+      pos->second.resolved = pos->second.resolved || was_resolved || resolved;
+    }
+  }
+  CTIMS_ASSIGN_OR_RETURN(auto assists, queries.ReportAssistance(period));
+  std::set<std::pair<std::string, std::size_t>> assisted;
+  for (const auto& a : assists) {
+    auto agency = agency_in(a.agency_id);
+    if (!agency) continue;
+    assisted.insert({a.person_id, *agency});
+    d.assisted_by_month[a.month].insert(a.person_id);
+  }
+  d.assisted.assign(assisted.begin(), assisted.end());
+  d.counted.reserve(best.size());
+  for (auto& [person, c] : best) d.counted.push_back(std::move(c));
+  std::sort(d.counted.begin(), d.counted.end(),
+            [](const Data::Counted& a, const Data::Counted& b) { return a.person_id < b.person_id; });
+
+  // Persons: sex, nationality, age (birth date opened in memory only).
+  std::unordered_set<std::string> wanted;
+  for (const auto& c : d.counted) wanted.insert(c.person_id);
+  for (const auto& a : d.assisted) wanted.insert(a.first);
+  const auto* persons_spec = domain::FindResource("persons");
+  CTIMS_ASSIGN_OR_RETURN(auto persons, queries.ReportPersons());
+  for (auto& row : persons) {
+    if (!wanted.contains(row.person_id)) continue;
+    Data::Person p;
+    p.sex = std::move(row.sex);
+    p.nationality = std::move(row.nationality);
+    if (row.birthdate) {
+      const json bd = json::parse(*row.birthdate, nullptr, /*allow_exceptions=*/false);
+      if (options_.cipher != nullptr) {
+        auto opened = options_.cipher->OpenMember(*persons_spec, row.person_id, "prs_Birthdate", bd);
+        if (!opened.ok()) return opened.status();
+        if (opened->is_string()) p.birthdate = opened->get<std::string>();
+      } else if (bd.is_string()) {
+        p.birthdate = bd.get<std::string>();
+      }
+    }
+    if (row.estimated_age) {
+      p.estimated_age = row.estimated_age;
+      p.estimated_on = std::move(row.estimated_on);
+    }
+    d.persons.emplace(row.person_id, std::move(p));
+  }
+  return Status::Ok();
+}
+
 Result<json> ReportService::Run(const char* name, const ReportRequest& request, const Principal& caller) {
   if (auto full = RequireFullSession(caller); !full.ok()) {
     Audit(caller, "denied");
@@ -593,142 +671,150 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
                              {"total", cells.Value(inv_total)}};
   } else {
     // ---- who counts: cases, their lead agency, assistance, resolution ----
-    const auto* cases_spec = domain::FindResource("cases");
-    const TableDef ct = TableFor(*cases_spec);
-    const auto* transfers_spec = domain::FindResource("transfers");
-    const TableDef tt = TableFor(*transfers_spec);
-    const auto* assistance_spec = domain::FindResource("assistance");
-    const TableDef at = TableFor(*assistance_spec);
-    const auto* inv_spec = domain::FindResource("investigations");
-    const TableDef it = TableFor(*inv_spec);
-    const auto* ivv_spec = domain::FindResource("investigation-victims");
-    const TableDef vt = TableFor(*ivv_spec);
+    // The CTDC microdata needs more of each case's body: it stays on the
+    // in-app path.
+    ReportQueries* queries =
+        options_.aggregate_in_database && report != "ctdc-microdata" ? AsReportQueries(tx) : nullptr;
+    if (queries != nullptr) {
+      CTIMS_RETURN_IF_ERROR(LoadFromQueries(*queries, {period.from, period.to}, agency_in, d));
+    } else {
+      const auto* cases_spec = domain::FindResource("cases");
+      const TableDef ct = TableFor(*cases_spec);
+      const auto* transfers_spec = domain::FindResource("transfers");
+      const TableDef tt = TableFor(*transfers_spec);
+      const auto* assistance_spec = domain::FindResource("assistance");
+      const TableDef at = TableFor(*assistance_spec);
+      const auto* inv_spec = domain::FindResource("investigations");
+      const TableDef it = TableFor(*inv_spec);
+      const auto* ivv_spec = domain::FindResource("investigation-victims");
+      const TableDef vt = TableFor(*ivv_spec);
 
-    // Accepted transfers answered on or after `to`: the owner at the end of
-    // the period is the sender of the earliest one.
-    std::unordered_map<std::string, std::pair<std::string, std::string>> owner_then;  // case -> (answered, from)
-    CTIMS_RETURN_IF_ERROR(ForEach(tx, *transfers_spec, l.now, [&](const StoredRecord& r) {
-      if (detail::ColumnValue(tt, r, "trf_Status").value_or("") != "Accepted") return Status::Ok();
-      const json b = Body(tt, r);
-      const std::string answered = DateOf(StringOr(b, "trf_AnsweredAt"));
-      if (answered.empty() || answered < period.to) return Status::Ok();
-      const std::string case_id = detail::ColumnValue(tt, r, "case_id").value_or("");
-      const std::string from = detail::ColumnValue(tt, r, "from_agency_id").value_or("");
-      auto [pos, inserted] = owner_then.try_emplace(case_id, answered, from);
-      if (!inserted && answered < pos->second.first) pos->second = {answered, from};
-      return Status::Ok();
-    }));
-    std::unordered_set<std::string> resolved_invs;
-    CTIMS_RETURN_IF_ERROR(ForEach(tx, *inv_spec, l.now, [&](const StoredRecord& r) {
-      if (detail::ColumnValue(it, r, "inv_Status").value_or("") != "Resolved") return Status::Ok();
-      if (in_period(StringOr(Body(it, r), "inv_ResolvedOn"))) resolved_invs.insert(r.id);
-      return Status::Ok();
-    }));
-    std::unordered_set<std::string> resolved_cases;
-    CTIMS_RETURN_IF_ERROR(ForEach(tx, *ivv_spec, l.now, [&](const StoredRecord& r) {
-      if (resolved_invs.contains(detail::ColumnValue(vt, r, "investigation_id").value_or(""))) {
-        resolved_cases.insert(detail::ColumnValue(vt, r, "case_id").value_or(""));
-      }
-      return Status::Ok();
-    }));
-    struct Assist {
-      std::string case_id;
-      std::size_t agency;
-      std::string date;
-    };
-    std::vector<Assist> assists;
-    std::unordered_set<std::string> assisted_cases;
-    CTIMS_RETURN_IF_ERROR(ForEach(tx, *assistance_spec, l.now, [&](const StoredRecord& r) {
-      const std::string date = StringOr(Body(at, r), "ast_Date");
-      if (!in_period(date)) return Status::Ok();
-      const std::string case_id = detail::ColumnValue(at, r, "case_id").value_or("");
-      assisted_cases.insert(case_id);
-      if (auto agency = agency_in(detail::ColumnValue(at, r, "agency_id")); agency) {
-        assists.push_back({case_id, *agency, date});
-      }
-      return Status::Ok();
-    }));
-    std::unordered_map<std::string, std::string> case_person;
-    std::unordered_map<std::string, Data::Counted> best;  // person -> counting case
-    CTIMS_RETURN_IF_ERROR(ForEach(tx, *cases_spec, l.now, [&](const StoredRecord& r) {
-      const std::string person = detail::ColumnValue(ct, r, "person_id").value_or("");
-      case_person[r.id] = person;
-      const json b = Body(ct, r);
-      std::string opened = StringOr(b, "cas_OpenedOn");
-      if (opened.empty()) opened = DateOf(r.created_at);
-      if (opened >= period.to) return Status::Ok();
-      std::optional<std::string> owner = detail::ColumnValue(ct, r, "owner_agency_id");
-      if (auto t = owner_then.find(r.id); t != owner_then.end()) owner = t->second.second;
-      auto lead = agency_in(owner);
-      if (!lead) return Status::Ok();
-      const bool resolved = resolved_cases.contains(r.id);
-      if (!(in_period(opened) || assisted_cases.contains(r.id) || resolved)) return Status::Ok();
-      Data::Counted c;
-      c.person_id = person;
-      c.lead = *lead;
-      c.opened = opened;
-      if (auto e = b.find("vic_TypeOfExploitation"); e != b.end() && e->is_array()) {
-        for (const auto& v : *e) {
-          if (v.is_string()) c.exploitation.push_back(v.get<std::string>());
+      // Accepted transfers answered on or after `to`: the owner at the end of
+      // the period is the sender of the earliest one.
+      std::unordered_map<std::string, std::pair<std::string, std::string>> owner_then;  // case -> (answered, from)
+      CTIMS_RETURN_IF_ERROR(ForEach(tx, *transfers_spec, l.now, [&](const StoredRecord& r) {
+        if (detail::ColumnValue(tt, r, "trf_Status").value_or("") != "Accepted") return Status::Ok();
+        const json b = Body(tt, r);
+        const std::string answered = DateOf(StringOr(b, "trf_AnsweredAt"));
+        if (answered.empty() || answered < period.to) return Status::Ok();
+        const std::string case_id = detail::ColumnValue(tt, r, "case_id").value_or("");
+        const std::string from = detail::ColumnValue(tt, r, "from_agency_id").value_or("");
+        auto [pos, inserted] = owner_then.try_emplace(case_id, answered, from);
+        if (!inserted && answered < pos->second.first) pos->second = {answered, from};
+        return Status::Ok();
+      }));
+      std::unordered_set<std::string> resolved_invs;
+      CTIMS_RETURN_IF_ERROR(ForEach(tx, *inv_spec, l.now, [&](const StoredRecord& r) {
+        if (detail::ColumnValue(it, r, "inv_Status").value_or("") != "Resolved") return Status::Ok();
+        if (in_period(StringOr(Body(it, r), "inv_ResolvedOn"))) resolved_invs.insert(r.id);
+        return Status::Ok();
+      }));
+      std::unordered_set<std::string> resolved_cases;
+      CTIMS_RETURN_IF_ERROR(ForEach(tx, *ivv_spec, l.now, [&](const StoredRecord& r) {
+        if (resolved_invs.contains(detail::ColumnValue(vt, r, "investigation_id").value_or(""))) {
+          resolved_cases.insert(detail::ColumnValue(vt, r, "case_id").value_or(""));
         }
-      }
-      c.status = detail::ColumnValue(ct, r, "vic_TraffickingStatus").value_or("");
-      c.resolved = resolved;
-      if (report == "ctdc-microdata") {
-        c.ctdc = json::object();
-        for (const char* f : {"vic_ForcedLabourIndustry", "vic_TypeOfSexExploitation", "vic_RelationshipToTrafficker",
-                              "vic_MethodsOfControl", "vic_AgeWhenTrafficked"}) {
-          if (auto v = b.find(f); v != b.end()) c.ctdc[f] = *v;
+        return Status::Ok();
+      }));
+      struct Assist {
+        std::string case_id;
+        std::size_t agency;
+        std::string date;
+      };
+      std::vector<Assist> assists;
+      std::unordered_set<std::string> assisted_cases;
+      CTIMS_RETURN_IF_ERROR(ForEach(tx, *assistance_spec, l.now, [&](const StoredRecord& r) {
+        const std::string date = StringOr(Body(at, r), "ast_Date");
+        if (!in_period(date)) return Status::Ok();
+        const std::string case_id = detail::ColumnValue(at, r, "case_id").value_or("");
+        assisted_cases.insert(case_id);
+        if (auto agency = agency_in(detail::ColumnValue(at, r, "agency_id")); agency) {
+          assists.push_back({case_id, *agency, date});
         }
+        return Status::Ok();
+      }));
+      std::unordered_map<std::string, std::string> case_person;
+      std::unordered_map<std::string, Data::Counted> best;  // person -> counting case
+      CTIMS_RETURN_IF_ERROR(ForEach(tx, *cases_spec, l.now, [&](const StoredRecord& r) {
+        const std::string person = detail::ColumnValue(ct, r, "person_id").value_or("");
+        case_person[r.id] = person;
+        const json b = Body(ct, r);
+        std::string opened = StringOr(b, "cas_OpenedOn");
+        if (opened.empty()) opened = DateOf(r.created_at);
+        if (opened >= period.to) return Status::Ok();
+        std::optional<std::string> owner = detail::ColumnValue(ct, r, "owner_agency_id");
+        if (auto t = owner_then.find(r.id); t != owner_then.end()) owner = t->second.second;
+        auto lead = agency_in(owner);
+        if (!lead) return Status::Ok();
+        const bool resolved = resolved_cases.contains(r.id);
+        if (!(in_period(opened) || assisted_cases.contains(r.id) || resolved)) return Status::Ok();
+        Data::Counted c;
+        c.person_id = person;
+        c.lead = *lead;
+        c.opened = opened;
+        if (auto e = b.find("vic_TypeOfExploitation"); e != b.end() && e->is_array()) {
+          for (const auto& v : *e) {
+            if (v.is_string()) c.exploitation.push_back(v.get<std::string>());
+          }
+        }
+        c.status = detail::ColumnValue(ct, r, "vic_TraffickingStatus").value_or("");
+        c.resolved = resolved;
+        if (report == "ctdc-microdata") {
+          c.ctdc = json::object();
+          for (const char* f : {"vic_ForcedLabourIndustry", "vic_TypeOfSexExploitation", "vic_RelationshipToTrafficker",
+                                "vic_MethodsOfControl", "vic_AgeWhenTrafficked"}) {
+            if (auto v = b.find(f); v != b.end()) c.ctdc[f] = *v;
+          }
+        }
+        auto [pos, inserted] = best.try_emplace(person, c);
+        if (!inserted) {
+          const bool was_resolved = pos->second.resolved;
+          if (c.opened > pos->second.opened) pos->second = c;
+          pos->second.resolved = pos->second.resolved || was_resolved || resolved;
+        }
+        return Status::Ok();
+      }));
+      std::set<std::pair<std::string, std::size_t>> assisted;
+      for (const Assist& a : assists) {
+        const std::string& person = case_person[a.case_id];
+        assisted.insert({person, a.agency});
+        d.assisted_by_month[a.date.substr(0, 7)].insert(person);
       }
-      auto [pos, inserted] = best.try_emplace(person, c);
-      if (!inserted) {
-        const bool was_resolved = pos->second.resolved;
-        if (c.opened > pos->second.opened) pos->second = c;
-        pos->second.resolved = pos->second.resolved || was_resolved || resolved;
-      }
-      return Status::Ok();
-    }));
-    std::set<std::pair<std::string, std::size_t>> assisted;
-    for (const Assist& a : assists) {
-      const std::string& person = case_person[a.case_id];
-      assisted.insert({person, a.agency});
-      d.assisted_by_month[a.date.substr(0, 7)].insert(person);
+      d.assisted.assign(assisted.begin(), assisted.end());
+      d.counted.reserve(best.size());
+      for (auto& [person, c] : best) d.counted.push_back(std::move(c));
+      std::sort(d.counted.begin(), d.counted.end(),
+                [](const Data::Counted& a, const Data::Counted& b) { return a.person_id < b.person_id; });
+
+      // Persons: sex, nationality, age (birth date opened in memory only).
+      std::unordered_set<std::string> wanted;
+      for (const auto& c : d.counted) wanted.insert(c.person_id);
+      for (const auto& a : d.assisted) wanted.insert(a.first);
+      CTIMS_RETURN_IF_ERROR(ForEach(tx, *persons_spec, l.now, [&](const StoredRecord& r) {
+        if (!wanted.contains(r.id)) return Status::Ok();
+        const json b = Body(persons_table, r);
+        Data::Person p;
+        p.sex = StringOr(b, "prs_Sex");
+        if (auto c = b.find("prs_Citizenship"); c != b.end() && c->is_array() && !c->empty() && (*c)[0].is_string()) {
+          p.nationality = (*c)[0].get<std::string>();
+        }
+        if (auto bd = b.find("prs_Birthdate"); bd != b.end()) {
+          if (options_.cipher != nullptr) {
+            auto opened = options_.cipher->OpenMember(*persons_spec, r.id, "prs_Birthdate", *bd);
+            if (!opened.ok()) return opened.status();
+            if (opened->is_string()) p.birthdate = opened->get<std::string>();
+          } else if (bd->is_string()) {
+            p.birthdate = bd->get<std::string>();
+          }
+        }
+        if (auto ea = b.find("prs_EstimatedAge"); ea != b.end() && ea->is_number_integer()) {
+          p.estimated_age = ea->get<int>();
+          p.estimated_on = StringOr(b, "prs_AgeEstimatedOn");
+        }
+        d.persons.emplace(r.id, std::move(p));
+        return Status::Ok();
+      }));
     }
-    d.assisted.assign(assisted.begin(), assisted.end());
-    d.counted.reserve(best.size());
-    for (auto& [person, c] : best) d.counted.push_back(std::move(c));
-    std::sort(d.counted.begin(), d.counted.end(),
-              [](const Data::Counted& a, const Data::Counted& b) { return a.person_id < b.person_id; });
-
-    // Persons: sex, nationality, age (birth date opened in memory only).
-    std::unordered_set<std::string> wanted;
-    for (const auto& c : d.counted) wanted.insert(c.person_id);
-    for (const auto& a : d.assisted) wanted.insert(a.first);
-    CTIMS_RETURN_IF_ERROR(ForEach(tx, *persons_spec, l.now, [&](const StoredRecord& r) {
-      if (!wanted.contains(r.id)) return Status::Ok();
-      const json b = Body(persons_table, r);
-      Data::Person p;
-      p.sex = StringOr(b, "prs_Sex");
-      if (auto c = b.find("prs_Citizenship"); c != b.end() && c->is_array() && !c->empty() && (*c)[0].is_string()) {
-        p.nationality = (*c)[0].get<std::string>();
-      }
-      if (auto bd = b.find("prs_Birthdate"); bd != b.end()) {
-        if (options_.cipher != nullptr) {
-          auto opened = options_.cipher->OpenMember(*persons_spec, r.id, "prs_Birthdate", *bd);
-          if (!opened.ok()) return opened.status();
-          if (opened->is_string()) p.birthdate = opened->get<std::string>();
-        } else if (bd->is_string()) {
-          p.birthdate = bd->get<std::string>();
-        }
-      }
-      if (auto ea = b.find("prs_EstimatedAge"); ea != b.end() && ea->is_number_integer()) {
-        p.estimated_age = ea->get<int>();
-        p.estimated_on = StringOr(b, "prs_AgeEstimatedOn");
-      }
-      d.persons.emplace(r.id, std::move(p));
-      return Status::Ok();
-    }));
     tx_or->reset();
 
     auto person = [&](const std::string& id) -> const Data::Person& {

@@ -51,7 +51,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -66,12 +68,20 @@ namespace ctims::app {
 
 class AuditLog;
 class FieldCipher;
+class ReportQueries;
+struct ReportPeriod;
 
 struct ReportServiceOptions {
   // Smallest count published to roles without identity access (k).
   std::int64_t min_cell = 5;
   AuditLog* audit = nullptr;            // nullptr only in unit tests
   const FieldCipher* cipher = nullptr;  // opens prs_Birthdate for age bands
+  // Issue 9 §4: the assistance and SDG reports take their cases, assistance
+  // and persons from the database's report queries (app/report_store.hpp),
+  // joined and filtered in SQL, when the store has them. false reads every
+  // table and counts in the app (the reference the tests compare it with).
+  // The counts, the disclosure control and the output are the same.
+  bool aggregate_in_database = true;
 };
 
 // The query parameters of a report, as given (validated by the service).
@@ -106,6 +116,12 @@ class ReportService {
   struct Data;
   struct Period;
   core::Result<Period> ParsePeriod(const ReportRequest& request) const;
+  // Fills the cases, assistance and persons of `d` from the database's
+  // report queries; `agency_in` is the agency index of an agency in the
+  // location (nullopt outside it).
+  core::Status LoadFromQueries(
+      ReportQueries& queries, const ReportPeriod& period,
+      const std::function<std::optional<std::size_t>(const std::optional<std::string>&)>& agency_in, Data& d) const;
   core::Result<nlohmann::json> Run(const char* name, const ReportRequest& request, const Principal& caller);
   void Audit(const Principal& caller, const char* outcome);
 

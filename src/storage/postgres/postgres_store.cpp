@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/embedded_file.hpp"
 #include "storage/postgres/postgres_identity.hpp"
+#include "storage/postgres/postgres_report.hpp"
 #include "storage/postgres/postgres_util.hpp"
 
 namespace ctims::storage::postgres {
@@ -182,7 +183,7 @@ class Pool {
 
 // Serves both app::StoreTransaction and, through PostgresIdentityOps
 // (postgres_identity.cpp), app::IdentityTransaction.
-class PostgresTransaction final : public PostgresIdentityOps {
+class PostgresTransaction final : public PostgresIdentityOps, public PostgresReportOps {
  public:
   PostgresTransaction(Pool& pool, PgConnection* conn, std::unique_lock<std::mutex> write_lock, bool autocommit)
       : pool_(pool), conn_(conn), write_lock_(std::move(write_lock)), autocommit_(autocommit), done_(autocommit) {}

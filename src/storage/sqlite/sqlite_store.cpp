@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/embedded_file.hpp"
 #include "storage/sqlite/sqlite_identity.hpp"
+#include "storage/sqlite/sqlite_report.hpp"
 #include "storage/sqlite/sqlite_util.hpp"
 
 namespace ctims::storage::sqlite {
@@ -225,7 +226,7 @@ class Pool {
 
 // Serves both app::StoreTransaction and, through SqliteIdentityOps
 // (sqlite_identity.cpp), app::IdentityTransaction.
-class SqliteTransaction final : public SqliteIdentityOps {
+class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps {
  public:
   SqliteTransaction(Pool& pool, Connection* conn, std::unique_lock<std::mutex> write_lock, bool autocommit = false)
       : pool_(pool), conn_(conn), write_lock_(std::move(write_lock)), autocommit_(autocommit), done_(autocommit) {}

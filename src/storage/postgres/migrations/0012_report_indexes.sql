@@ -1,0 +1,6 @@
+-- Reports aggregated in the database (issue 9 §4, app/report_store.hpp).
+-- The assistance date is a body member; this index on the very expression
+-- the report queries compare (storage/postgres/postgres_report.cpp), in byte
+-- order as SQLite and the app compare, lets a period with a start read only
+-- the assistance dated in it.
+CREATE INDEX assistance_ast_date ON assistance (((body::jsonb ->> 'ast_Date') COLLATE "C"));
