@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, listAll, patch, post, type FieldError } from '../api';
 import { useI18n, type Key } from '../i18n';
 import { Link } from '../router';
@@ -20,11 +20,19 @@ export function Repatriations() {
   const statuses = useCodelist('repatriation_status');
   const list = useAsync(() => listAll('/repatriations'), []);
   const [error, setError] = useState<ApiError | null>(null);
+  // After a change the cards are stale until the board reloads: a step sent
+  // meanwhile would carry the old version and be refused (409).
+  const [stale, setStale] = useState(false);
+  useEffect(() => setStale(false), [list.data, list.error]);
+  const refresh = () => {
+    setStale(true);
+    list.reload();
+  };
   const step = async (r: any, action: string) => {
     setError(null);
     try {
       await post(`/repatriations/${r.id}/transitions/${action}`, { version: r.version });
-      list.reload();
+      refresh();
     } catch (e) {
       setError(e as ApiError);
       if ((e as ApiError).status === 409) list.reload(); // someone else moved it: show the current state
@@ -62,12 +70,12 @@ export function Repatriations() {
                     <p>
                       <Link href={`/cases/${r.case_id}`}>{t('open_case')}</Link>
                     </p>
-                    {col !== 'FollowedUp' && can('repatriations', 'update') && <Details r={r} onDone={list.reload} />}
+                    {col !== 'FollowedUp' && can('repatriations', 'update') && <Details r={r} onDone={refresh} />}
                     <div class="actions">
                       {(NEXT[col] ?? [])
                         .filter((n) => can('repatriations', n.action))
                         .map((n) => (
-                          <button key={n.action} type="button" onClick={() => step(r, n.action)}>
+                          <button key={n.action} type="button" disabled={stale} onClick={() => step(r, n.action)}>
                             {t(n.label)}
                           </button>
                         ))}
