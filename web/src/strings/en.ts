@@ -299,6 +299,9 @@ export const en = {
   dup_merged: 'Merged',
   dup_not_same_action: 'Not the same person',
   dup_reopen: 'Reopen',
+  dup_merge_keep: 'Merge (keep this one)',
+  merged_into: 'Merged into',
+  merge_undo: 'Undo merge',
   stats_download: 'Download',
   stats_ctdc: 'CTDC microdata (anonymised)',
 };

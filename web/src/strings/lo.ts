@@ -302,6 +302,9 @@ export const lo: Record<Key, string> = {
   dup_merged: 'ລວມແລ້ວ',
   dup_not_same_action: 'ບໍ່ແມ່ນຄົນດຽວກັນ',
   dup_reopen: 'ເປີດຄືນ',
+  dup_merge_keep: 'ລວມ (ເກັບຄົນນີ້ໄວ້)',
+  merged_into: 'ລວມເຂົ້າກັບ',
+  merge_undo: 'ຍົກເລີກການລວມ',
   stats_download: 'ດາວໂຫຼດ',
   stats_ctdc: 'ຂໍ້ມູນຈຸລະພາກ CTDC (ບໍ່ລະບຸຕົວຕົນ)',
 };

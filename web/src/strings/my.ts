@@ -301,6 +301,9 @@ export const my: Record<Key, string> = {
   dup_merged: 'ပေါင်းပြီး',
   dup_not_same_action: 'လူတစ်ဦးတည်း မဟုတ်ပါ',
   dup_reopen: 'ပြန်ဖွင့်ရန်',
+  dup_merge_keep: 'ပေါင်းရန် (ဤသူကို ထားရှိ)',
+  merged_into: 'ပေါင်းထည့်ပြီး -',
+  merge_undo: 'ပေါင်းခြင်းကို ပြန်ဖျက်ရန်',
   stats_download: 'ဒေါင်းလုဒ်',
   stats_ctdc: 'CTDC အသေးစိတ်ဒေတာ (အမည်မဖော်)',
 };

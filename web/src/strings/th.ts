@@ -301,6 +301,9 @@ export const th: Record<Key, string> = {
   dup_merged: 'รวมแล้ว',
   dup_not_same_action: 'ไม่ใช่คนเดียวกัน',
   dup_reopen: 'เปิดใหม่',
+  dup_merge_keep: 'รวม (เก็บคนนี้ไว้)',
+  merged_into: 'รวมเข้ากับ',
+  merge_undo: 'ยกเลิกการรวม',
   stats_download: 'ดาวน์โหลด',
   stats_ctdc: 'ข้อมูลระดับบุคคล CTDC (ไม่ระบุตัวตน)',
 };

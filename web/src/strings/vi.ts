@@ -301,6 +301,9 @@ export const vi: Record<Key, string> = {
   dup_merged: 'Đã gộp',
   dup_not_same_action: 'Không phải cùng một người',
   dup_reopen: 'Mở lại',
+  dup_merge_keep: 'Gộp (giữ người này)',
+  merged_into: 'Đã gộp vào',
+  merge_undo: 'Hoàn tác gộp',
   stats_download: 'Tải xuống',
   stats_ctdc: 'Dữ liệu vi mô CTDC (ẩn danh)',
 };

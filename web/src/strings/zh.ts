@@ -301,6 +301,9 @@ export const zh: Record<Key, string> = {
   dup_merged: '已合并',
   dup_not_same_action: '不是同一人',
   dup_reopen: '重新打开',
+  dup_merge_keep: '合并（保留此人）',
+  merged_into: '已合并到',
+  merge_undo: '撤销合并',
   stats_download: '下载',
   stats_ctdc: 'CTDC 微观数据（匿名）',
 };
