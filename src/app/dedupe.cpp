@@ -53,6 +53,8 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     query.limit = 1000;
     query.access = AccessFilter{};
     query.access->include_protected = true;
+    // Merged persons (issue 8 §4) are not compared: their names now find the kept one.
+    query.filters.push_back({Filter::Kind::kColumnIsNull, "merged_into", ""});
     for (;;) {
       std::vector<StoredRecord> page;
       {

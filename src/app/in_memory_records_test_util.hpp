@@ -27,6 +27,7 @@ struct InMemoryRecords {
   std::map<std::pair<std::string, std::string>, std::string> notification_reads;  // (id, user) -> at
   std::set<std::pair<std::int64_t, std::string>> name_tokens;                     // (token, person id): issue 8
   std::map<std::string, DuplicatePair> duplicates;                                // by id: issue 8
+  std::map<std::string, PersonMerge> merges;                                      // by id: issue 8
 };
 
 // Implements StoreTransaction's record operations over `records()`, for a
@@ -54,8 +55,14 @@ class InMemoryRecordOps : public Base {
       }
       for (const auto& f : q.filters) {
         auto col = std::find(t.columns.begin(), t.columns.end(), f.field);
-        if (f.kind != Filter::Kind::kColumn || col == t.columns.end()) return core::Status::Internal("filter");
-        match = match && r.columns[static_cast<std::size_t>(col - t.columns.begin())] == f.value;
+        if (col == t.columns.end()) return core::Status::Internal("filter");
+        const auto& value = r.columns[static_cast<std::size_t>(col - t.columns.begin())];
+        if (f.kind == Filter::Kind::kColumnIsNull) {
+          match = match && !value;
+          continue;
+        }
+        if (f.kind != Filter::Kind::kColumn) return core::Status::Internal("filter");
+        match = match && value == f.value;
       }
       if (match && out.size() < q.limit) out.push_back(r);
     }
@@ -358,6 +365,56 @@ class InMemoryRecordOps : public Base {
       if (status.empty() || it->second.status == status) out.push_back(it->second);
     }
     return out;
+  }
+  core::Status InsertPersonMerge(const PersonMerge& merge) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (const auto& [id, m] : records().merges) {
+      if (m.merged_id == merge.merged_id && m.undone_at.empty()) return core::Status::AlreadyExists("merged");
+    }
+    records().merges[merge.id] = merge;
+    return core::Status::Ok();
+  }
+  core::Result<std::optional<PersonMerge>> GetPersonMerge(std::string_view id) override {
+    auto it = records().merges.find(std::string(id));
+    if (it == records().merges.end()) return std::optional<PersonMerge>();
+    return std::optional<PersonMerge>(it->second);
+  }
+  core::Status UpdatePersonMerge(const PersonMerge& merge, std::int64_t expected_version) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    auto it = records().merges.find(merge.id);
+    if (it == records().merges.end()) return core::Status::NotFound("no merge");
+    if (it->second.version != expected_version) return core::Status::Conflict("stale merge");
+    it->second = merge;
+    return core::Status::Ok();
+  }
+  core::Result<std::vector<PersonMerge>> ListPersonMerges(std::string_view person_id, std::string_view after_id,
+                                                          std::size_t limit) override {
+    std::vector<PersonMerge> out;
+    for (auto it = records().merges.upper_bound(std::string(after_id));
+         it != records().merges.end() && out.size() < limit; ++it) {
+      if (person_id.empty() || it->second.kept_id == person_id || it->second.merged_id == person_id) {
+        out.push_back(it->second);
+      }
+    }
+    return out;
+  }
+  core::Result<std::vector<CaseShare>> ListSharesOfPerson(std::string_view person_id) override {
+    std::vector<CaseShare> out;
+    for (const auto& s : records().shares) {
+      if (s.person_id == person_id) out.push_back(s);
+    }
+    std::sort(out.begin(), out.end(), [](const CaseShare& a, const CaseShare& b) { return a.id < b.id; });
+    return out;
+  }
+  core::Status RepointShare(std::string_view share_id, std::string_view from, std::string_view to) override {
+    if (!writable()) return core::Status::Internal("read tx");
+    for (auto& s : records().shares) {
+      if (s.id != share_id) continue;
+      if (s.person_id != from) return core::Status::Conflict("share moved");
+      s.person_id = std::string(to);
+      return core::Status::Ok();
+    }
+    return core::Status::NotFound("no share");
   }
 
  protected:

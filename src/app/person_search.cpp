@@ -135,7 +135,9 @@ Result<ReindexReport> ReindexPersonNames(Store& store, const FieldCipher& cipher
     std::vector<std::pair<std::string, std::int64_t>> rows;
     for (const auto& stored : page) {
       CTIMS_ASSIGN_OR_RETURN(json person, detail::Fields(*spec, table, stored, &cipher));
-      AppendPersonTokenRows(cipher.ring(), stored.id, person, rows);
+      // A merged person's names find the person it was merged into (issue 8 §4).
+      const auto merged_into = detail::ColumnValue(table, stored, "merged_into");
+      AppendPersonTokenRows(cipher.ring(), merged_into ? *merged_into : stored.id, person, rows);
     }
     if (!rows.empty()) CTIMS_RETURN_IF_ERROR(tx->AddPersonNameTokens(rows));
     CTIMS_RETURN_IF_ERROR(tx->Commit());

@@ -321,12 +321,13 @@ Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::stri
 
 Result<json> RecordService::ReviewDuplicate(const std::string& id, const std::string& action, const json& body,
                                             const Principal& caller) {
+  if (action == "merge") return MergeDuplicate(id, body, caller);  // person_merge_service.cpp
   const domain::ResourceSpec& spec = PersonsSpec();
   auto run = [&]() -> Result<json> {
     CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "merge"));
     if (action != "not_same" && action != "reopen") {
       return Status::InvalidArgument("unknown review action",
-                                     {{"action", "enum", "the review actions are not_same and reopen"}});
+                                     {{"action", "enum", "the review actions are merge, not_same and reopen"}});
     }
     if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
     for (const auto& [k, v] : body.items()) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/log.hpp"
@@ -391,6 +392,12 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   if (!current) return NotFoundIn(spec);
   CTIMS_RETURN_IF_ERROR(CheckWritable(spec, caller.role, changes));
   CTIMS_RETURN_IF_ERROR(RejectManaged(spec, changes));
+  if (spec.name == "persons") {  // issue 8 §4: a merged person is read-only until the merge is undone
+    if (auto into = ColumnValue(table, *current, "merged_into"); into) {
+      return Status::Conflict("the person was merged into another",
+                              {{"merged_into", "merged", "merged into " + *into + "; edit that person"}});
+    }
+  }
   if (current->version != expected) {
     return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
                             {{"version", "stale", "current version is " + std::to_string(current->version)}});
@@ -434,6 +441,7 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
   CTIMS_RETURN_IF_ERROR(tx->Update(table, stored, expected));
   if (spec.name == "persons") {  // issue 8: the name index follows the names
     CTIMS_RETURN_IF_ERROR(IndexPersonInTx(*tx, options_.cipher, stored.id, after, /*fresh=*/false));
+    CTIMS_RETURN_IF_ERROR(IndexMergedNamesInTx(*tx, stored.id));  // and the names merged into it
   }
   if (spec.name == "cases" && !(stored.access == current->access)) {
     CTIMS_RETURN_IF_ERROR(PropagateCaseAccess(*tx, after, stored.access));
@@ -538,6 +546,11 @@ Result<json> RecordService::ListImpl(const domain::ResourceSpec& spec, const Lis
     query.filters.push_back(std::move(filter));
   }
   if (!errors.empty()) return Status::InvalidArgument("bad list parameters", std::move(errors));
+  // issue 8 §4: merged persons leave the lists, unless asked for by ?merged_into=.
+  if (spec.name == "persons" && std::none_of(query.filters.begin(), query.filters.end(),
+                                             [](const Filter& f) { return f.field == "merged_into"; })) {
+    query.filters.push_back({Filter::Kind::kColumnIsNull, "merged_into", ""});
+  }
 
   const TableDef table = TableFor(spec);
   const std::size_t page = query.limit;

@@ -210,6 +210,32 @@ class RecordService {
   // recorded on both persons; audited.
   core::Result<nlohmann::json> ReviewDuplicate(const std::string& id, const std::string& action,
                                                const nlohmann::json& body, const Principal& caller);
+  // ---- merge and undo (issue 8 §4; person_merge_service.cpp) ----
+  // Action "merge" of ReviewDuplicate: body {"keep": "<person id>" (one of
+  // the pair), "version"?}. In one transaction: every case and case share of
+  // the other person is re-pointed to the kept one (cases through their
+  // history, action "merge_person"); the other person is marked merged
+  // (merged_into, merged_at, merged_by; history action "merged"), leaves
+  // lists and search, and its name keys find the kept person; a person_merges
+  // row lists exactly what moved; the pair becomes "merged"; audited with ids
+  // only. Needs ("persons", "merge") and both persons in reach (else
+  // kNotFound). kInvalidArgument (keep missing or not of the pair, unknown
+  // member); kConflict (stale version, pair not open, a person already
+  // merged). Returns the merge (MergeJson).
+  core::Result<nlohmann::json> MergeDuplicate(const std::string& pair_id, const nlohmann::json& body,
+                                              const Principal& caller);
+  // Undoes merge `id` (body {} or {"version"}): re-points exactly the
+  // recorded references back, un-marks the merged person, restores both
+  // persons' name keys, reopens the pair; history and audit as above.
+  // kConflict when already undone (rule "undone" on undone_at) or when a
+  // recorded reference was since deleted (rule "deleted") or moved to
+  // another person (rule "moved"), the field naming "moved[i]"; nothing
+  // changes then.
+  core::Result<nlohmann::json> UndoMerge(const std::string& id, const nlohmann::json& body, const Principal& caller);
+  // Merges whose both persons the caller reaches, in id order: parameters
+  // person (kept or merged id), limit, cursor. Needs ("persons", "list").
+  core::Result<nlohmann::json> ListMerges(const std::vector<std::pair<std::string, std::string>>& params,
+                                          const Principal& caller);
   // ==== end of person search and duplicate review (issue 8) ====
 
  private:
@@ -240,6 +266,15 @@ class RecordService {
   // or "referral") and returns [{"id", "score", "reason", "pair_id"}].
   core::Result<nlohmann::json> ProposeDuplicatesInTx(StoreTransaction& tx, const Reach& reach, const std::string& id,
                                                      const nlohmann::json& person, std::string_view source);
+  // Adds to the name index of `kept_id` the keys of every person merged into
+  // it by a live merge (so a rename of the kept person keeps them).
+  core::Status IndexMergedNamesInTx(StoreTransaction& tx, const std::string& kept_id);
+  // Sets the person's protection from its cases (protected while any is).
+  core::Status RefreshPersonProtection(StoreTransaction& tx, const std::string& person_id);
+  core::Result<nlohmann::json> MergeImpl(const std::string& pair_id, const nlohmann::json& body,
+                                         const Principal& caller);
+  core::Result<nlohmann::json> UndoMergeImpl(const std::string& id, const nlohmann::json& body,
+                                             const Principal& caller);
   // ==== end of issue 8 ====
   core::Status AddTask(StoreTransaction& tx, WorkTask task);
 

@@ -56,9 +56,10 @@ struct StoredRecord {
 
 // One equality filter on a list. Column filters compare the column; body
 // filters compare a top-level member of the JSON body (kBodyContains: the
-// member is an array that contains `value`).
+// member is an array that contains `value`). kColumnIsNull keeps rows whose
+// column is NULL (`value` unused): persons not merged into another (issue 8).
 struct Filter {
-  enum class Kind { kColumn, kBody, kBodyContains };
+  enum class Kind { kColumn, kBody, kBodyContains, kColumnIsNull };
   Kind kind = Kind::kColumn;
   std::string field;  // trusted: a field name from the domain spec
   std::string value;  // untrusted: always bound as a parameter
@@ -230,6 +231,26 @@ struct DuplicatePair {
 
   bool operator==(const DuplicatePair&) const = default;
 };
+
+// A merge of person `merged_id` into person `kept_id` (issue 8 §4). `moved`
+// is a JSON array text of exactly the references the merge re-pointed,
+// [{"table": "cases", "id": "...", "field": "person_id", "from": "<merged
+// id>"}]: undo puts back those and no others. Ids only, never a name. Undone
+// when undone_at is set; at most one live (not undone) merge per merged_id.
+struct PersonMerge {
+  std::string id;
+  std::int64_t version = 1;
+  std::string kept_id;
+  std::string merged_id;
+  std::string duplicate_id;  // the review queue pair, "" when none
+  std::string moved = "[]";
+  std::string merged_by;
+  std::string merged_at;
+  std::string undone_by;
+  std::string undone_at;
+
+  bool operator==(const PersonMerge&) const = default;
+};
 // ==== end of person search and duplicate review (issue 8) ===================
 
 // A unit of work. Everything done through one transaction becomes visible
@@ -382,6 +403,25 @@ class StoreTransaction {
   // Pairs with `status` (empty: any), id > after_id, in id order, at most limit.
   virtual core::Result<std::vector<DuplicatePair>> ListDuplicatePairs(std::string_view status,
                                                                       std::string_view after_id, std::size_t limit) = 0;
+  // -- merges (issue 8 §4) --
+  // kAlreadyExists when merge.merged_id already has a live merge (rule
+  // "merged"); kInvalidArgument when a person id names no person.
+  virtual core::Status InsertPersonMerge(const PersonMerge& merge) = 0;
+  virtual core::Result<std::optional<PersonMerge>> GetPersonMerge(std::string_view id) = 0;
+  // Replaces the merge whose version is `expected_version` (kConflict when it
+  // differs, kNotFound when absent); the stored version becomes merge.version.
+  virtual core::Status UpdatePersonMerge(const PersonMerge& merge, std::int64_t expected_version) = 0;
+  // Merges whose kept or merged person is `person_id` (empty: every merge),
+  // id > after_id, in id order, at most limit.
+  virtual core::Result<std::vector<PersonMerge>> ListPersonMerges(std::string_view person_id, std::string_view after_id,
+                                                                  std::size_t limit) = 0;
+  // The case shares whose person is `person_id`, in id order.
+  virtual core::Result<std::vector<CaseShare>> ListSharesOfPerson(std::string_view person_id) = 0;
+  // Sets the person of share `share_id` from `from_person` to `to_person`.
+  // kNotFound when no share has that id, kConflict when its person is not
+  // `from_person` (nothing changes).
+  virtual core::Status RepointShare(std::string_view share_id, std::string_view from_person,
+                                    std::string_view to_person) = 0;
   // ==== end of person search and duplicate review (issue 8) =================
 
   // Makes the work durable (acknowledged writes survive a crash).

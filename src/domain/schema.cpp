@@ -189,6 +189,12 @@ ResourceSpec Persons() {
           String("prs_MailingCity").Group(FieldGroup::kContact),
           String("prs_MailingStreet").Group(FieldGroup::kContact),
           Boolean("prs_Deceased"),
+          // issue 8 §4: set by a merge, cleared by its undo; never by a write.
+          Ref("merged_into", "persons")
+              .Managed()
+              .Describe("The person this one was merged into (GET /api/v1/person-merges?person= has the merge)."),
+          String("merged_at").Managed().Describe("When it was merged."),
+          String("merged_by").Managed().Describe("The user who merged it."),
       },
       [](const json& r, const CheckContext& ctx, std::vector<FieldError>& errors) {
         if (!Has(r, "prs_FirstName") && !Has(r, "prs_SecondName") && !Has(r, "prs_LatinNames") &&

@@ -520,6 +520,40 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
            "explanation, source, status, reason, persons}], next_cursor}"},
           {"content", JsonContent({{"type", "object"}})}};
       op["responses"]["400"] = ErrorResponse("a parameter breaks a rule");
+    } else if (route.operation == "merges_list") {
+      op["summary"] = route.summary;
+      op["tags"] = {"persons"};
+      op["description"] =
+          "Needs persons:list; only merges whose kept and merged persons you both reach. A merged person's GET "
+          "carries merged_into, merged_at and merged_by; this list gives the merge to undo.";
+      op["parameters"] = {{{"name", "person"}, {"in", "query"}, {"schema", {{"type", "string"}}}},
+                          {{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}}}},
+                          {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}};
+      op["responses"]["200"] = {
+          {"description",
+           "{items: [{id, version, kept_id, merged_id, duplicate_id, moved: [{table, id, field, from}], merged_by, "
+           "merged_at, undone, undone_by, undone_at}], next_cursor}"},
+          {"content", JsonContent({{"type", "object"}})}};
+      op["responses"]["400"] = ErrorResponse("a parameter breaks a rule");
+    } else if (route.operation == "merge_undo") {
+      op["summary"] = route.summary;
+      op["tags"] = {"persons"};
+      op["description"] =
+          "One transaction: the cases (through their history, action unmerge_person) and case shares the merge "
+          "moved go back to the merged person, which is un-marked and found by its own names again; records "
+          "created against the kept person since stay with it. Audited (action undo_merge, ids only).";
+      op["parameters"] = {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}};
+      op["requestBody"] = {{"required", true},
+                           {"content", JsonContent({{"type", "object"},
+                                                    {"additionalProperties", false},
+                                                    {"properties", {{"version", {{"type", "integer"}}}}}})}};
+      op["responses"]["200"] = {{"description", "the merge, now undone"},
+                                {"content", JsonContent({{"type", "object"}})}};
+      op["responses"]["400"] = ErrorResponse("an unknown member");
+      op["responses"]["404"] = ErrorResponse("no such merge, or a person of it outside your reach");
+      op["responses"]["409"] = ErrorResponse(
+          "already undone (rule undone), a stale version, or a moved record since deleted (rule deleted) or moved "
+          "to another person (rule moved); the field is moved[i]");
       // ==== end of issue 8 ====
     } else {
       // Sessions, users, roles, break the glass: documented by their summary.

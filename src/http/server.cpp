@@ -399,7 +399,14 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v1/person-duplicates", "duplicates_list", "", true,
        "The review queue of possible duplicate persons (?status=open|merged|not_same, limit, cursor)"},
       {"POST", "/api/v1/person-duplicates/{id}/{action}", "duplicate_review", "", true,
-       "Decide on a proposed pair (body: {\"version\"}): not_same, reopen (permission persons:merge)"},
+       "Decide on a proposed pair (permission persons:merge): merge (body: {\"keep\": one of the pair's person "
+       "ids, optional \"version\"}: moves the other's cases and shares to the kept person and marks the other "
+       "merged; returns the merge), not_same, reopen (body: {\"version\"})"},
+      {"GET", "/api/v1/person-merges", "merges_list", "", true,
+       "Merges of persons you reach, oldest first (?person= kept or merged person id, limit, cursor)"},
+      {"POST", "/api/v1/person-merges/{id}/undo", "merge_undo", "", true,
+       "Undo a merge (permission persons:merge; body: {} or {\"version\"}): puts back exactly the references it "
+       "moved, un-marks the merged person and reopens the pair"},
       // ==== end of issue 8 ====
   };
   for (const auto& r : domain::Resources()) {
@@ -1158,6 +1165,23 @@ class HttpServer::Impl {
         json body;
         if (!JsonBody(reader, res, body)) return;
         auto r = service_.ReviewDuplicate(p[0], p[1], body, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "merges_list") {
+      return [this](const httplib::Request& req, httplib::Response& res, const Params&, Reader, Who who) {
+        std::vector<std::pair<std::string, std::string>> params(req.params.begin(), req.params.end());
+        auto r = service_.ListMerges(params, *who);
+        if (!r.ok()) return Fail(res, r.status());
+        SendJson(res, 200, r->dump());
+      };
+    }
+    if (op == "merge_undo") {
+      return [this](const httplib::Request&, httplib::Response& res, const Params& p, Reader reader, Who who) {
+        json body;
+        if (!JsonBody(reader, res, body)) return;
+        auto r = service_.UndoMerge(p[0], body, *who);
         if (!r.ok()) return Fail(res, r.status());
         SendJson(res, 200, r->dump());
       };

@@ -164,6 +164,7 @@ TEST_F(ApiTest, EveryDocumentedOperationIsAnswered) {
   ids["tasks"] = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";  // nobody's: 404
   ids["notifications"] = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
   ids["person-duplicates"] = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";  // issue 8: nobody's
+  ids["person-merges"] = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";      // issue 8 §4: nobody's
 
   const json doc = Get("/api/v1/openapi.json").Json();
   ASSERT_TRUE(doc.is_object());

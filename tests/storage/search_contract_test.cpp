@@ -215,6 +215,136 @@ TEST_P(SearchContractTest, DuplicatePairsAreQueuedOncePerPairAndReviewedByVersio
   EXPECT_TRUE(any->empty()) << "keyset: after the last id";
 }
 
+std::size_t ColumnOf(const TableDef& t, const std::string& name) {
+  return static_cast<std::size_t>(std::find(t.columns.begin(), t.columns.end(), name) - t.columns.begin());
+}
+
+// issue 8 §4: merged persons leave lists (kColumnIsNull), merge rows keep
+// what moved, one live merge per merged person, and shares follow a person.
+TEST_P(SearchContractTest, Issue8_MergesAreRecordedOncePerLivePersonAndSharesAreRepointed) {
+  const TableDef persons = Table("persons");
+  const std::size_t into = ColumnOf(persons, "merged_into");
+  ASSERT_LT(into, persons.columns.size());
+  {
+    // p2 merged into p1: its column says so, and the IS NULL filter leaves it out.
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto p2 = (*tx)->Get(persons, p2_);
+    ASSERT_TRUE(p2.ok() && p2->has_value());
+    StoredRecord marked = **p2;
+    marked.version = 2;
+    marked.columns[into] = p1_;
+    ASSERT_TRUE((*tx)->Update(persons, marked, 1).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  app::ListQuery live;
+  live.access = AccessFilter{};
+  live.access->include_protected = true;
+  live.filters.push_back({app::Filter::Kind::kColumnIsNull, "merged_into", ""});
+  app::ListQuery merged_into_p1;
+  merged_into_p1.access = live.access;
+  merged_into_p1.filters.push_back({app::Filter::Kind::kColumn, "merged_into", p1_});
+  {
+    auto tx = store_->Begin(TxMode::kRead);
+    ASSERT_TRUE(tx.ok());
+    auto rows = (*tx)->List(persons, live);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    std::vector<std::string> ids;
+    for (const auto& r : *rows) ids.push_back(r.id);
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), p2_), 0) << "a merged person leaves the list";
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), p1_), 1);
+    EXPECT_EQ(ids.size(), 3u);
+    auto by_kept = (*tx)->List(persons, merged_into_p1);
+    ASSERT_TRUE(by_kept.ok());
+    ASSERT_EQ(by_kept->size(), 1u);
+    EXPECT_EQ((*by_kept)[0].id, p2_);
+  }
+
+  // A case and a share of p2, re-pointed and put back as the service does.
+  const std::string case_id = core::NewId();
+  {
+    const TableDef cases = Table("cases");
+    StoredRecord c;
+    c.id = case_id;
+    c.version = 1;
+    c.created_at = c.updated_at = kT0;
+    c.columns.resize(cases.columns.size());
+    c.columns[ColumnOf(cases, "person_id")] = p2_;
+    c.columns[ColumnOf(cases, "owner_agency_id")] = agency_a_;
+    c.body = "{}";
+    c.access = Tag(agency_a_);
+    c.access.case_id = case_id;
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto s = (*tx)->Insert(cases, c);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_TRUE((*tx)->InsertShare({core::NewId(), case_id, p2_, agency_b_, "referral", core::NewId(), kT0}).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto tx = store_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  auto shares = (*tx)->ListSharesOfPerson(p2_);
+  ASSERT_TRUE(shares.ok()) << shares.status().ToString();
+  ASSERT_EQ(shares->size(), 1u);
+  const std::string share_id = (*shares)[0].id;
+  ASSERT_TRUE((*tx)->RepointShare(share_id, p2_, p1_).ok());
+  EXPECT_EQ((*tx)->RepointShare(share_id, p2_, p1_).code(), core::StatusCode::kConflict) << "moved since";
+  EXPECT_EQ((*tx)->RepointShare(core::NewId(), p2_, p1_).code(), core::StatusCode::kNotFound);
+  EXPECT_TRUE((*tx)->ListSharesOfPerson(p2_)->empty());
+  ASSERT_EQ((*tx)->ListSharesOfPerson(p1_)->size(), 1u);
+  auto reach = (*tx)->HasShare(agency_b_, "", p1_);
+  ASSERT_TRUE(reach.ok());
+  EXPECT_TRUE(*reach) << "the sharing agency reaches the kept person";
+
+  app::PersonMerge m;
+  m.id = core::NewId();
+  m.kept_id = p1_;
+  m.merged_id = p2_;
+  m.duplicate_id = core::NewId();
+  m.moved = R"([{"table":"case_shares","id":")" + share_id + R"(","field":"person_id","from":")" + p2_ + R"("}])";
+  m.merged_by = "reviewer";
+  m.merged_at = kT0;
+  ASSERT_TRUE((*tx)->InsertPersonMerge(m).ok());
+  app::PersonMerge again = m;
+  again.id = core::NewId();
+  EXPECT_EQ((*tx)->InsertPersonMerge(again).code(), core::StatusCode::kAlreadyExists) << "one live merge per person";
+  app::PersonMerge dangling = m;
+  dangling.id = core::NewId();
+  dangling.merged_id = p3_;
+  dangling.kept_id = core::NewId();
+  EXPECT_EQ((*tx)->InsertPersonMerge(dangling).code(), core::StatusCode::kInvalidArgument);
+  auto got = (*tx)->GetPersonMerge(m.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, m);
+  EXPECT_FALSE((*tx)->GetPersonMerge(core::NewId())->has_value());
+
+  app::PersonMerge undone = m;
+  undone.version = 2;
+  undone.undone_by = "reviewer";
+  undone.undone_at = kT0;
+  EXPECT_EQ((*tx)->UpdatePersonMerge(undone, 7).code(), core::StatusCode::kConflict);
+  app::PersonMerge missing = undone;
+  missing.id = core::NewId();
+  EXPECT_EQ((*tx)->UpdatePersonMerge(missing, 1).code(), core::StatusCode::kNotFound);
+  ASSERT_TRUE((*tx)->UpdatePersonMerge(undone, 1).ok());
+  ASSERT_TRUE((*tx)->InsertPersonMerge(again).ok()) << "merged again once the first is undone";
+
+  for (const std::string& person : {p1_, p2_}) {
+    auto list = (*tx)->ListPersonMerges(person, "", 10);
+    ASSERT_TRUE(list.ok()) << list.status().ToString();
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].id, std::min(m.id, again.id));
+  }
+  EXPECT_TRUE((*tx)->ListPersonMerges(p3_, "", 10)->empty());
+  EXPECT_EQ((*tx)->ListPersonMerges("", std::min(m.id, again.id), 10)->size(), 1u) << "keyset";
+  EXPECT_EQ((*tx)->ListPersonMerges("", "", 1)->size(), 1u);
+  ASSERT_TRUE((*tx)->Commit().ok());
+  auto ro = store_->Begin(TxMode::kRead);
+  ASSERT_TRUE(ro.ok());
+  EXPECT_EQ((*ro)->InsertPersonMerge(m).code(), core::StatusCode::kInternal);
+  EXPECT_EQ((*ro)->RepointShare(share_id, p1_, p2_).code(), core::StatusCode::kInternal);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SearchContractTest, ::testing::ValuesIn(Backends()), testing_backends::BackendName);
 
 }  // namespace

@@ -231,6 +231,7 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
           // SQLite's json_each yields a scalar member).
           sql += " AND (body::jsonb -> '" + f.field + "') @> to_jsonb(" + param(f.value) + "::text)";
           break;
+        case app::Filter::Kind::kColumnIsNull: sql += " AND " + Quoted(f.field) + " IS NULL"; break;
       }
     }
     sql += " ORDER BY id LIMIT $" + std::to_string(++n);
@@ -845,6 +846,105 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(ReadPair(r, i));
     return out;
+  }
+
+  static constexpr const char* kMergeColumns =
+      "id, version, kept_id, merged_id, duplicate_id, moved, merged_by, merged_at, undone_by, undone_at";
+
+  static app::PersonMerge ReadMerge(const PgResult& r, int i) {
+    app::PersonMerge m;
+    m.id = r.Text(i, 0);
+    m.version = r.Int(i, 1);
+    m.kept_id = r.Text(i, 2);
+    m.merged_id = r.Text(i, 3);
+    m.duplicate_id = r.Text(i, 4);
+    m.moved = r.Text(i, 5);
+    m.merged_by = r.Text(i, 6);
+    m.merged_at = r.Text(i, 7);
+    m.undone_by = r.Text(i, 8);
+    m.undone_at = r.Text(i, 9);
+    return m;
+  }
+
+  Status InsertPersonMerge(const app::PersonMerge& m) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    Params p;
+    p.Text(m.id).Int(m.version);
+    for (const std::string* v : {&m.kept_id, &m.merged_id, &m.duplicate_id, &m.moved, &m.merged_by, &m.merged_at,
+                                 &m.undone_by, &m.undone_at}) {
+      p.Text(*v);
+    }
+    PgResult r = conn_->Write(std::string("INSERT INTO person_merges (") + kMergeColumns +
+                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                              p);
+    if (r.ok()) return Status::Ok();
+    if (r.SqlState() == kUniqueViolation) {
+      return Status::AlreadyExists("the person is already merged", {{"merged_id", "merged", "already merged"}});
+    }
+    if (r.SqlState() == kForeignKeyViolation) {
+      return Status::InvalidArgument("no person with this id", {{"kept_id", "reference", "no person with this id"}});
+    }
+    return ErrorFrom(r, "person merge");
+  }
+
+  Result<std::optional<app::PersonMerge>> GetPersonMerge(std::string_view id) override {
+    PgResult r =
+        conn_->Query(std::string("SELECT ") + kMergeColumns + " FROM person_merges WHERE id = $1", Params().Text(id));
+    if (!r.ok()) return ErrorFrom(r, "person merge");
+    if (r.rows() == 0) return std::optional<app::PersonMerge>();
+    return std::optional<app::PersonMerge>(ReadMerge(r, 0));
+  }
+
+  Status UpdatePersonMerge(const app::PersonMerge& m, std::int64_t expected_version) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    PgResult r = conn_->Write(
+        "UPDATE person_merges SET version = $1, moved = $2, undone_by = $3, undone_at = $4 WHERE id = $5 AND"
+        " version = $6",
+        Params().Int(m.version).Text(m.moved).Text(m.undone_by).Text(m.undone_at).Text(m.id).Int(expected_version));
+    if (!r.ok()) return ErrorFrom(r, "update person merge");
+    if (r.Affected() == 1) return Status::Ok();
+    CTIMS_ASSIGN_OR_RETURN(auto current, GetPersonMerge(m.id));
+    if (!current) return Status::NotFound("no merge with this id");
+    return Status::Conflict("stale version", {{"version", "stale", "the merge changed since it was read"}});
+  }
+
+  Result<std::vector<app::PersonMerge>> ListPersonMerges(std::string_view person_id, std::string_view after_id,
+                                                         std::size_t limit) override {
+    PgResult r = conn_->Query(std::string("SELECT ") + kMergeColumns +
+                                  " FROM person_merges WHERE ($1 = '' OR kept_id = $1 OR merged_id = $1) AND id > $2"
+                                  " ORDER BY id LIMIT $3",
+                              Params().Text(person_id).Text(after_id).Limit(limit));
+    if (!r.ok()) return ErrorFrom(r, "person merges");
+    std::vector<app::PersonMerge> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(ReadMerge(r, i));
+    return out;
+  }
+
+  Result<std::vector<app::CaseShare>> ListSharesOfPerson(std::string_view person_id) override {
+    PgResult r = conn_->Query(
+        "SELECT id, case_id, person_id, agency_id, source, source_id, granted_at FROM case_shares WHERE person_id = $1"
+        " ORDER BY id",
+        Params().Text(person_id));
+    if (!r.ok()) return ErrorFrom(r, "shares of person");
+    std::vector<app::CaseShare> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Text(i, 5), r.Text(i, 6)});
+    }
+    return out;
+  }
+
+  Status RepointShare(std::string_view share_id, std::string_view from, std::string_view to) override {
+    if (!writable()) return Status::Internal("write in a read transaction");
+    PgResult r = conn_->Write("UPDATE case_shares SET person_id = $3 WHERE id = $1 AND person_id = $2",
+                              Params().Text(share_id).Text(from).Text(to));
+    if (!r.ok()) return ErrorFrom(r, "repoint share");
+    if (r.Affected() == 1) return Status::Ok();
+    PgResult c = conn_->Query("SELECT 1 FROM case_shares WHERE id = $1", Params().Text(share_id));
+    if (!c.ok()) return ErrorFrom(c, "share");
+    if (c.rows() > 0) return Status::Conflict("the share's person changed", {{"person_id", "moved", ""}});
+    return Status::NotFound("no share with this id");
   }
   // ==== end of person search and duplicate review (issue 8) =================
 

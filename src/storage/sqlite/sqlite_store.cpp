@@ -275,6 +275,7 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
         case app::Filter::Kind::kBodyContains:
           sql += " AND EXISTS (SELECT 1 FROM json_each(body, '$." + f.field + "') WHERE value = ?)";
           break;
+        case app::Filter::Kind::kColumnIsNull: sql += " AND " + Quoted(f.field) + " IS NULL"; break;
       }
     }
     sql += " ORDER BY id LIMIT ?";
@@ -283,7 +284,9 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
     int i = 1;
     BindText(*stmt, i++, q.after_id);
     for (const auto& p : access_params) BindText(*stmt, i++, p);
-    for (const auto& f : q.filters) BindText(*stmt, i++, f.value);
+    for (const auto& f : q.filters) {
+      if (f.kind != app::Filter::Kind::kColumnIsNull) BindText(*stmt, i++, f.value);
+    }
     sqlite3_bind_int64(*stmt, i, static_cast<sqlite3_int64>(q.limit));
     std::vector<StoredRecord> out;
     int rc = 0;
@@ -935,6 +938,133 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
     sqlite3_reset(*stmt);
     if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "duplicate pairs");
     return out;
+  }
+
+  static constexpr const char* kMergeColumns =
+      "id, version, kept_id, merged_id, duplicate_id, moved, merged_by, merged_at, undone_by, undone_at";
+
+  static app::PersonMerge ReadMerge(sqlite3_stmt* stmt) {
+    app::PersonMerge m;
+    m.id = ColumnText(stmt, 0);
+    m.version = sqlite3_column_int64(stmt, 1);
+    m.kept_id = ColumnText(stmt, 2);
+    m.merged_id = ColumnText(stmt, 3);
+    m.duplicate_id = ColumnText(stmt, 4);
+    m.moved = ColumnText(stmt, 5);
+    m.merged_by = ColumnText(stmt, 6);
+    m.merged_at = ColumnText(stmt, 7);
+    m.undone_by = ColumnText(stmt, 8);
+    m.undone_at = ColumnText(stmt, 9);
+    return m;
+  }
+
+  Status InsertPersonMerge(const app::PersonMerge& m) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(std::string("INSERT INTO person_merges (") + kMergeColumns +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, m.id);
+    sqlite3_bind_int64(*stmt, 2, m.version);
+    int i = 3;
+    for (const std::string* v : {&m.kept_id, &m.merged_id, &m.duplicate_id, &m.moved, &m.merged_by, &m.merged_at,
+                                 &m.undone_by, &m.undone_at}) {
+      BindText(*stmt, i++, *v);
+    }
+    const int rc = sqlite3_step(*stmt);
+    const int ext = sqlite3_extended_errcode(conn_->db());
+    Status failed = rc == SQLITE_DONE ? Status::Ok() : ErrorFrom(ext, conn_->db(), "person merge");
+    sqlite3_reset(*stmt);
+    if (rc == SQLITE_DONE) return Status::Ok();
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Status::AlreadyExists("the person is already merged", {{"merged_id", "merged", "already merged"}});
+    }
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return Status::InvalidArgument("no person with this id", {{"kept_id", "reference", "no person with this id"}});
+    }
+    return failed;
+  }
+
+  Result<std::optional<app::PersonMerge>> GetPersonMerge(std::string_view id) override {
+    auto stmt = conn_->Prepare(std::string("SELECT ") + kMergeColumns + " FROM person_merges WHERE id = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, id);
+    const int rc = sqlite3_step(*stmt);
+    std::optional<app::PersonMerge> out;
+    if (rc == SQLITE_ROW) out = ReadMerge(*stmt);
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "person merge");
+    return out;
+  }
+
+  Status UpdatePersonMerge(const app::PersonMerge& m, std::int64_t expected_version) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare(
+        "UPDATE person_merges SET version = ?, moved = ?, undone_by = ?, undone_at = ? WHERE id = ? AND version = ?");
+    if (!stmt.ok()) return stmt.status();
+    sqlite3_bind_int64(*stmt, 1, m.version);
+    BindText(*stmt, 2, m.moved);
+    BindText(*stmt, 3, m.undone_by);
+    BindText(*stmt, 4, m.undone_at);
+    BindText(*stmt, 5, m.id);
+    sqlite3_bind_int64(*stmt, 6, expected_version);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "update person merge"));
+    if (sqlite3_changes(conn_->db()) == 1) return Status::Ok();
+    CTIMS_ASSIGN_OR_RETURN(auto current, GetPersonMerge(m.id));
+    if (!current) return Status::NotFound("no merge with this id");
+    return Status::Conflict("stale version", {{"version", "stale", "the merge changed since it was read"}});
+  }
+
+  Result<std::vector<app::PersonMerge>> ListPersonMerges(std::string_view person_id, std::string_view after_id,
+                                                         std::size_t limit) override {
+    auto stmt = conn_->Prepare(std::string("SELECT ") + kMergeColumns +
+                               " FROM person_merges WHERE (?1 = '' OR kept_id = ?1 OR merged_id = ?1) AND id > ?2"
+                               " ORDER BY id LIMIT ?3");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, person_id);
+    BindText(*stmt, 2, after_id);
+    sqlite3_bind_int64(*stmt, 3, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, 1u << 30)));
+    std::vector<app::PersonMerge> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) out.push_back(ReadMerge(*stmt));
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "person merges");
+    return out;
+  }
+
+  Result<std::vector<app::CaseShare>> ListSharesOfPerson(std::string_view person_id) override {
+    auto stmt = conn_->Prepare(
+        "SELECT id, case_id, person_id, agency_id, source, source_id, granted_at FROM case_shares WHERE person_id = ?"
+        " ORDER BY id");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, person_id);
+    std::vector<app::CaseShare> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      out.push_back({ColumnText(*stmt, 0), ColumnText(*stmt, 1), ColumnText(*stmt, 2), ColumnText(*stmt, 3),
+                     ColumnText(*stmt, 4), ColumnText(*stmt, 5), ColumnText(*stmt, 6)});
+    }
+    sqlite3_reset(*stmt);
+    if (rc != SQLITE_DONE) return ErrorFrom(rc, conn_->db(), "shares of person");
+    return out;
+  }
+
+  Status RepointShare(std::string_view share_id, std::string_view from, std::string_view to) override {
+    if (write_lock_.mutex() == nullptr) return Status::Internal("write in a read transaction");
+    auto stmt = conn_->Prepare("UPDATE case_shares SET person_id = ?3 WHERE id = ?1 AND person_id = ?2");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, share_id);
+    BindText(*stmt, 2, from);
+    BindText(*stmt, 3, to);
+    CTIMS_RETURN_IF_ERROR(StepWrite(*stmt, "repoint share"));
+    if (sqlite3_changes(conn_->db()) == 1) return Status::Ok();
+    auto check = conn_->Prepare("SELECT 1 FROM case_shares WHERE id = ?");
+    if (!check.ok()) return check.status();
+    BindText(*check, 1, share_id);
+    const int rc = sqlite3_step(*check);
+    sqlite3_reset(*check);
+    if (rc == SQLITE_ROW) return Status::Conflict("the share's person changed", {{"person_id", "moved", ""}});
+    if (rc == SQLITE_DONE) return Status::NotFound("no share with this id");
+    return ErrorFrom(rc, conn_->db(), "share");
   }
   // ==== end of person search and duplicate review (issue 8) =================
 

@@ -160,6 +160,7 @@ export function PersonView({ id }: { id: string }) {
       <h1 tabIndex={-1}>
         <PersonName p={p} />
       </h1>
+      {p.merged_into && <MergedNotice p={p} onDone={person.reload} />}
       <dl class="facts">
         <dt>{t('f_sex')}</dt>
         <dd>
@@ -189,7 +190,7 @@ export function PersonView({ id }: { id: string }) {
           </>
         )}
       </dl>
-      {can('persons', 'update') && <EditPerson p={p} onDone={person.reload} />}
+      {can('persons', 'update') && !p.merged_into && <EditPerson p={p} onDone={person.reload} />}
       <h2>{t('nav_cases')}</h2>
       {cases.loading && <Loading />}
       <ErrorBox error={cases.error} onRetry={cases.reload} />
@@ -204,6 +205,44 @@ export function PersonView({ id }: { id: string }) {
         ))}
       </ul>
     </section>
+  );
+}
+
+// A person merged into another (issue 8): still readable, with a link to
+// the person who holds its cases now and, for reviewers, the undo.
+function MergedNotice({ p, onDone }: { p: any; onDone: () => void }) {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const merges = useAsync(() => get('/person-merges' + query({ person: p.id })), [p.id, p.version]);
+  const [error, setError] = useState<any>(null);
+  const live = merges.data?.items.find((m: any) => m.merged_id === p.id && !m.undone);
+  const undo = async () => {
+    setError(null);
+    try {
+      await post(`/person-merges/${live.id}/undo`, { version: live.version });
+      onDone();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div class="card merged-notice" role="status">
+      <p>
+        {t('merged_into')} <Link href={`/persons/${p.merged_into}`}>{p.merged_into}</Link>
+        {p.merged_at && (
+          <span class="muted small">
+            {' '}
+            · <DateText value={p.merged_at.slice(0, 10)} />
+          </span>
+        )}
+      </p>
+      <ErrorBox error={error ?? merges.error} onRetry={merges.reload} />
+      {live && can('persons', 'merge') && (
+        <button type="button" class="secondary" onClick={undo}>
+          {t('merge_undo')}
+        </button>
+      )}
+    </div>
   );
 }
 
@@ -261,10 +300,10 @@ export function DuplicateQueue() {
   const status = params.get('status') ?? 'open';
   const queue = useAsync(() => get('/person-duplicates' + query({ status, limit: 50 })), [status]);
   const [error, setError] = useState<any>(null);
-  const review = async (x: any, action: string) => {
+  const review = async (x: any, action: string, keep?: string) => {
     setError(null);
     try {
-      await post(`/person-duplicates/${x.id}/${action}`, { version: x.version });
+      await post(`/person-duplicates/${x.id}/${action}`, keep ? { keep, version: x.version } : { version: x.version });
     } catch (e) {
       setError(e);
     }
@@ -298,6 +337,11 @@ export function DuplicateQueue() {
                     <Code list="sex" code={p.prs_Sex} /> {p.prs_Birthdate ?? (p.prs_EstimatedAge !== undefined ? `~${p.prs_EstimatedAge}` : '')}{' '}
                     {(p.prs_Citizenship ?? []).join(', ')}
                   </p>
+                  {x.status === 'open' && can('persons', 'merge') && (
+                    <button type="button" class="small" onClick={() => review(x, 'merge', p.id)}>
+                      {t('dup_merge_keep')}
+                    </button>
+                  )}
                 </div>
               ))}
             </div>
@@ -316,7 +360,7 @@ export function DuplicateQueue() {
                   <button type="button" class="secondary" onClick={() => review(x, 'not_same')}>
                     {t('dup_not_same_action')}
                   </button>
-                ) : (
+                ) : x.status === 'merged' ? null : (
                   <button type="button" class="secondary" onClick={() => review(x, 'reopen')}>
                     {t('dup_reopen')}
                   </button>

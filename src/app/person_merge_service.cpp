@@ -1,0 +1,452 @@
+// RecordService's merge of duplicate persons and its undo (issue 8 §4): "a
+// reviewer merges (with full history, nothing lost) ...; a merge can be
+// undone". Nothing is deleted: the merged person stays, marked, and every
+// reference that moved is listed in its person_merges row so that undo puts
+// back exactly those.
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "app/audit_log.hpp"
+#include "app/field_cipher.hpp"
+#include "app/person_search.hpp"
+#include "app/record_service.hpp"
+#include "app/record_service_util.hpp"
+#include "core/id.hpp"
+
+namespace ctims::app {
+using namespace detail;  // NOLINT(google-build-using-namespace): the service's own helpers
+using core::FieldError;
+using core::Result;
+using core::Status;
+using nlohmann::json;
+
+namespace {
+
+const domain::ResourceSpec& PersonsSpec() {
+  static const domain::ResourceSpec* spec = domain::FindResource("persons");
+  return *spec;
+}
+const domain::ResourceSpec& CasesSpec() {
+  static const domain::ResourceSpec* spec = domain::FindResource("cases");
+  return *spec;
+}
+
+json MergeJson(const PersonMerge& m) {
+  json moved = json::parse(m.moved, nullptr, /*allow_exceptions=*/false);
+  return {{"id", m.id},
+          {"version", m.version},
+          {"kept_id", m.kept_id},
+          {"merged_id", m.merged_id},
+          {"duplicate_id", m.duplicate_id.empty() ? json() : json(m.duplicate_id)},
+          {"moved", moved.is_array() ? moved : json::array()},
+          {"merged_by", m.merged_by},
+          {"merged_at", m.merged_at},
+          {"undone", !m.undone_at.empty()},
+          {"undone_by", m.undone_by.empty() ? json() : json(m.undone_by)},
+          {"undone_at", m.undone_at.empty() ? json() : json(m.undone_at)}};
+}
+
+// Every case of `person_id`, whoever reaches it: a person's cases follow the
+// person whatever agency holds them.
+Result<std::vector<StoredRecord>> CasesOf(StoreTransaction& tx, const std::string& person_id) {
+  ListQuery q;
+  q.filters.push_back({Filter::Kind::kColumn, "person_id", person_id});
+  q.limit = kMaxPageSize;
+  q.access = AccessFilter{};
+  q.access->include_protected = true;
+  const TableDef table = TableFor(CasesSpec());
+  std::vector<StoredRecord> out;
+  for (;;) {
+    CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
+    for (auto& r : page) out.push_back(std::move(r));
+    if (page.size() < q.limit) break;
+    q.after_id = out.back().id;
+  }
+  return out;
+}
+
+Status CheckBodyMembers(const json& body, std::initializer_list<std::string_view> allowed) {
+  if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
+  for (const auto& [k, v] : body.items()) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || k == a;
+    if (!ok) return Status::InvalidArgument("unknown field", {{k, "unknown_field", "not a field"}});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RecordService::IndexMergedNamesInTx(StoreTransaction& tx, const std::string& kept_id) {
+  if (options_.cipher == nullptr) return Status::Ok();
+  const auto& spec = PersonsSpec();
+  const TableDef table = TableFor(spec);
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  std::string after;
+  for (;;) {
+    CTIMS_ASSIGN_OR_RETURN(auto page, tx.ListPersonMerges(kept_id, after, 200));
+    for (const auto& m : page) {
+      after = m.id;
+      if (m.kept_id != kept_id || !m.undone_at.empty()) continue;
+      CTIMS_ASSIGN_OR_RETURN(auto merged, tx.Get(table, m.merged_id));
+      if (!merged) continue;
+      CTIMS_ASSIGN_OR_RETURN(json person, Fields(spec, table, *merged, options_.cipher));
+      AppendPersonTokenRows(options_.cipher->ring(), kept_id, person, rows);
+    }
+    if (page.size() < 200) break;
+  }
+  if (rows.empty()) return Status::Ok();
+  return tx.AddPersonNameTokens(rows);
+}
+
+Status RecordService::RefreshPersonProtection(StoreTransaction& tx, const std::string& person_id) {
+  const TableDef table = TableFor(PersonsSpec());
+  CTIMS_ASSIGN_OR_RETURN(auto person, tx.Get(table, person_id));
+  if (!person) return Status::Ok();
+  CTIMS_ASSIGN_OR_RETURN(auto cases, CasesOf(tx, person_id));
+  AccessTag tag = person->access;
+  tag.is_protected = false;
+  tag.case_id.clear();
+  for (const auto& c : cases) {
+    if (c.access.is_protected) {
+      tag.is_protected = true;
+      tag.case_id = c.id;
+      break;
+    }
+  }
+  if (tag == person->access) return Status::Ok();
+  return tx.SetAccess(table, person_id, tag);
+}
+
+Result<json> RecordService::MergeDuplicate(const std::string& pair_id, const json& body, const Principal& caller) {
+  auto r = MergeImpl(pair_id, body, caller);
+  if (!r.ok()) AuditFailure(caller, "merge", PersonsSpec(), pair_id, r.status());
+  return r;
+}
+
+Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& body, const Principal& caller) {
+  const auto& spec = PersonsSpec();
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "merge"));
+  CTIMS_RETURN_IF_ERROR(CheckBodyMembers(body, {"keep", "version"}));
+  if (!body.contains("keep")) {
+    return Status::InvalidArgument("say which person to keep", {{"keep", "required", "the id of one of the pair"}});
+  }
+  if (!body["keep"].is_string() || !core::IsCanonicalId(body["keep"].get<std::string>())) {
+    return Status::InvalidArgument("keep is not a person id", {{"keep", "id_format", "not a record id"}});
+  }
+  const std::string keep = body["keep"].get<std::string>();
+  std::optional<std::int64_t> expected;
+  if (body.contains("version")) {
+    CTIMS_ASSIGN_OR_RETURN(expected, ExpectedVersion(body, std::nullopt));
+  }
+  if (!core::IsCanonicalId(pair_id)) return Status::NotFound("no duplicate pair with this id");
+
+  const TableDef persons = TableFor(spec);
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_ASSIGN_OR_RETURN(auto pair, tx->GetDuplicatePair(pair_id));
+  if (!pair) return Status::NotFound("no duplicate pair with this id");
+  CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(*tx, spec, pair->person_a, reach));
+  CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(*tx, spec, pair->person_b, reach));
+  if (!a || !b) return Status::NotFound("no duplicate pair with this id");
+  if (keep != pair->person_a && keep != pair->person_b) {
+    return Status::InvalidArgument("keep one of the pair", {{"keep", "pair_member", "person_a or person_b"}});
+  }
+  if (expected && *expected != pair->version) {
+    return Status::Conflict("stale version: the pair is at version " + std::to_string(pair->version),
+                            {{"version", "stale", "current version is " + std::to_string(pair->version)}});
+  }
+  if (pair->status != "open") {
+    return Status::Conflict("the pair is " + pair->status, {{"status", "state", "the pair must be open to merge"}});
+  }
+  const StoredRecord& kept = keep == a->id ? *a : *b;
+  const StoredRecord& merged = keep == a->id ? *b : *a;
+  for (const StoredRecord* p : {&kept, &merged}) {
+    if (ColumnValue(persons, *p, "merged_into")) {
+      return Status::Conflict("a person of the pair was merged already",
+                              {{"keep", "merged", "person " + p->id + " was merged into another"}});
+    }
+  }
+  const std::string now = Now();
+  json moved = json::array();
+
+  // 1. The cases, each through its history.
+  const auto& cases_spec = CasesSpec();
+  const TableDef cases = TableFor(cases_spec);
+  CTIMS_ASSIGN_OR_RETURN(auto merged_cases, CasesOf(*tx, merged.id));
+  for (const auto& c : merged_cases) {
+    CTIMS_ASSIGN_OR_RETURN(json before, Fields(cases_spec, cases, c, options_.cipher));
+    json after = before;
+    after["person_id"] = kept.id;
+    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, cases_spec, c, before, after, "merge_person", caller).status());
+    moved.push_back({{"table", "cases"}, {"id", c.id}, {"field", "person_id"}, {"from", merged.id}});
+  }
+  // 2. The shares, which give agencies their reach over the person.
+  CTIMS_ASSIGN_OR_RETURN(auto shares, tx->ListSharesOfPerson(merged.id));
+  for (const auto& s : shares) {
+    CTIMS_RETURN_IF_ERROR(tx->RepointShare(s.id, merged.id, kept.id));
+    moved.push_back({{"table", "case_shares"}, {"id", s.id}, {"field", "person_id"}, {"from", merged.id}});
+  }
+  // 3. The merged person, marked; its names now find the kept one.
+  CTIMS_ASSIGN_OR_RETURN(json merged_before, Fields(spec, persons, merged, options_.cipher));
+  json merged_after = merged_before;
+  merged_after["merged_into"] = kept.id;
+  merged_after["merged_at"] = now;
+  merged_after["merged_by"] = caller.user_id;
+  CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, spec, merged, merged_before, merged_after, "merged", caller).status());
+  if (options_.cipher != nullptr) {
+    CTIMS_RETURN_IF_ERROR(tx->DeletePersonNameTokens(merged.id));
+    std::vector<std::pair<std::string, std::int64_t>> rows;
+    AppendPersonTokenRows(options_.cipher->ring(), kept.id, merged_before, rows);
+    if (!rows.empty()) CTIMS_RETURN_IF_ERROR(tx->AddPersonNameTokens(rows));
+  }
+  CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, kept.id));
+  CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, merged.id));
+
+  // 4. The record of what moved, and the pair.
+  PersonMerge m;
+  m.id = core::NewId(clock_);
+  m.kept_id = kept.id;
+  m.merged_id = merged.id;
+  m.duplicate_id = pair->id;
+  m.moved = moved.dump();
+  m.merged_by = caller.user_id;
+  m.merged_at = now;
+  if (Status s = tx->InsertPersonMerge(m); !s.ok()) {
+    if (s.code() == core::StatusCode::kAlreadyExists) {
+      return Status::Conflict("the person was merged already", {{"keep", "merged", "merged by another merge"}});
+    }
+    return s;
+  }
+  DuplicatePair updated = *pair;
+  updated.version = pair->version + 1;
+  updated.status = "merged";
+  updated.reviewed_by = caller.user_id;
+  updated.reviewed_at = now;
+  CTIMS_RETURN_IF_ERROR(tx->UpdateDuplicatePair(updated, pair->version));
+  json changes = json::array({{{"path", "status"}, {"from", "open"}, {"to", "merged"}}});
+  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
+      {0, "person-duplicates", pair->id, updated.version, "merge", caller.user_id, now, changes.dump(), {}}));
+  if (options_.audit != nullptr) {
+    AuditEvent e;
+    e.user_id = caller.user_id;
+    e.role = caller.role.code;
+    e.agency_id = caller.agency_id;
+    e.client_ip = caller.client_ip;
+    e.action = "merge";
+    e.resource = "person-merges";
+    e.record_ids = {m.id, kept.id, merged.id};
+    e.outcome = "ok";
+    CTIMS_RETURN_IF_ERROR(options_.audit->Append(*tx, e));
+  }
+  CTIMS_RETURN_IF_ERROR(tx->Commit());
+  return MergeJson(m);
+}
+
+Result<json> RecordService::UndoMerge(const std::string& id, const json& body, const Principal& caller) {
+  auto r = UndoMergeImpl(id, body, caller);
+  if (!r.ok()) AuditFailure(caller, "undo_merge", PersonsSpec(), id, r.status());
+  return r;
+}
+
+Result<json> RecordService::UndoMergeImpl(const std::string& id, const json& body, const Principal& caller) {
+  const auto& spec = PersonsSpec();
+  CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "merge"));
+  if (!body.is_null()) {
+    CTIMS_RETURN_IF_ERROR(CheckBodyMembers(body, {"version"}));
+  }
+  std::optional<std::int64_t> expected;
+  if (body.is_object() && body.contains("version")) {
+    CTIMS_ASSIGN_OR_RETURN(expected, ExpectedVersion(body, std::nullopt));
+  }
+  if (!core::IsCanonicalId(id)) return Status::NotFound("no merge with this id");
+  const TableDef persons = TableFor(spec);
+  CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+  CTIMS_ASSIGN_OR_RETURN(auto merge, tx->GetPersonMerge(id));
+  if (!merge) return Status::NotFound("no merge with this id");
+  CTIMS_ASSIGN_OR_RETURN(auto kept, ReadReachable(*tx, spec, merge->kept_id, reach));
+  CTIMS_ASSIGN_OR_RETURN(auto merged, ReadReachable(*tx, spec, merge->merged_id, reach));
+  if (!kept || !merged) return Status::NotFound("no merge with this id");
+  if (expected && *expected != merge->version) {
+    return Status::Conflict("stale version: the merge is at version " + std::to_string(merge->version),
+                            {{"version", "stale", "current version is " + std::to_string(merge->version)}});
+  }
+  if (!merge->undone_at.empty()) {
+    return Status::Conflict("the merge was undone already", {{"undone_at", "undone", "undone at " + merge->undone_at}});
+  }
+  json moved = json::parse(merge->moved, nullptr, /*allow_exceptions=*/false);
+  if (!moved.is_array()) return Status::Internal("stored merge is not a JSON array");
+
+  // 1. Every recorded reference must still point at the kept person.
+  const auto& cases_spec = CasesSpec();
+  const TableDef cases = TableFor(cases_spec);
+  std::vector<FieldError> errors;
+  std::vector<StoredRecord> back;
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    const std::string table = moved[i].value("table", std::string());
+    const std::string rid = moved[i].value("id", std::string());
+    const std::string at = "moved[" + std::to_string(i) + "]";
+    if (table != "cases") continue;  // shares are checked as they are put back
+    CTIMS_ASSIGN_OR_RETURN(auto c, tx->Get(cases, rid));
+    if (!c) {
+      errors.push_back({at, "deleted", "case " + rid + " was deleted since the merge"});
+    } else if (ColumnValue(cases, *c, "person_id").value_or("") != merge->kept_id) {
+      errors.push_back({at, "moved", "case " + rid + " was moved to another person since the merge"});
+    } else {
+      back.push_back(std::move(*c));
+    }
+  }
+  if (!errors.empty()) {
+    return Status::Conflict("the merge cannot be undone: records changed since", std::move(errors));
+  }
+  // 2. Put them back.
+  for (const auto& c : back) {
+    CTIMS_ASSIGN_OR_RETURN(json before, Fields(cases_spec, cases, c, options_.cipher));
+    json after = before;
+    after["person_id"] = merge->merged_id;
+    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, cases_spec, c, before, after, "unmerge_person", caller).status());
+  }
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    if (moved[i].value("table", std::string()) != "case_shares") continue;
+    const std::string rid = moved[i].value("id", std::string());
+    Status s = tx->RepointShare(rid, merge->kept_id, merge->merged_id);
+    const std::string at = "moved[" + std::to_string(i) + "]";
+    if (s.code() == core::StatusCode::kNotFound) {
+      return Status::Conflict("the merge cannot be undone: records changed since",
+                              {{at, "deleted", "case share " + rid + " was deleted since the merge"}});
+    }
+    if (s.code() == core::StatusCode::kConflict) {
+      return Status::Conflict("the merge cannot be undone: records changed since",
+                              {{at, "moved", "case share " + rid + " was moved to another person since the merge"}});
+    }
+    CTIMS_RETURN_IF_ERROR(s);
+  }
+  // 3. The merged person, un-marked.
+  CTIMS_ASSIGN_OR_RETURN(json merged_before, Fields(spec, persons, *merged, options_.cipher));
+  json merged_after = merged_before;
+  merged_after.erase("merged_into");
+  merged_after.erase("merged_at");
+  merged_after.erase("merged_by");
+  CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, spec, *merged, merged_before, merged_after, "unmerged", caller).status());
+  // 4. The merge record, then both persons' name keys (the kept one keeps
+  // those of other live merges into it).
+  PersonMerge done = *merge;
+  done.version = merge->version + 1;
+  done.undone_by = caller.user_id;
+  done.undone_at = Now();
+  CTIMS_RETURN_IF_ERROR(tx->UpdatePersonMerge(done, merge->version));
+  CTIMS_ASSIGN_OR_RETURN(json kept_plain, Fields(spec, persons, *kept, options_.cipher));
+  CTIMS_RETURN_IF_ERROR(IndexPersonInTx(*tx, options_.cipher, kept->id, kept_plain, /*fresh=*/false));
+  CTIMS_RETURN_IF_ERROR(IndexMergedNamesInTx(*tx, kept->id));
+  CTIMS_RETURN_IF_ERROR(IndexPersonInTx(*tx, options_.cipher, merged->id, merged_after, /*fresh=*/false));
+  CTIMS_RETURN_IF_ERROR(IndexMergedNamesInTx(*tx, merged->id));
+  CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, kept->id));
+  CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, merged->id));
+  // 5. The pair goes back to the queue.
+  if (!merge->duplicate_id.empty()) {
+    CTIMS_ASSIGN_OR_RETURN(auto pair, tx->GetDuplicatePair(merge->duplicate_id));
+    if (pair && pair->status == "merged") {
+      DuplicatePair reopened = *pair;
+      reopened.version = pair->version + 1;
+      reopened.status = "open";
+      reopened.reviewed_by.clear();
+      reopened.reviewed_at.clear();
+      CTIMS_RETURN_IF_ERROR(tx->UpdateDuplicatePair(reopened, pair->version));
+      json changes = json::array({{{"path", "status"}, {"from", "merged"}, {"to", "open"}}});
+      CTIMS_RETURN_IF_ERROR(tx->AppendHistory({0,
+                                               "person-duplicates",
+                                               pair->id,
+                                               reopened.version,
+                                               "undo_merge",
+                                               caller.user_id,
+                                               done.undone_at,
+                                               changes.dump(),
+                                               {}}));
+    }
+  }
+  if (options_.audit != nullptr) {
+    AuditEvent e;
+    e.user_id = caller.user_id;
+    e.role = caller.role.code;
+    e.agency_id = caller.agency_id;
+    e.client_ip = caller.client_ip;
+    e.action = "undo_merge";
+    e.resource = "person-merges";
+    e.record_ids = {done.id, done.kept_id, done.merged_id};
+    e.outcome = "ok";
+    CTIMS_RETURN_IF_ERROR(options_.audit->Append(*tx, e));
+  }
+  CTIMS_RETURN_IF_ERROR(tx->Commit());
+  return MergeJson(done);
+}
+
+Result<json> RecordService::ListMerges(const std::vector<std::pair<std::string, std::string>>& params,
+                                       const Principal& caller) {
+  const auto& spec = PersonsSpec();
+  auto run = [&]() -> Result<json> {
+    CTIMS_RETURN_IF_ERROR(CheckAction(caller, spec, "list"));
+    std::vector<FieldError> errors;
+    std::string person;
+    std::string after;
+    std::size_t limit = kDefaultPageSize;
+    for (const auto& [name, value] : params) {
+      if (name == "person") {
+        if (!core::IsCanonicalId(value)) {
+          errors.push_back({"person", "id_format", "not a record id"});
+        } else {
+          person = value;
+        }
+      } else if (name == "limit") {
+        if (!ParseSize(value, limit) || limit < 1 || limit > kMaxPageSize) {
+          errors.push_back({"limit", "range", "limit must be an integer from 1 to " + std::to_string(kMaxPageSize)});
+        }
+      } else if (name == "cursor") {
+        if (!core::IsCanonicalId(value)) {
+          errors.push_back({"cursor", "format", "not a cursor returned by this list"});
+        } else {
+          after = value;
+        }
+      } else {
+        errors.push_back({name, "unknown_parameter", "the merges list takes person, limit and cursor"});
+      }
+    }
+    if (!errors.empty()) return Status::InvalidArgument("bad merge list parameters", std::move(errors));
+    json out = {{"items", json::array()}, {"next_cursor", nullptr}};
+    std::vector<std::string> ids;
+    CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
+    for (;;) {
+      CTIMS_ASSIGN_OR_RETURN(auto page, tx->ListPersonMerges(person, after, 200));
+      for (const auto& m : page) {
+        after = m.id;
+        CTIMS_ASSIGN_OR_RETURN(auto k, ReadReachable(*tx, spec, m.kept_id, reach));
+        if (!k) continue;
+        CTIMS_ASSIGN_OR_RETURN(auto g, ReadReachable(*tx, spec, m.merged_id, reach));
+        if (!g) continue;
+        ids.push_back(m.id);
+        out["items"].push_back(MergeJson(m));
+        if (out["items"].size() == limit) {
+          out["next_cursor"] = m.id;
+          break;
+        }
+      }
+      if (out["items"].size() == limit || page.size() < 200) break;
+    }
+    tx.reset();
+    CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "list", "person-merges", std::move(ids), "ok"));
+    return out;
+  };
+  auto r = run();
+  if (!r.ok()) AuditFailure(caller, "list", spec, "", r.status());
+  return r;
+}
+
+}  // namespace ctims::app

@@ -1,0 +1,243 @@
+// Issue 8 §4: "A reviewer merges (with full history, nothing lost) or marks
+// 'not the same'; a merge can be undone." Merge and undo through the API on
+// a real database: what moves, what stays findable, what undo puts back, and
+// the refusals.
+
+#include <atomic>
+#include <thread>
+
+#include "test_server.hpp"
+
+namespace ctims::api_test {
+namespace {
+
+class Issue8MergeTest : public ApiTest {
+ protected:
+  std::string Person(const json& body) {
+    Reply r = Post(Url("persons"), body);
+    EXPECT_EQ(r.status, 201) << Describe(r);
+    last_ = r.Json();
+    return last_.value("id", std::string());
+  }
+  // Two registrations of one man, Lao script then Latin: the second proposes
+  // the first; returns the pair id and sets kept_ (Lao) and other_ (Latin).
+  std::string RegisterPair() {
+    // Reviewers (persons:merge) merge; the fixture's tester registers.
+    reviewer_id_ = server().AddUser("tph_supervisor", "BK-DMC-TPH", "supervisor");
+    reviewer_ = server().SignIn("tph_supervisor");
+    kept_ = Person({{"prs_FirstName", "ສົມພອນ"},
+                    {"prs_SecondName", "ພົມມະຈັກ"},
+                    {"prs_Sex", "Male"},
+                    {"prs_Birthdate", "1998-03-01"}});
+    other_ = Person({{"prs_LatinNames", {"Somphon Phommachak"}}, {"prs_Sex", "Male"}, {"prs_Birthdate", "1998-03-01"}});
+    const json proposals = last_.value("possible_duplicates", json::array());
+    EXPECT_EQ(proposals.size(), 1u) << last_.dump();
+    return proposals.empty() ? "" : proposals[0].value("pair_id", std::string());
+  }
+  std::vector<std::string> SearchIds(const std::string& q) {
+    Reply r = Get("/api/v1/persons/search?q=" + Encode(q));
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    std::vector<std::string> ids;
+    for (const auto& item : r.Json().value("items", json::array())) ids.push_back(item["id"]);
+    return ids;
+  }
+  static bool Has(const std::vector<std::string>& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  }
+  static std::vector<std::string> FieldRules(const Reply& r) {
+    std::vector<std::string> out;
+    const json body = r.Json();
+    if (!body.is_object() || !body.contains("error")) return out;
+    for (const auto& f : body["error"].value("fields", json::array())) {
+      out.push_back(f.value("path", std::string()) + ":" + f.value("rule", std::string()));
+    }
+    return out;
+  }
+  std::string Merge(const std::string& pair_id, const std::string& keep) {
+    Reply r = Review("/api/v1/person-duplicates/" + pair_id + "/merge", {{"keep", keep}});
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    return r.Json().value("id", std::string());
+  }
+  std::string PersonOf(const std::string& case_id) { return Read("cases", case_id).value("person_id", std::string()); }
+
+  // POST as the reviewer.
+  Reply Review(const std::string& path, const json& body) { return As(reviewer_, "POST", path, body); }
+
+  json last_;
+  Session reviewer_;
+  std::string reviewer_id_;
+  std::string kept_;
+  std::string other_;
+};
+
+TEST_F(Issue8MergeTest, Issue8_MergeMovesCasesKeepsBothSpellingsAndUndoRestoresExactly) {
+  const std::string pair_id = RegisterPair();
+  ASSERT_FALSE(pair_id.empty());
+  const std::string agency = AgencyId("BK-DMC-TPH");
+  const std::string kept_case = CreateId("cases", CaseBody(kept_, agency));
+  const std::string moved_case = CreateId("cases", CaseBody(other_, agency));
+  const std::string person_url = Url("persons", other_);
+
+  Reply merged = Review("/api/v1/person-duplicates/" + pair_id + "/merge", {{"keep", kept_}});
+  ASSERT_EQ(merged.status, 200) << Describe(merged);
+  const json m = merged.Json();
+  EXPECT_EQ(m["kept_id"], kept_);
+  EXPECT_EQ(m["merged_id"], other_);
+  EXPECT_EQ(m["duplicate_id"], pair_id);
+  EXPECT_EQ(m["merged_by"], reviewer_id_);
+  ASSERT_EQ(m["moved"].size(), 1u) << m.dump();
+  EXPECT_EQ(m["moved"][0], json({{"table", "cases"}, {"id", moved_case}, {"field", "person_id"}, {"from", other_}}));
+  const std::string merge_id = m["id"];
+
+  // The case moved, and its history says so.
+  EXPECT_EQ(PersonOf(moved_case), kept_);
+  EXPECT_EQ(PersonOf(kept_case), kept_);
+  const json history = History("cases", moved_case);
+  ASSERT_EQ(history.size(), 2u) << history.dump();
+  EXPECT_EQ(history[1]["action"], "merge_person");
+  EXPECT_NE(history[1]["changes"].dump().find(kept_), std::string::npos) << history.dump();
+
+  // The merged person stays readable, names and all, pointing at the kept one.
+  const json gone = Read("persons", other_);
+  EXPECT_EQ(gone["merged_into"], kept_);
+  EXPECT_EQ(gone["merged_by"], reviewer_id_);
+  EXPECT_EQ(gone["prs_LatinNames"], json({"Somphon Phommachak"}));
+  const json kept = Read("persons", kept_);
+  EXPECT_FALSE(kept.contains("merged_into"));
+  EXPECT_EQ(kept["prs_FirstName"], "ສົມພອນ") << "the kept person's fields are not overwritten";
+  EXPECT_FALSE(kept.contains("prs_LatinNames"));
+  EXPECT_EQ(History("persons", other_).back()["action"], "merged");
+
+  // Lists and search leave it out; both spellings find the kept person.
+  std::vector<std::string> listed;
+  for (const auto& p : ListAll("persons")) listed.push_back(p["id"]);
+  EXPECT_TRUE(Has(listed, kept_));
+  EXPECT_FALSE(Has(listed, other_));
+  EXPECT_EQ(ListAll("persons", "merged_into=" + kept_).size(), 1u);
+  for (const char* q : {"Somphon Phommachak", "ສົມພອນ ພົມມະຈັກ", "Somphone Phommachack"}) {
+    const auto ids = SearchIds(q);
+    EXPECT_TRUE(Has(ids, kept_)) << q;
+    EXPECT_FALSE(Has(ids, other_)) << q;
+  }
+  // Read-only until undone; the pair is decided; the merge is listed.
+  Reply edit = Patch(person_url, {{"version", gone["version"]}, {"prs_Sex", "Female"}});
+  EXPECT_EQ(edit.status, 409) << Describe(edit);
+  EXPECT_EQ(FieldRules(edit), std::vector<std::string>{"merged_into:merged"});
+  const json pairs = Get("/api/v1/person-duplicates?status=merged").Json()["items"];
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0]["id"], pair_id);
+  const json listed_merges = Get("/api/v1/person-merges?person=" + other_).Json();
+  ASSERT_EQ(listed_merges["items"].size(), 1u) << listed_merges.dump();
+  EXPECT_EQ(listed_merges["items"][0]["id"], merge_id);
+  EXPECT_EQ(Get("/api/v1/person-merges?person=nope").status, 400);
+
+  // A case registered for the kept person after the merge stays with it on undo.
+  const std::string later_case = CreateId("cases", CaseBody(kept_, agency));
+  Reply undone = Review("/api/v1/person-merges/" + merge_id + "/undo", json::object());
+  ASSERT_EQ(undone.status, 200) << Describe(undone);
+  EXPECT_EQ(undone.Json()["undone"], true);
+  EXPECT_EQ(undone.Json()["undone_by"], reviewer_id_);
+  EXPECT_EQ(PersonOf(moved_case), other_);
+  EXPECT_EQ(PersonOf(kept_case), kept_);
+  EXPECT_EQ(PersonOf(later_case), kept_);
+  EXPECT_EQ(History("cases", moved_case).back()["action"], "unmerge_person");
+  const json back = Read("persons", other_);
+  EXPECT_FALSE(back.contains("merged_into")) << back.dump();
+  EXPECT_FALSE(back.contains("merged_at"));
+  const auto latin = SearchIds("Somphon Phommachak");
+  EXPECT_TRUE(Has(latin, other_)) << "its own names find it again";
+  EXPECT_EQ(Get("/api/v1/person-duplicates?status=open").Json()["items"][0]["id"], pair_id);
+
+  // Twice is refused, naming the rule.
+  Reply again = Review("/api/v1/person-merges/" + merge_id + "/undo", json::object());
+  EXPECT_EQ(again.status, 409) << Describe(again);
+  EXPECT_EQ(FieldRules(again), std::vector<std::string>{"undone_at:undone"});
+
+  // Audited with ids only.
+  auto tx = server().store().Begin(app::TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto rows = (*tx)->ReadAudit(0, 100000);
+  ASSERT_TRUE(rows.ok());
+  int merges = 0;
+  int undos = 0;
+  for (const auto& row : *rows) {
+    if (row.resource != "person-merges" || row.outcome != "ok") continue;
+    EXPECT_NE(row.record_ids.find(merge_id), std::string::npos);
+    EXPECT_EQ(row.record_ids.find("Somphon"), std::string::npos);
+    merges += row.action == "merge" ? 1 : 0;
+    undos += row.action == "undo_merge" ? 1 : 0;
+  }
+  EXPECT_EQ(merges, 1);
+  EXPECT_EQ(undos, 1);
+}
+
+TEST_F(Issue8MergeTest, Issue8_UndoIsRefusedWhenAMovedCaseWasMovedAgain) {
+  const std::string pair_id = RegisterPair();
+  ASSERT_FALSE(pair_id.empty());
+  const std::string agency = AgencyId("BK-DMC-TPH");
+  const std::string moved_case = CreateId("cases", CaseBody(other_, agency));
+  const std::string merge_id = Merge(pair_id, kept_);
+  const std::string third = Person({{"prs_FirstName", "Maung Maung"}});
+  const json c = Read("cases", moved_case);
+  Reply repoint = Patch(Url("cases", moved_case), {{"version", c["version"]}, {"person_id", third}});
+  ASSERT_EQ(repoint.status, 200) << Describe(repoint);
+
+  Reply undo = Review("/api/v1/person-merges/" + merge_id + "/undo", json::object());
+  EXPECT_EQ(undo.status, 409) << Describe(undo);
+  EXPECT_EQ(FieldRules(undo), std::vector<std::string>{"moved[0]:moved"});
+  // Nothing changed.
+  EXPECT_EQ(PersonOf(moved_case), third);
+  EXPECT_EQ(Read("persons", other_)["merged_into"], kept_);
+  EXPECT_EQ(Get("/api/v1/person-merges?person=" + other_).Json()["items"][0]["undone"], false);
+}
+
+TEST_F(Issue8MergeTest, Issue8_MergeNeedsThePermissionAndAPersonOfThePair) {
+  const std::string pair_id = RegisterPair();
+  ASSERT_FALSE(pair_id.empty());
+  server().AddUser("tph_worker", "BK-DMC-TPH", "case_worker");
+  server().AddUser("hxy_supervisor", "BK-DMC-HXY", "supervisor");
+  const Session worker = server().SignIn("tph_worker");
+  const Session outsider = server().SignIn("hxy_supervisor");
+  const std::string url = "/api/v1/person-duplicates/" + pair_id + "/merge";
+  EXPECT_EQ(As(worker, "POST", url, {{"keep", kept_}}).status, 403);
+  EXPECT_EQ(As(outsider, "POST", url, {{"keep", kept_}}).status, 404) << "neither person in its reach";
+  EXPECT_EQ(Post(url, {{"keep", kept_}}).status, 403) << "the fixture's role may not merge";
+  Reply missing = Review(url, json::object());
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(FieldRules(missing), std::vector<std::string>{"keep:required"});
+  const std::string stranger = Person({{"prs_FirstName", "Hun Sen"}});
+  Reply foreign = Review(url, {{"keep", stranger}});
+  EXPECT_EQ(foreign.status, 400);
+  EXPECT_EQ(FieldRules(foreign), std::vector<std::string>{"keep:pair_member"});
+  EXPECT_EQ(Review(url, {{"keep", kept_}, {"colour", "red"}}).status, 400);
+  EXPECT_EQ(Review(url, {{"keep", kept_}, {"version", 9}}).status, 409);
+
+  const std::string merge_id = Merge(pair_id, kept_);
+  EXPECT_EQ(As(worker, "POST", "/api/v1/person-merges/" + merge_id + "/undo", json::object()).status, 403);
+  EXPECT_EQ(Review("/api/v1/person-merges/00000000-0000-7000-8000-000000000000/undo", json::object()).status, 404);
+  Reply twice = Review(url, {{"keep", kept_}});
+  EXPECT_EQ(twice.status, 409);
+}
+
+TEST_F(Issue8MergeTest, Issue8_ConcurrentMergesOfOnePairLeaveOneMerge) {
+  const std::string pair_id = RegisterPair();
+  ASSERT_FALSE(pair_id.empty());
+  const std::string url = "/api/v1/person-duplicates/" + pair_id + "/merge";
+  std::atomic<int> ok{0};
+  std::atomic<int> conflict{0};
+  std::vector<std::thread> threads;
+  for (const std::string& keep : {kept_, other_}) {
+    threads.emplace_back([&, keep] {
+      Reply r = Review(url, {{"keep", keep}});
+      if (r.status == 200) ++ok;
+      if (r.status == 409) ++conflict;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), 1);
+  EXPECT_EQ(Get("/api/v1/person-merges").Json()["items"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace ctims::api_test
