@@ -847,6 +847,7 @@ struct DedupeCommand {
   double threshold = 0.85;
   std::size_t max_block = 500;
   std::size_t max_candidates = 20;
+  double min_overlap = 0.2;
   unsigned threads = 2;
 };
 
@@ -880,6 +881,7 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
   options.threshold = cmd.threshold;
   options.max_block = cmd.max_block;
   options.max_candidates_per_person = cmd.max_candidates;
+  options.min_key_overlap = cmd.min_overlap;
   options.threads = cmd.threads;
   options.audit = &audit;
   auto r = ctims::app::RunDedupe(*store, cipher, ctims::core::SystemClock(), options, ctims::app::SystemPrincipal());
@@ -887,9 +889,11 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
     std::fprintf(stderr, "ctims: %s\n", r.status().ToString().c_str());
     return 1;
   }
-  std::printf("dedupe: %lld persons, %lld pairs scored, %lld proposed, %lld new in the review queue, in %.1f s\n",
-              static_cast<long long>(r->persons), static_cast<long long>(r->compared),
-              static_cast<long long>(r->proposed), static_cast<long long>(r->inserted), seconds());
+  std::printf(
+      "dedupe: %lld persons, %lld pairs scored (%lld left out by the cheap pass), %lld proposed, %lld new in the "
+      "review queue, in %.1f s\n",
+      static_cast<long long>(r->persons), static_cast<long long>(r->compared), static_cast<long long>(r->skipped),
+      static_cast<long long>(r->proposed), static_cast<long long>(r->inserted), seconds());
   return 0;
 }
 // ==== end of issue 8 ====
@@ -1073,6 +1077,12 @@ int main(int argc, char** argv) {
   dedupe->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
   dedupe->add_option("--threshold", dedupe_cmd.threshold, "Lowest score proposed")->capture_default_str();
   dedupe->add_option("--max-block", dedupe_cmd.max_block, "Skip name keys carried by more persons than this")
+      ->capture_default_str();
+  dedupe->add_option("--max-candidates", dedupe_cmd.max_candidates, "Name comparisons per person at most")
+      ->capture_default_str();
+  dedupe
+      ->add_option("--min-overlap", dedupe_cmd.min_overlap,
+                   "Skip pairs sharing less than this share of the smaller set of name keys (0 to 1)")
       ->capture_default_str();
   dedupe->add_option("--threads", dedupe_cmd.threads, "Worker threads")->capture_default_str();
   // ==== end of issue 8 ====

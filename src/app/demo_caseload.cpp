@@ -18,6 +18,7 @@
 #include "domain/codelists.hpp"
 #include "domain/diff.hpp"
 #include "domain/schema.hpp"
+#include "search/name_corpus.hpp"
 
 namespace ctims::app {
 namespace {
@@ -96,82 +97,92 @@ std::string IdFor(int day, Rng& rng) {
 
 // ---- names (generated, fictional) ---------------------------------------------
 
-struct Name {
-  const char* native;
-  const char* latin;
+// Names of the Mekong scripts come from search::MakeUpName (the project's own
+// syllable inventories with their customary Latin spellings, combined freely
+// so that a full name rarely repeats, as in a real caseload). The other
+// nationalities write their names in Latin letters: given and family names
+// from these pools, combined freely, some with a second given name. No real
+// person is meant.
+struct LatinPool {
+  std::vector<const char*> given_female, given_male, family;
 };
-struct NamePool {
-  std::vector<Name> given_female, given_male, family;
-  bool family_first = false;  // Chinese, Vietnamese, Khmer, Burmese (no family name) order
+
+const LatinPool& LatinPoolFor(const std::string& country) {
+  // Indonesia and Malaysia.
+  static const LatinPool kMalay = {
+      {"Siti", "Nur", "Dewi", "Sri", "Aisyah", "Putri", "Rina", "Wati", "Fitri", "Intan", "Lestari", "Yuni", "Ratna",
+       "Nurul", "Aminah", "Farah"},
+      {"Budi", "Agus", "Ahmad", "Rizal", "Hendra", "Joko", "Bambang", "Dedi", "Irfan", "Hafiz", "Rudi", "Arif",
+       "Syahrul", "Eko", "Firdaus", "Hakim"},
+      {"Santoso", "Wijaya", "Saputra", "Hidayat", "Kurniawan", "Setiawan", "Pratama", "Nugroho", "Rahman",   "Abdullah",
+       "Ismail",  "Hassan", "Harahap", "Siregar", "Lubis",     "Nasution", "Hamzah",  "Yusof",   "Sulaiman", "Halim"}};
+  // The Philippines.
+  static const LatinPool kFilipino = {
+      {"Maria", "Ana", "Rosa", "Joy", "Grace", "Liza", "Marites", "Cristina", "Jocelyn", "Rowena", "Analyn", "Lorna",
+       "Imelda", "Teresa", "Divina", "Evelyn"},
+      {"Jose", "Juan", "Mark", "Ramon", "Rodel", "Jun", "Arnel", "Romeo", "Danilo", "Ernesto", "Rolando", "Jerome",
+       "Noel", "Reynaldo", "Efren", "Bong"},
+      {"Reyes",      "Santos",  "Cruz",   "Bautista", "Garcia",    "Mendoza",  "Torres",
+       "Villanueva", "Ramos",   "Aquino", "Castillo", "Dela Cruz", "Navarro",  "Soriano",
+       "Manalo",     "Pascual", "Dizon",  "Salazar",  "Mercado",   "Tolentino"}};
+  // Bangladesh, India, Nepal, Pakistan.
+  static const LatinPool kSouthAsian = {
+      {"Ayesha", "Sunita", "Fatema", "Nasrin", "Rina", "Priya", "Anjali", "Kavita", "Sabina", "Gita", "Laxmi", "Shirin",
+       "Rubina", "Parvin", "Meena", "Sita"},
+      {"Rahim", "Arjun", "Imran", "Karim", "Rajesh", "Suresh", "Ramesh", "Bikash", "Sanjay", "Faisal", "Tariq", "Anwar",
+       "Dipak", "Hari", "Salim", "Naveed"},
+      {"Hossain", "Tamang", "Khan",  "Ahmed", "Islam",     "Rai",  "Gurung", "Magar", "Thapa",   "Shrestha",
+       "Sharma",  "Kumar",  "Singh", "Das",   "Chowdhury", "Miah", "Uddin",  "Ali",   "Qureshi", "Yadav"}};
+  if (country == "PH") return kFilipino;
+  if (country == "ID" || country == "MY") return kMalay;
+  return kSouthAsian;
+}
+
+struct PersonName {
+  std::string given_native, family_native;  // prs_FirstName, prs_SecondName ("" none)
+  std::string latin;                        // the customary Latin spelling, words in native order
   const char* language = "en";
 };
 
-const NamePool& PoolFor(const std::string& country) {
-  static const NamePool kLao = {{{"ບົວພັນ", "Bouaphanh"},
-                                 {"ນ້ອຍ", "Noy"},
-                                 {"ແສງຈັນ", "Sengchanh"},
-                                 {"ມະນີວອນ", "Manivone"},
-                                 {"ຄຳແພງ", "Khamphaeng"},
-                                 {"ພອນສະຫວັນ", "Phonesavanh"}},
-                                {{"ສົມພອນ", "Somphone"},
-                                 {"ບຸນມີ", "Bounmy"},
-                                 {"ແກ້ວ", "Keo"},
-                                 {"ທອງດີ", "Thongdy"},
-                                 {"ສີສຸກ", "Sisouk"},
-                                 {"ວັນໄຊ", "Vanxay"}},
-                                {{"ພົມມະຈັກ", "Phommachack"},
-                                 {"ແສງສຸລິວົງ", "Sengsoulivong"},
-                                 {"ວົງສະຫວັນ", "Vongsavanh"},
-                                 {"ໄຊຍະວົງ", "Xayavong"},
-                                 {"ສີປະເສີດ", "Sipaseuth"},
-                                 {"ຈັນທະລາ", "Chanthala"}},
-                                false,
-                                "lo"};
-  static const NamePool kThai = {
-      {{"สมศรี", "Somsri"}, {"มาลี", "Malee"}, {"ปราณี", "Pranee"}, {"วันดี", "Wandee"}},
-      {{"สมชาย", "Somchai"}, {"ประเสริฐ", "Prasert"}, {"วิชัย", "Wichai"}, {"บุญมี", "Boonmee"}},
-      {{"ศรีสุข", "Srisuk"}, {"แก้วมณี", "Kaewmanee"}, {"ทองดี", "Thongdee"}, {"บุญเรือง", "Boonruang"}},
-      false,
-      "th"};
-  static const NamePool kBurmese = {
-      {{"အေးအေး", "Aye Aye"}, {"သီတာ", "Thida"}, {"ခင်မာ", "Khin Mar"}, {"နီလာ", "Nilar"}},
-      {{"အောင်ကို", "Aung Ko"}, {"ကျော်ဇော", "Kyaw Zaw"}, {"ထွန်းထွန်း", "Tun Tun"}, {"မင်းထက်", "Min Htet"}},
-      {{"ဦး", "U"}, {"မောင်", "Maung"}, {"ကို", "Ko"}, {"ဒေါ်", "Daw"}},
-      true,
-      "my"};
-  static const NamePool kChinese = {{{"丽", "Li"}, {"芳", "Fang"}, {"静", "Jing"}, {"敏", "Min"}},
-                                    {{"伟", "Wei"}, {"强", "Qiang"}, {"磊", "Lei"}, {"军", "Jun"}},
-                                    {{"王", "Wang"}, {"李", "Li"}, {"张", "Zhang"}, {"刘", "Liu"}, {"陈", "Chen"}},
-                                    true,
-                                    "zh"};
-  static const NamePool kVietnamese = {{{"Thị Lan", "Thi Lan"}, {"Thị Hoa", "Thi Hoa"}, {"Ngọc Anh", "Ngoc Anh"}},
-                                       {{"Văn Nam", "Van Nam"}, {"Văn Hùng", "Van Hung"}, {"Đức Minh", "Duc Minh"}},
-                                       {{"Nguyễn", "Nguyen"}, {"Trần", "Tran"}, {"Lê", "Le"}, {"Phạm", "Pham"}},
-                                       true,
-                                       "vi"};
-  static const NamePool kKhmer = {{{"សុភា", "Sophea"}, {"ស្រីពៅ", "Srey Pov"}, {"ចន្ថា", "Chantha"}},
-                                  {{"សុខា", "Sokha"}, {"វិបុល", "Vibol"}, {"ដារ៉ា", "Dara"}},
-                                  {{"សុខ", "Sok"}, {"ចាន់", "Chan"}, {"ហេង", "Heng"}, {"លី", "Ly"}},
-                                  true,
-                                  "km"};
-  static const NamePool kLatin = {
-      {{"Siti", "Siti"}, {"Maria", "Maria"}, {"Nur", "Nur"}, {"Ayesha", "Ayesha"}, {"Sunita", "Sunita"}},
-      {{"Budi", "Budi"}, {"Jose", "Jose"}, {"Rahim", "Rahim"}, {"Arjun", "Arjun"}, {"Imran", "Imran"}},
-      {{"Santoso", "Santoso"},
-       {"Reyes", "Reyes"},
-       {"Hossain", "Hossain"},
-       {"Tamang", "Tamang"},
-       {"Khan", "Khan"},
-       {"Abdullah", "Abdullah"}},
-      false,
-      "en"};
-  if (country == "LA") return kLao;
-  if (country == "TH") return kThai;
-  if (country == "MM") return kBurmese;
-  if (country == "CN") return kChinese;
-  if (country == "VN") return kVietnamese;
-  if (country == "KH") return kKhmer;
-  return kLatin;
+PersonName MakePersonName(const std::string& country, bool woman, Rng& names) {
+  struct Script {
+    const char* country;
+    search::CorpusScript script;
+    const char* language;
+  };
+  static constexpr Script kScripts[] = {
+      {"LA", search::CorpusScript::kLao, "lo"},        {"TH", search::CorpusScript::kThai, "th"},
+      {"MM", search::CorpusScript::kBurmese, "my"},    {"CN", search::CorpusScript::kChinese, "zh"},
+      {"VN", search::CorpusScript::kVietnamese, "vi"}, {"KH", search::CorpusScript::kKhmer, "km"},
+  };
+  PersonName out;
+  for (const Script& s : kScripts) {
+    if (country != s.country) continue;
+    const search::MadeUpName n = search::MakeUpName(s.script, woman, names.Next());
+    // Vietnamese: the middle name goes with the given name ("Thị Lan"), as
+    // agencies' forms have no middle-name box in native order.
+    out.given_native = n.middle_native.empty() ? n.given_native : n.middle_native + " " + n.given_native;
+    out.family_native = n.family_native;
+    const std::string given = n.middle_latin.empty() ? n.given_latin : n.middle_latin + " " + n.given_latin;
+    if (n.family_latin.empty()) {
+      out.latin = given;
+    } else {
+      out.latin = n.family_first ? n.family_latin + " " + given : given + " " + n.family_latin;
+    }
+    out.language = s.language;
+    return out;
+  }
+  const LatinPool& pool = LatinPoolFor(country);
+  const auto& given = woman ? pool.given_female : pool.given_male;
+  out.given_native = given[static_cast<std::size_t>(names.Below(static_cast<std::int64_t>(given.size())))];
+  // A second given name, as many write it ("Maria Grace").
+  if (names.Chance(30)) {
+    out.given_native += ' ';
+    out.given_native += given[static_cast<std::size_t>(names.Below(static_cast<std::int64_t>(given.size())))];
+  }
+  out.family_native = pool.family[static_cast<std::size_t>(names.Below(static_cast<std::int64_t>(pool.family.size())))];
+  out.latin = out.given_native + " " + out.family_native;
+  return out;
 }
 
 // Fictional employers in the Golden Triangle Special Economic Zone.
@@ -385,6 +396,7 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
   if (options.persons < 0) return Status::InvalidArgument("persons must not be negative", {{"persons", "min", "0"}});
   Rng rng(options.seed * 0x2545F4914F6CDD1DULL + 0x5EED);
   Rng ids(options.seed ^ 0xD1B54A32D192ED03ULL);
+  Rng names(options.seed ^ 0x6A09E667F3BCC909ULL);  // persons' names only (see MakePersonName)
   Writer w(store, options, caller);
   CTIMS_RETURN_IF_ERROR(w.Begin());
   {
@@ -526,20 +538,21 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
     const std::string owner = transferred_later ? std::string("BK-FAD") : lead;
 
     // ---- the person ----
-    const NamePool& pool = PoolFor(nationality);
-    const Name& given = rng.Pick(woman ? pool.given_female : pool.given_male);
-    const Name& family = rng.Pick(pool.family);
-    const std::string latin = pool.family_first ? std::string(family.latin) + " " + given.latin
-                                                : std::string(given.latin) + " " + family.latin;
+    // Names have their own stream; the two draws the fixed name pools used
+    // to take are still taken, so every other draw (and each figure of the
+    // demo reports) stays where it was.
+    rng.Next();
+    rng.Next();
+    const PersonName name = MakePersonName(nationality, woman, names);
     const std::string person_id = IdFor(opened, ids);
     const std::string at = Stamp(opened, rng);
     const int age = rng.Chance(6) ? 14 + static_cast<int>(rng.Below(4)) : 18 + static_cast<int>(rng.Below(28));
-    json person = {{"prs_FirstName", given.native},
-                   {"prs_SecondName", family.native},
-                   {"prs_LatinNames", json::array({latin})},
+    json person = {{"prs_FirstName", name.given_native},
+                   {"prs_LatinNames", json::array({name.latin})},
                    {"prs_Sex", woman ? "Female" : "Male"},
                    {"prs_Citizenship", json::array({nationality})},
-                   {"prs_PrimaryLanguage", pool.language}};
+                   {"prs_PrimaryLanguage", name.language}};
+    if (!name.family_native.empty()) person["prs_SecondName"] = name.family_native;
     if (rng.Chance(70)) {
       const int born = opened - age * 365 - static_cast<int>(rng.Below(365));
       person["prs_Birthdate"] = DateOf(born);
@@ -634,7 +647,7 @@ Result<DemoResult> GenerateDemoCaseload(Store& store, const DemoOptions& options
               {{"case_id", case_id},
                {"agency_id", ag.id.at(first_owner)},
                {"scr_Date", DateOf(day)},
-               {"scr_InterviewLanguage", pool.language},
+               {"scr_InterviewLanguage", name.language},
                {"scr_Indicators",
                 {{{"ind_Code", "DeceivedAboutJob"}, {"ind_Answer", "Yes"}},
                  {{"ind_Code", "RecruitmentFeeDebt"}, {"ind_Answer", rng.Chance(50) ? "Yes" : "No"}}}},

@@ -275,4 +275,55 @@ CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candi
   return out;
 }
 
+double PreScore(const PersonProbe& probe, const PersonProbe& candidate, int shared) {
+  double score = shared;
+  if (!probe.sex.empty() && !candidate.sex.empty() && probe.sex != "Unknown" && candidate.sex != "Unknown" &&
+      probe.sex != candidate.sex) {
+    score -= 2;
+  }
+  if (probe.birth_year && candidate.birth_year) {
+    const int tolerance = probe.birth_year_estimated || candidate.birth_year_estimated ? 3 : 1;
+    if (std::abs(*probe.birth_year - *candidate.birth_year) > tolerance) score -= 2;
+  }
+  for (const auto& d : probe.documents) {
+    if (std::find(candidate.documents.begin(), candidate.documents.end(), d) != candidate.documents.end()) {
+      score += 4;
+      break;
+    }
+  }
+  return score;
+}
+
+std::vector<ScoredCandidate> ScoreShortlist(const PersonProbe& probe, const std::vector<PersonProbe>& candidates,
+                                            const std::vector<int>& shared, std::size_t max_scored) {
+  struct Pre {
+    double score;
+    int shared;
+    std::size_t index;
+  };
+  std::vector<Pre> pre;
+  pre.reserve(candidates.size());
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const int s = i < shared.size() ? shared[i] : 0;
+    pre.push_back({PreScore(probe, candidates[i], s), s, i});
+  }
+  const std::size_t keep = std::min(pre.size(), max_scored);
+  std::partial_sort(pre.begin(), pre.begin() + static_cast<std::ptrdiff_t>(keep), pre.end(),
+                    [](const Pre& a, const Pre& b) {
+                      if (a.score != b.score) return a.score > b.score;
+                      return a.index < b.index;
+                    });
+  std::vector<ScoredCandidate> out;
+  out.reserve(keep);
+  for (std::size_t r = 0; r < keep; ++r) out.push_back({pre[r].index, ScoreCandidate(probe, candidates[pre[r].index])});
+  std::stable_sort(out.begin(), out.end(), [&](const ScoredCandidate& a, const ScoredCandidate& b) {
+    if (a.score.score != b.score.score) return a.score.score > b.score.score;
+    const int sa = a.index < shared.size() ? shared[a.index] : 0;
+    const int sb = b.index < shared.size() ? shared[b.index] : 0;
+    if (sa != sb) return sa > sb;
+    return a.index < b.index;
+  });
+  return out;
+}
+
 }  // namespace ctims::app

@@ -145,4 +145,35 @@ struct CandidateScore {
 // the function that switches to it.
 CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candidate);
 
+// The cheap first pass of search, the duplicate check and `ctims dedupe`
+// (issue 8 §5): how promising a candidate is before the name comparison,
+// which costs tens to hundreds of microseconds a pair (search::MatchNames
+// romanises both names). `shared`: how many name keys the candidate shares
+// with the probe. Each shared key counts one; a sex or birth year that rules
+// the pair out (both known and different; years more than 1 apart, 3 when
+// estimated) counts -2 each, so a candidate needs two more shared keys to
+// outrank one that fits; a shared document number counts +4. No name is
+// compared. Thread-safe.
+double PreScore(const PersonProbe& probe, const PersonProbe& candidate, int shared);
+
+// How many candidates get the full ScoreCandidate after PreScore: the
+// search, the duplicate check and dedupe score no more than this many per
+// probe. With realistic names the right person is the one sharing the most
+// keys (issue8_search_test, bench/person_search.sh recall).
+inline constexpr std::size_t kMaxScoredCandidates = 30;
+
+// A candidate after the full comparison: its index in the caller's list.
+struct ScoredCandidate {
+  std::size_t index = 0;
+  CandidateScore score;
+};
+
+// Ranks `candidates` (shared[i]: keys candidate i shares with the probe) by
+// PreScore, scores the best `max_scored` with ScoreCandidate and returns
+// them by score, best first (ties: more shared keys, then list order).
+// `shared` has one entry per candidate. Thread-safe.
+std::vector<ScoredCandidate> ScoreShortlist(const PersonProbe& probe, const std::vector<PersonProbe>& candidates,
+                                            const std::vector<int>& shared,
+                                            std::size_t max_scored = kMaxScoredCandidates);
+
 }  // namespace ctims::app

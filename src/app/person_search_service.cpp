@@ -151,19 +151,25 @@ Result<json> RecordService::SearchPersons(const std::vector<std::pair<std::strin
     {
       CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
       CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
-      CTIMS_ASSIGN_OR_RETURN(hits, RetrieveCandidates(*tx, table, options_.cipher->ring(), keys, reach.filter));
+      // Without filters only the kMaxScoredCandidates sharing the most keys
+      // can be scored (ScoreShortlist ranks them as the store does): opening
+      // more would be wasted decryption.
+      CandidateOptions retrieval;
+      if (sex.empty() && citizenship.empty() && !birth_year) retrieval.max_candidates = kMaxScoredCandidates;
+      CTIMS_ASSIGN_OR_RETURN(hits,
+                             RetrieveCandidates(*tx, table, options_.cipher->ring(), keys, reach.filter, retrieval));
     }
     PersonProbe probe;
     probe.names = {*q};
-    struct Ranked {
-      double score;
-      int shared;
-      json item;
-    };
-    std::vector<Ranked> ranked;
-    for (auto& hit : hits) {
-      CTIMS_ASSIGN_OR_RETURN(json person, Fields(spec, table, hit.record, options_.cipher));
-      const PersonProbe candidate = ProbeOf(person);
+    // Open the candidates, apply the filters, then compare names only for the
+    // most promising (ScoreShortlist: the cheap pass first).
+    std::vector<std::size_t> kept;  // index into hits
+    std::vector<json> persons;
+    std::vector<PersonProbe> candidates;
+    std::vector<int> shared;
+    for (std::size_t h = 0; h < hits.size(); ++h) {
+      CTIMS_ASSIGN_OR_RETURN(json person, Fields(spec, table, hits[h].record, options_.cipher));
+      PersonProbe candidate = ProbeOf(person);
       if (!sex.empty() && candidate.sex != sex) continue;
       if (!citizenship.empty() && std::find(candidate.citizenship.begin(), candidate.citizenship.end(), citizenship) ==
                                       candidate.citizenship.end()) {
@@ -173,26 +179,24 @@ Result<json> RecordService::SearchPersons(const std::vector<std::pair<std::strin
         const int tol = tolerance.value_or(0) + (candidate.birth_year_estimated ? 1 : 0);
         if (!candidate.birth_year || std::abs(*candidate.birth_year - *birth_year) > tol) continue;
       }
-      CandidateScore s = ScoreCandidate(probe, candidate);
-      if (s.score < kSearchThreshold) continue;
-      json summary = WithMeta(std::move(person), hit.record);
-      StripUnreadable(spec, caller.role, summary);
-      json item = {{"id", hit.record.id},
-                   {"score", std::round(s.score * 1000) / 1000},
-                   {"reason", s.reason},
-                   {"shared_keys", hit.shared},
-                   {"person", std::move(summary)}};
-      ranked.push_back({s.score, hit.shared, std::move(item)});
+      kept.push_back(h);
+      persons.push_back(std::move(person));
+      candidates.push_back(std::move(candidate));
+      shared.push_back(hits[h].shared);
     }
-    std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
-      return a.score != b.score ? a.score > b.score : a.shared > b.shared;
-    });
-    if (ranked.size() > limit) ranked.resize(limit);
     json out = {{"items", json::array()}};
     std::vector<std::string> ids;
-    for (auto& r : ranked) {
-      ids.push_back(r.item["id"].get<std::string>());
-      out["items"].push_back(std::move(r.item));
+    for (auto& scored : ScoreShortlist(probe, candidates, shared)) {
+      if (scored.score.score < kSearchThreshold || out["items"].size() == limit) break;
+      const PersonTokenHit& hit = hits[kept[scored.index]];
+      json summary = WithMeta(std::move(persons[scored.index]), hit.record);
+      StripUnreadable(spec, caller.role, summary);
+      ids.push_back(hit.record.id);
+      out["items"].push_back({{"id", hit.record.id},
+                              {"score", std::round(scored.score.score * 1000) / 1000},
+                              {"reason", std::move(scored.score.reason)},
+                              {"shared_keys", hit.shared},
+                              {"person", std::move(summary)}});
     }
     CTIMS_RETURN_IF_ERROR(AuditRecord(caller, "search", spec.name, std::move(ids), "ok"));
     return out;
@@ -215,16 +219,22 @@ Result<json> RecordService::ProposeDuplicatesInTx(StoreTransaction& tx, const Re
     CandidateScore score;
     std::string id;
   };
-  std::vector<Proposal> proposals;
+  std::vector<const PersonTokenHit*> others;
+  std::vector<PersonProbe> candidates;
+  std::vector<int> shared;
   for (const auto& hit : hits) {
     if (hit.record.id == id) continue;
     CTIMS_ASSIGN_OR_RETURN(json other, Fields(spec, table, hit.record, options_.cipher));
-    CandidateScore s = ScoreCandidate(probe, ProbeOf(other));
-    if (s.score >= kDuplicateThreshold) proposals.push_back({std::move(s), hit.record.id});
+    others.push_back(&hit);
+    candidates.push_back(ProbeOf(other));
+    shared.push_back(hit.shared);
   }
-  std::stable_sort(proposals.begin(), proposals.end(),
-                   [](const Proposal& a, const Proposal& b) { return a.score.score > b.score.score; });
-  if (proposals.size() > kMaxProposals) proposals.resize(kMaxProposals);
+  // The cheap pass first: names are compared for the most promising only.
+  std::vector<Proposal> proposals;
+  for (auto& scored : ScoreShortlist(probe, candidates, shared)) {
+    if (scored.score.score < kDuplicateThreshold || proposals.size() == kMaxProposals) break;
+    proposals.push_back({std::move(scored.score), others[scored.index]->record.id});
+  }
   const std::string now = Now();
   for (auto& p : proposals) {
     DuplicatePair pair;

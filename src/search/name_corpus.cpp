@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iterator>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -469,6 +470,89 @@ const char* CorpusScriptName(CorpusScript script) {
     case CorpusScript::kVietnamese: return "vietnamese";
   }
   return "unknown";
+}
+
+MadeUpName MakeUpName(CorpusScript script, bool female, std::uint64_t seed) {
+  Rng rng(seed);
+  // The corpus's shapes (MakeName), with longer given names where a short
+  // one would make the small inventories repeat full names far more often
+  // than a real caseload does.
+  Name name;
+  switch (script) {
+    case CorpusScript::kBurmese: {
+      // No family name: mostly three or four syllables.
+      const std::size_t pick = rng.Below(20);
+      const std::size_t count = pick < 2 ? 2 : pick < 13 ? 3 : 4;
+      for (std::size_t i = 0; i < count; ++i) name.words.push_back(MakeWord(BurmeseSyllables(), 1, rng));
+      break;
+    }
+    case CorpusScript::kChinese:
+      // Two-character given names are the common case.
+      name.words = {MakeWord(ChineseFamily(), 1, rng), MakeWord(ChineseGiven(), rng.Below(10) == 0 ? 1 : 2, rng)};
+      break;
+    case CorpusScript::kKhmer: name.words = {MakeWord(KhmerFamily(), 1, rng), MakeWord(KhmerGiven(), 2, rng)}; break;
+    case CorpusScript::kVietnamese:
+      // Family, middle (chosen below by sex) and one or two given words
+      // ("Thu Hương").
+      name.words = {MakeWord(VietFamily(), 1, rng), MakeWord(VietMiddle(), 1, rng), MakeWord(VietGiven(), 1, rng)};
+      if (rng.Chance(0.5)) name.words.push_back(MakeWord(VietGiven(), 1, rng));
+      break;
+    default: name = MakeName(script, rng);
+  }
+  std::vector<std::string> latin = LatinWords(name, 0, rng);
+  for (std::string& w : latin) w = Capitalised(std::move(w));
+  auto native = [&](std::size_t w) {
+    std::string out;
+    for (std::size_t s : name.words[w].syllables) out += (*name.words[w].inventory)[s].native;
+    return out;
+  };
+  MadeUpName out;
+  switch (script) {
+    case CorpusScript::kLao:
+    case CorpusScript::kThai:
+      out.given_native = native(0);
+      out.family_native = native(1);
+      out.given_latin = latin[0];
+      out.family_latin = latin[1];
+      break;
+    case CorpusScript::kBurmese:
+      for (std::size_t w = 0; w < name.words.size(); ++w) {
+        out.given_native += native(w);
+        if (!out.given_latin.empty()) out.given_latin += ' ';
+        out.given_latin += latin[w];
+      }
+      break;
+    case CorpusScript::kKhmer:
+    case CorpusScript::kChinese:
+      out.family_native = native(0);
+      out.given_native = native(1);
+      out.family_latin = latin[0];
+      out.given_latin = latin[1];
+      out.family_first = true;
+      break;
+    case CorpusScript::kVietnamese: {
+      // The middle name marks sex: Thị, Ngọc for women; Văn, Đức, Hữu for
+      // men; Minh for either (indices into VietMiddle()).
+      static constexpr std::size_t kFemale[] = {1, 4, 3};
+      static constexpr std::size_t kMale[] = {0, 2, 5, 3};
+      const std::size_t middle = female ? kFemale[rng.Below(std::size(kFemale))] : kMale[rng.Below(std::size(kMale))];
+      out.family_native = native(0);
+      out.middle_native = VietMiddle()[middle].native;
+      out.family_latin = latin[0];
+      out.middle_latin = Capitalised(VietMiddle()[middle].latin[0]);
+      for (std::size_t w = 2; w < name.words.size(); ++w) {
+        if (w > 2) {
+          out.given_native += ' ';
+          out.given_latin += ' ';
+        }
+        out.given_native += native(w);
+        out.given_latin += latin[w];
+      }
+      out.family_first = true;
+      break;
+    }
+  }
+  return out;
 }
 
 std::vector<CorpusPerson> GenerateNameCorpus(std::size_t persons_per_script, std::size_t variants_per_person,

@@ -39,6 +39,27 @@ struct CorpusPerson {
 std::vector<CorpusPerson> GenerateNameCorpus(std::size_t persons_per_script, std::size_t variants_per_person,
                                              std::uint64_t seed);
 
+// One made-up person's name of `script` for generated demo data (`ctims
+// demo`): drawn from the same syllable inventories as the corpus, so the
+// Latin side is the customary spelling each syllable is listed with, not the
+// romaniser's output. Given and family names are combined freely, so exact
+// repeats of a full name are rare (as in a real caseload) rather than the
+// rule. `female` picks the middle name where it marks sex (Vietnamese
+// Thị/Ngọc, Văn/Đức/Hữu). Burmese names have no family name: the whole name
+// is the given name (`family_*` empty). Native words of Burmese and Chinese
+// names are written solid. The same arguments give the same name on every
+// run and machine. Thread-safe.
+struct MadeUpName {
+  std::string given_native;   // Vietnamese: without the middle name
+  std::string middle_native;  // Vietnamese only, else empty
+  std::string family_native;  // empty for Burmese
+  std::string given_latin;    // customary spelling, capitalised words
+  std::string middle_latin;
+  std::string family_latin;
+  bool family_first = false;  // Chinese, Vietnamese, Khmer: family name written first
+};
+MadeUpName MakeUpName(CorpusScript script, bool female, std::uint64_t seed);
+
 // An in-memory name index for the recall measurement: names indexed by their
 // FuzzyKeys; a query gathers the records sharing a key, keeps the
 // `shortlist` with the highest summed key rarity (inverse document
