@@ -74,7 +74,8 @@ class BackupTest : public ctims::testing_cli::CtimsBinaryTest, public ::testing:
   }
 
   void StartServer(const std::string& db) {
-    port_ = 30000 + static_cast<int>(::getpid() % 15000) * 2 + (GetParam() == "postgresql" ? 1 : 0);
+    port_ = ctims::testing_cli::FreeLoopbackPort();
+    ASSERT_GT(port_, 0);
     const std::string log = (dir_ / "server.log").string();
     pid_ = ::fork();
     ASSERT_GE(pid_, 0);
@@ -161,7 +162,8 @@ TEST_P(BackupTest, OnlineBackupRestoresToASoundDatabaseWithTheSameRecords) {
   StartServer(restored_);
   if (HasFatalFailure()) return;
   auto [cookie2, csrf2] = SignIn();
-  auto r = cli.Get("/api/v1/persons/" + ids[0], httplib::Headers{{"Cookie", cookie2}});
+  httplib::Client restarted("127.0.0.1", port_);  // a new port for the new server
+  auto r = restarted.Get("/api/v1/persons/" + ids[0], httplib::Headers{{"Cookie", cookie2}});
   ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   EXPECT_EQ(json::parse(r->body)["prs_FirstName"], "ນາງ ບົວພັນ");
 }

@@ -72,9 +72,9 @@ TEST_F(ExportCliTest, HtcdsCasesAsAnEncryptedArchive) {
   const std::string password = "correct horse battery";
   const std::string out = (dir_ / "cases.zip").string();
   auto run = [&](const std::string& args, const std::string& pw) {
-    return Shell("env -u CTIMS_KEY_FILE '" + binary_ + "' export htcds-cases --out '" + out + "'" + args + Db() +
-                     Keys(),
-                 pw + "\n");
+    return Shell(
+        "env -u CTIMS_KEY_FILE '" + binary_ + "' export htcds-cases --out '" + out + "'" + args + Db() + Keys(),
+        pw + "\n");
   };
 
   CliRun short_pw = run("", "elevenchars");

@@ -3,7 +3,10 @@
 // Running the real `ctims` executable (CTIMS_BINARY, set by ctims_test) from
 // a test, as an operator would: the suites in tests/cli and tests/audit.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +18,26 @@
 #include <utility>
 
 namespace ctims::testing_cli {
+
+// A loopback port nobody listens on right now (the kernel's choice), or -1.
+// Another process may take it before the server binds, but unlike a port
+// derived from the pid it never lands on one in use by a parallel test.
+inline int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
 
 // What a command did.
 struct CliRun {

@@ -95,7 +95,7 @@ TEST_F(ServeCliTest, ServesHttpsWithSecureCookiesAndHsts) {
       "'" + binary_ + "' user add somsak --agency BK-DMC-TPH --role case_worker --password-stdin --db '" + db_ + "'",
       "correct horse battery staple\n");
   ASSERT_EQ(add.exit_code, 0) << add.output;
-  const int port = 20000 + static_cast<int>(::getpid() % 20000);
+  const int port = ctims::testing_cli::FreeLoopbackPort();
   const std::string base = "https://127.0.0.1:" + std::to_string(port);
   Start("--key-file '" + key_ + "' --listen 127.0.0.1:" + std::to_string(port) + " --tls-cert '" + cert +
         "' --tls-key '" + pkey + "'");

@@ -84,7 +84,7 @@ TEST_F(WebRootCliTest, RefusesAWebRootWithoutTheApp) {
 }
 
 TEST_F(WebRootCliTest, ServesTheAppBesideTheApi) {
-  Start(40000 + static_cast<int>(::getpid() % 20000));
+  Start(ctims::testing_cli::FreeLoopbackPort());
   if (HasFatalFailure()) return;
 
   const std::string index = Get("/");

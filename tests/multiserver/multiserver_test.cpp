@@ -71,9 +71,11 @@ class MultiServerTest : public testing_cli::CtimsBinaryTest {
               db_ + "' --key-file '" + key_ + "'",
           std::string(kPassword) + "\n");
     }
-    const int base = 21000 + static_cast<int>(::getpid() % 9000) * 2;
     for (int i = 0; i < 2; ++i) {
-      ports_[i] = base + i;
+      do {
+        ports_[i] = ctims::testing_cli::FreeLoopbackPort();
+      } while (i == 1 && ports_[1] == ports_[0]);
+      ASSERT_GT(ports_[i], 0);
       pids_[i] = Start(i);
       ASSERT_GT(pids_[i], 0);
     }
