@@ -162,6 +162,22 @@ bool LoadDhis2Mapping(const std::string& path, std::optional<ctims::exports::Dhi
   return true;
 }
 
+// The key ring of `key_file` for a command that opens sealed fields. Prints
+// `missing` (why the command needs one) when no file is given, or why the
+// file was refused, and returns nothing: the command then exits with 2.
+std::optional<ctims::core::KeyRing> RequireKeyRing(const std::string& key_file, const char* missing) {
+  if (key_file.empty()) {
+    std::fprintf(stderr, "ctims: %s\n", missing);
+    return std::nullopt;
+  }
+  auto ring = ctims::core::LoadKeyFile(key_file);
+  if (!ring.ok()) {
+    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
+    return std::nullopt;
+  }
+  return std::move(ring).value();
+}
+
 int Serve(const std::string& db, const std::string& key_file, const ServeCommand& cmd) {
   ctims::http::ServerOptions options;
   options.access_log = cmd.access_log;
@@ -198,15 +214,8 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
 
   // Identifying fields are sealed at rest with keys kept outside the
   // database: no key file, no service.
-  if (key_file.empty()) {
-    std::fprintf(stderr, "ctims: serve needs --key-file (or CTIMS_KEY_FILE); create one with `ctims keys init`\n");
-    return 2;
-  }
-  auto ring = ctims::core::LoadKeyFile(key_file);
-  if (!ring.ok()) {
-    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
-    return 2;
-  }
+  auto ring = RequireKeyRing(key_file, "serve needs --key-file (or CTIMS_KEY_FILE); create one with `ctims keys init`");
+  if (!ring) return 2;
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
   auto* identity = ctims::app::AsIdentityStore(*store);
@@ -303,15 +312,8 @@ struct ExportCommand {
 };
 
 int ExportHtcds(const std::string& db, const std::string& key_file, const ExportCommand& cmd) {
-  if (key_file.empty()) {
-    std::fprintf(stderr, "ctims: export needs --key-file (or CTIMS_KEY_FILE): names and birth dates are sealed\n");
-    return 2;
-  }
-  auto ring = ctims::core::LoadKeyFile(key_file);
-  if (!ring.ok()) {
-    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
-    return 2;
-  }
+  auto ring = RequireKeyRing(key_file, "export needs --key-file (or CTIMS_KEY_FILE): names and birth dates are sealed");
+  if (!ring) return 2;
   ctims::app::HtcdsExportRequest request;
   for (const auto& f : cmd.filters) {
     const auto eq = f.find('=');
@@ -702,15 +704,9 @@ struct ReportCommand {
 // `ctims report ...`: a report as the operator (no disclosure control: whoever
 // runs the binary on the database file can read it anyway), audited.
 int Report(const std::string& db, const std::string& key_file, const ReportCommand& cmd) {
-  if (key_file.empty()) {
-    std::fprintf(stderr, "ctims: report needs --key-file (or CTIMS_KEY_FILE): ages come from sealed birth dates\n");
-    return 2;
-  }
-  auto ring = ctims::core::LoadKeyFile(key_file);
-  if (!ring.ok()) {
-    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
-    return 2;
-  }
+  auto ring =
+      RequireKeyRing(key_file, "report needs --key-file (or CTIMS_KEY_FILE): ages come from sealed birth dates");
+  if (!ring) return 2;
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
   ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
@@ -792,15 +788,8 @@ struct DemoCommand {
 // `ctims demo`: the reference data and the synthetic Bokeo caseload
 // (app/demo_caseload.hpp) in a fresh database.
 int Demo(const std::string& db, const std::string& key_file, const DemoCommand& cmd) {
-  if (key_file.empty()) {
-    std::fprintf(stderr, "ctims: demo needs --key-file (or CTIMS_KEY_FILE): records are sealed as in service\n");
-    return 2;
-  }
-  auto ring = ctims::core::LoadKeyFile(key_file);
-  if (!ring.ok()) {
-    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
-    return 2;
-  }
+  auto ring = RequireKeyRing(key_file, "demo needs --key-file (or CTIMS_KEY_FILE): records are sealed as in service");
+  if (!ring) return 2;
   auto store = OpenStore(db, /*migrate=*/true, /*cache_kib=*/256 * 1024);  // a bulk load
   if (!store) return 1;
   ctims::app::AuditLog audit(*store, ctims::core::SystemClock());
@@ -852,15 +841,8 @@ struct DedupeCommand {
 };
 
 int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedupe, const DedupeCommand& cmd) {
-  if (key_file.empty()) {
-    std::fprintf(stderr, "ctims: needs --key-file (or CTIMS_KEY_FILE): names are sealed\n");
-    return 2;
-  }
-  auto ring = ctims::core::LoadKeyFile(key_file);
-  if (!ring.ok()) {
-    std::fprintf(stderr, "ctims: %s\n", ring.status().ToString().c_str());
-    return 2;
-  }
+  auto ring = RequireKeyRing(key_file, "needs --key-file (or CTIMS_KEY_FILE): names are sealed");
+  if (!ring) return 2;
   auto store = OpenStore(db, /*migrate=*/true);
   if (!store) return 1;
   ctims::app::FieldCipher cipher(*ring);

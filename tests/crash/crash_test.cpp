@@ -43,6 +43,8 @@
 #include <thread>
 #include <vector>
 
+#include "cli/run_ctims.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -187,25 +189,6 @@ std::string DescribeStatus(int status) {
   return "status " + std::to_string(status);
 }
 
-// A loopback port nobody listens on right now. Another process may take it
-// before the server binds; StartServer then retries with a new one.
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -232,7 +215,7 @@ std::optional<Server> StartServer(const std::string& binary, const std::string& 
   const std::string out = dir + "/server.out";
   for (int attempt = 0; attempt < 5; ++attempt) {
     Server s;
-    s.port = FreePort();
+    s.port = ctims::testing_cli::FreeLoopbackPort();
     if (s.port <= 0) {
       error = "no free port";
       continue;
