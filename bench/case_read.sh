@@ -154,6 +154,10 @@ post() {
 # never match because the key must be exactly "id").
 record_id() { grep -o '"id":"[0-9a-f-]*"' | head -1 | cut -d'"' -f4; }
 ids_of() { grep -o '"id":"[0-9a-f-]*"' | cut -d'"' -f4; }
+# The first "id" of each line: one answer per line (curl's write-out), whose
+# nested objects (a new person's "possible_duplicates", issue 8) have ids too.
+# Keys are in alphabetical order, so the record's own "id" comes first.
+first_id_per_line() { awk 'match($0, /"id":"[0-9a-f-]*"/) { print substr($0, RSTART + 6, RLENGTH - 7) }'; }
 
 # The bench user's own agency owns every case (its role's scope).
 agency=$(get "agencies?org_Code=$bench_agency" | record_id) || die "GET agencies failed"
@@ -243,7 +247,7 @@ for i in $(seq "$records"); do
     "$api" "$cookie" "$csrf_header" "${first_names[$f]}" "${family_names[$s]}" "${latin[$f]}" "$i" "${sexes[$f]}" $((14 + i % 30)) "$i" \
     >>"$work/persons.curl"
 done
-mapfile -t persons < <(curl -sS --config "$work/persons.curl" | ids_of)
+mapfile -t persons < <(curl -sS --config "$work/persons.curl" | first_id_per_line)
 [ ${#persons[@]} -eq "$records" ] || die "created ${#persons[@]} of $records persons (see $work/ctims.log)"
 : >"$work/cases.curl"
 for i in "${!persons[@]}"; do
@@ -252,7 +256,7 @@ for i in "${!persons[@]}"; do
     "$api" "$cookie" "$csrf_header" "${persons[$i]}" "$agency" "${exploitation[$((i % ${#exploitation[@]}))]//\"/\\\"}" "$i" \
     >>"$work/cases.curl"
 done
-ncases=$(curl -sS --config "$work/cases.curl" | ids_of | wc -l) || die "creating cases failed (see $work/ctims.log)"
+ncases=$(curl -sS --config "$work/cases.curl" | first_id_per_line | wc -l) || die "creating cases failed (see $work/ctims.log)"
 [ "$ncases" -eq "$records" ] || die "created $ncases of $records cases (see $work/ctims.log)"
 
 # The exact bytes ctims answers; nginx serves them at the same path.

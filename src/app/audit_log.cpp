@@ -136,7 +136,7 @@ AuditLog::AuditLog(Store& store, const core::Clock& clock) : store_(store), cloc
 
 AuditLog::~AuditLog() = default;
 
-Status AuditLog::AppendAfter(StoreTransaction& tx, const AuditEvent& event, ChainHead& head) {
+AuditRow AuditLog::ChainRow(const AuditEvent& event, ChainHead& head) const {
   AuditRow row;
   row.seq = head.seq + 1;
   row.at = core::FormatTimestamp(clock_.Now());
@@ -150,9 +150,16 @@ Status AuditLog::AppendAfter(StoreTransaction& tx, const AuditEvent& event, Chai
   row.outcome = event.outcome;
   row.prev_hash = std::move(head.hash);
   row.hash = ComputeAuditHash(row);
-  CTIMS_RETURN_IF_ERROR(tx.AppendAudit(row));
   head.seq = row.seq;
-  head.hash = std::move(row.hash);
+  head.hash = row.hash;
+  return row;
+}
+
+Status AuditLog::AppendAfter(StoreTransaction& tx, const AuditEvent& event, ChainHead& head) {
+  ChainHead next = head;
+  const AuditRow row = ChainRow(event, next);
+  CTIMS_RETURN_IF_ERROR(tx.AppendAudit(row));
+  head = std::move(next);
   return Status::Ok();
 }
 
@@ -174,7 +181,11 @@ Status AuditLog::WriteBatch(const std::vector<AuditEvent>& events) {
   // appends while this one is open, and the batch chains on in memory. On any
   // error the transaction is dropped (rolled back) and nothing is kept.
   CTIMS_ASSIGN_OR_RETURN(ChainHead head, ReadHead(*tx));
-  for (const auto& event : events) CTIMS_RETURN_IF_ERROR(AppendAfter(*tx, event, head));
+  // All rows in one call: on PostgreSQL one round trip for the batch.
+  std::vector<AuditRow> rows;
+  rows.reserve(events.size());
+  for (const auto& event : events) rows.push_back(ChainRow(event, head));
+  CTIMS_RETURN_IF_ERROR(tx->AppendAuditMany(rows));
   return tx->Commit();
 }
 

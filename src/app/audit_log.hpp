@@ -135,6 +135,8 @@ class AuditLog {
   // Appends `event` (already validated) as the successor of `head`, and
   // advances `head` to it.
   core::Status AppendAfter(StoreTransaction& tx, const AuditEvent& event, ChainHead& head);
+  // The row that chains `event` after `head`; moves `head` on to it.
+  AuditRow ChainRow(const AuditEvent& event, ChainHead& head) const;
   core::Status WriteBatch(const std::vector<AuditEvent>& events);
 
   Store& store_;

@@ -208,12 +208,16 @@ RoleCache& Roles() {
   return *cache;
 }
 
-Result<std::optional<domain::Role>> LoadRole(IdentityTransaction& tx, std::string_view code) {
-  CTIMS_ASSIGN_OR_RETURN(const auto record, tx.GetRole(code));
+Result<std::optional<domain::Role>> ParseRole(const std::optional<RoleRecord>& record) {
   if (!record) return std::optional<domain::Role>();
   auto role = Roles().Parse(record->body);
   if (!role.ok()) return Status::Internal("stored role " + record->code + " is invalid");
   return std::optional<domain::Role>(std::move(role).value());
+}
+
+Result<std::optional<domain::Role>> LoadRole(IdentityTransaction& tx, std::string_view code) {
+  CTIMS_ASSIGN_OR_RETURN(const auto record, tx.GetRole(code));
+  return ParseRole(record);
 }
 
 // A user named by id or by username.
@@ -802,11 +806,12 @@ Result<Principal> AuthService::Authenticate(std::string_view token, std::string_
   std::optional<domain::Role> role;
   {
     CTIMS_ASSIGN_OR_RETURN(auto tx, store_.BeginIdentity(TxMode::kRead));
-    CTIMS_ASSIGN_OR_RETURN(session, tx->GetSession(hash));
-    if (!session) return NoSession();
-    CTIMS_ASSIGN_OR_RETURN(user, tx->GetUser(session->user_id));
+    CTIMS_ASSIGN_OR_RETURN(auto found, tx->GetSessionWithUser(hash));
+    if (!found.session) return NoSession();
+    session = std::move(found.session);
+    user = std::move(found.user);
     if (user) {
-      CTIMS_ASSIGN_OR_RETURN(role, LoadRole(*tx, user->role_code));
+      CTIMS_ASSIGN_OR_RETURN(role, ParseRole(found.role));
     }
   }
   const auto created = ParseTimestamp(session->created_at);

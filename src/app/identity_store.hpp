@@ -127,6 +127,25 @@ class IdentityTransaction : public StoreTransaction {
   // kAlreadyExists when the hash exists; kInvalidArgument when the user does not.
   virtual core::Status InsertSession(const SessionRecord& session) = 0;
   virtual core::Result<std::optional<SessionRecord>> GetSession(std::string_view token_hash) = 0;
+  // The session, its user and the user's role: what every signed-in request
+  // checks. `user` is nullopt when there is no session or the user is gone,
+  // `role` when there is no user or the role is gone. The default runs
+  // GetSession, GetUser and GetRole; a backend where each statement is a
+  // round trip to a server does it in one (PostgreSQL, issue 9 §6).
+  struct SessionWithUser {
+    std::optional<SessionRecord> session;
+    std::optional<UserRecord> user;
+    std::optional<RoleRecord> role;
+  };
+  virtual core::Result<SessionWithUser> GetSessionWithUser(std::string_view token_hash) {
+    SessionWithUser out;
+    CTIMS_ASSIGN_OR_RETURN(out.session, GetSession(token_hash));
+    if (!out.session) return out;
+    CTIMS_ASSIGN_OR_RETURN(out.user, GetUser(out.session->user_id));
+    if (!out.user) return out;
+    CTIMS_ASSIGN_OR_RETURN(out.role, GetRole(out.user->role_code));
+    return out;
+  }
   // Sets last_seen_at and client_ip. kNotFound when the session is gone.
   virtual core::Status TouchSession(std::string_view token_hash, std::string_view last_seen_at,
                                     std::string_view client_ip) = 0;

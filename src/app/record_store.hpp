@@ -348,6 +348,14 @@ class StoreTransaction {
   // kInternal in a read transaction, or when the row breaks the backend's
   // checks (record_ids not a JSON array, hashes not 64 characters: a bug).
   virtual core::Status AppendAudit(const AuditRow& row) = 0;
+  // AppendAudit for each of `rows`, in order; stops at the first error
+  // (the audit log's group commit then drops the transaction).
+  virtual core::Status AppendAuditMany(const std::vector<AuditRow>& rows) {
+    for (const auto& row : rows) {
+      if (auto s = AppendAudit(row); !s.ok()) return s;
+    }
+    return core::Status::Ok();
+  }
   // The row with the highest seq; nullopt when the log is empty.
   virtual core::Result<std::optional<AuditRow>> LastAudit() = 0;
   // At most `limit` rows with seq > after_seq, in increasing seq order (empty

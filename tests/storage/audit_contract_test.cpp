@@ -121,6 +121,32 @@ TEST_P(AuditContractTest, ATakenSeqIsAConflictAndChangesNothing) {
   EXPECT_EQ(rows[1].outcome, "ok");
 }
 
+// Issue 9 §6: the audit log's group commit appends a batch in one call (one
+// round trip on PostgreSQL).
+TEST_P(AuditContractTest, AppendAuditManyAppendsInOrderAndATakenSeqKeepsNothing) {
+  Append({Row(1)});
+  {
+    auto tx = Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx->AppendAuditMany({Row(2), Row(3), Row(4)}).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  {
+    auto tx = Begin(TxMode::kWrite);
+    EXPECT_EQ(tx->AppendAuditMany({Row(5), Row(3)}).code(), StatusCode::kConflict);
+  }  // dropped, as the group commit does on an error
+  const auto rows = ReadAll();
+  ASSERT_EQ(rows.size(), 4u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(rows[i].hash, Row(rows[i].seq).hash);
+  }
+  auto tx = Begin(TxMode::kWrite);
+  EXPECT_TRUE(tx->AppendAuditMany({}).ok());
+  ASSERT_TRUE(tx->AppendAuditMany({Row(5)}).ok());
+  ASSERT_TRUE(tx->Commit().ok());
+  EXPECT_EQ(ReadAll().size(), 5u);
+}
+
 TEST_P(AuditContractTest, RowsCommitOrRollBackWithTheirTransaction) {
   Append({Row(1)});
   const app::TableDef agencies = app::TableFor(*domain::FindResource("agencies"));

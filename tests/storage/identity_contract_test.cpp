@@ -242,6 +242,32 @@ TEST_P(IdentityContractTest, SessionsGoWithTheirUser) {
   EXPECT_TRUE(*tx->GetSession(s3.token_hash));
 }
 
+// Issue 9 §6: the check on every signed-in request reads the session, its
+// user and the role together (one statement on PostgreSQL).
+TEST_P(IdentityContractTest, SessionWithUserReadsTheSessionItsUserAndRole) {
+  UserRecord a = PutUser("somchai");
+  const auto s1 = Session(a.id, "one", "2026-01-05T08:00:00.000Z");
+  {
+    auto tx = Write();
+    ASSERT_TRUE(tx->InsertSession(s1).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto tx = Read();
+  auto got = tx->GetSessionWithUser(s1.token_hash);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->session && got->user && got->role);
+  EXPECT_EQ(*got->session, s1);
+  EXPECT_EQ(*got->user, **tx->GetUser(a.id));
+  EXPECT_EQ(*got->role, **tx->GetRole("case_worker"));
+  EXPECT_EQ(got->role->code, "case_worker");
+
+  auto none = tx->GetSessionWithUser(core::Sha256Hex("no such token"));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->session);
+  EXPECT_FALSE(none->user);
+  EXPECT_FALSE(none->role);
+}
+
 TEST_P(IdentityContractTest, SessionDeletionAndPurge) {
   const UserRecord a = PutUser("somchai");
   const auto old_idle = Session(a.id, "idle", "2026-01-05T08:00:00.000Z");

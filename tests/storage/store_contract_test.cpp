@@ -120,6 +120,34 @@ TEST_P(StoreContractTest, UncommittedWorkRollsBack) {
   EXPECT_TRUE((*(*tx)->History("persons", r.id)).empty());
 }
 
+// Issue 9 §6: PostgreSQL sends BEGIN with a transaction's first statement,
+// does not wait for a reader's ROLLBACK and prepares statements per
+// connection; none of that may show.
+TEST_P(StoreContractTest, EmptyAndReadOnlyTransactionsLeaveEveryConnectionUsable) {
+  auto persons = Table("persons");
+  for (int i = 0; i < 3; ++i) {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Commit().ok());  // nothing ran
+    EXPECT_FALSE((*tx)->Commit().ok());
+  }
+  { auto dropped = store_->Begin(TxMode::kWrite); }
+  { auto dropped = store_->Begin(TxMode::kRead); }
+  const StoredRecord a = Put(persons, Record(persons, {}));
+  // More reads than any pool has connections: each closes without waiting.
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(Read(persons, a.id)) << i;
+  auto tx = store_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  // A failed statement leaves the transaction usable; the same statement text
+  // runs again with other values.
+  EXPECT_EQ((*tx)->Insert(persons, a).code(), core::StatusCode::kAlreadyExists);
+  const StoredRecord b = Record(persons, {});
+  ASSERT_TRUE((*tx)->Insert(persons, b).ok());
+  EXPECT_TRUE(*(*tx)->Get(persons, a.id));
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_TRUE(Read(persons, b.id));
+}
+
 TEST_P(StoreContractTest, UncommittedWritesAreInvisibleToReaders) {
   auto persons = Table("persons");
   auto r = Record(persons, {});

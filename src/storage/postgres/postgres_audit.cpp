@@ -40,19 +40,38 @@ AuditRow ReadRow(const PgResult& r, int row) {
   return a;
 }
 
-}  // namespace
-
-Status PostgresAuditOps::AppendAudit(const AuditRow& row) {
-  if (!writable()) return Status::Internal("write in a read transaction");
+Params RowParams(const AuditRow& row) {
   Params p;
   p.Int(row.seq);
   for (const std::string* field : {&row.at, &row.user_id, &row.role, &row.agency_id, &row.client_ip, &row.action,
                                    &row.resource, &row.record_ids, &row.outcome, &row.prev_hash, &row.hash}) {
     p.Text(*field);
   }
-  PgResult r = connection().Write(std::string("INSERT INTO audit_log (") + kAuditColumns +
-                                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                                  p);
+  return p;
+}
+
+const std::string& InsertSql() {
+  static const std::string sql = std::string("INSERT INTO audit_log (") + kAuditColumns +
+                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+  return sql;
+}
+
+}  // namespace
+
+Status PostgresAuditOps::AppendAudit(const AuditRow& row) {
+  if (!writable()) return Status::Internal("write in a read transaction");
+  PgResult r = connection().Write(InsertSql(), RowParams(row));
+  return r.ok() ? Status::Ok() : ErrorFrom(r, "append audit");
+}
+
+Status PostgresAuditOps::AppendAuditMany(const std::vector<AuditRow>& rows) {
+  if (!writable()) return Status::Internal("write in a read transaction");
+  if (rows.empty()) return Status::Ok();
+  std::vector<Params> params;
+  params.reserve(rows.size());
+  for (const auto& row : rows) params.push_back(RowParams(row));
+  // One round trip for the batch, under one savepoint: all or nothing.
+  PgResult r = connection().WriteMany(InsertSql(), params);
   return r.ok() ? Status::Ok() : ErrorFrom(r, "append audit");
 }
 

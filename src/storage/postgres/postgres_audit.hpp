@@ -25,6 +25,7 @@ class PgConnection;  // postgres_util.hpp
 class PostgresAuditOps : public app::IdentityTransaction {
  public:
   core::Status AppendAudit(const app::AuditRow& row) override;
+  core::Status AppendAuditMany(const std::vector<app::AuditRow>& rows) override;
   core::Result<std::optional<app::AuditRow>> LastAudit() override;
   core::Result<std::vector<app::AuditRow>> ReadAudit(std::int64_t after_seq, std::size_t limit) override;
 

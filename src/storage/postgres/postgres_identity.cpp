@@ -50,25 +50,32 @@ constexpr const char* kUserColumns =
     "id, version, username, display_name, agency_id, role_code, password_hash, disabled, is_demo, totp_secret, "
     "totp_pending_secret, totp_last_step, failed_logins, locked_until, created_at, updated_at";
 
-UserRecord ReadUser(const PgResult& r, int i) {
+constexpr int kUserColumnCount = 16;
+
+// The user in columns c, c + 1, ... of row i.
+UserRecord ReadUserAt(const PgResult& r, int i, int c) {
   UserRecord u;
-  u.id = r.Text(i, 0);
-  u.version = r.Int(i, 1);
-  u.username = r.Text(i, 2);
-  u.display_name = r.Text(i, 3);
-  u.agency_id = r.Text(i, 4);
-  u.role_code = r.Text(i, 5);
-  u.password_hash = r.Text(i, 6);
-  u.disabled = r.Bool(i, 7);
-  u.is_demo = r.Bool(i, 8);
-  u.totp_secret_sealed = r.OptionalText(i, 9);
-  u.totp_pending_sealed = r.OptionalText(i, 10);
-  u.totp_last_step = r.OptionalInt(i, 11);
-  u.failed_logins = r.Int(i, 12);
-  u.locked_until = r.OptionalText(i, 13);
-  u.created_at = r.Text(i, 14);
-  u.updated_at = r.Text(i, 15);
+  u.id = r.Text(i, c + 0);
+  u.version = r.Int(i, c + 1);
+  u.username = r.Text(i, c + 2);
+  u.display_name = r.Text(i, c + 3);
+  u.agency_id = r.Text(i, c + 4);
+  u.role_code = r.Text(i, c + 5);
+  u.password_hash = r.Text(i, c + 6);
+  u.disabled = r.Bool(i, c + 7);
+  u.is_demo = r.Bool(i, c + 8);
+  u.totp_secret_sealed = r.OptionalText(i, c + 9);
+  u.totp_pending_sealed = r.OptionalText(i, c + 10);
+  u.totp_last_step = r.OptionalInt(i, c + 11);
+  u.failed_logins = r.Int(i, c + 12);
+  u.locked_until = r.OptionalText(i, c + 13);
+  u.created_at = r.Text(i, c + 14);
+  u.updated_at = r.Text(i, c + 15);
   return u;
+}
+
+UserRecord ReadUser(const PgResult& r, int i) {
+  return ReadUserAt(r, i, 0);
 }
 
 // Every user column but id, version and created_at ($1..$13), in the order
@@ -94,8 +101,26 @@ Params UserFields(const UserRecord& u) {
 constexpr const char* kSessionColumns =
     "token_hash, user_id, csrf_token, created_at, last_seen_at, second_factor_done, client_ip";
 
+constexpr int kSessionColumnCount = 7;
+
 SessionRecord ReadSession(const PgResult& r, int i) {
   return {r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Bool(i, 5), r.Text(i, 6)};
+}
+
+// "a.x, a.y, ..." for the column list "x, y, ...".
+std::string Qualified(std::string_view alias, std::string_view columns) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < columns.size()) {
+    std::size_t end = columns.find(", ", at);
+    if (end == std::string_view::npos) end = columns.size();
+    if (!out.empty()) out += ", ";
+    out += alias;
+    out += '.';
+    out += columns.substr(at, end - at);
+    at = end + 2;
+  }
+  return out;
 }
 
 RoleRecord ReadRole(const PgResult& r, int i) {
@@ -239,6 +264,26 @@ Result<std::optional<SessionRecord>> PostgresIdentityOps::GetSession(std::string
       connection().Query(std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE token_hash = $1",
                          Params().Text(token_hash)),
       ReadSession, "get session");
+}
+
+Result<app::IdentityTransaction::SessionWithUser> PostgresIdentityOps::GetSessionWithUser(std::string_view token_hash) {
+  // One statement, so one snapshot and one round trip: the session, its user
+  // and the user's role (each NULL when missing).
+  static const std::string kSql = "SELECT " + Qualified("s", kSessionColumns) + ", " + Qualified("u", kUserColumns) +
+                                  ", r.code, r.body, r.builtin FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
+                                  "LEFT JOIN roles r ON r.code = u.role_code WHERE s.token_hash = $1";
+  PgResult r = connection().Query(kSql, Params().Text(token_hash));
+  if (!r.ok()) return ErrorFrom(r, "get session");
+  SessionWithUser out;
+  if (r.rows() == 0) return out;
+  out.session = ReadSession(r, 0);
+  constexpr int kUser = kSessionColumnCount;
+  if (r.OptionalText(0, kUser) == std::nullopt) return out;
+  out.user = ReadUserAt(r, 0, kUser);
+  constexpr int kRole = kUser + kUserColumnCount;
+  if (r.OptionalText(0, kRole) == std::nullopt) return out;
+  out.role = RoleRecord{r.Text(0, kRole), r.Text(0, kRole + 1), r.Bool(0, kRole + 2)};
+  return out;
 }
 
 Status PostgresIdentityOps::TouchSession(std::string_view token_hash, std::string_view last_seen_at,

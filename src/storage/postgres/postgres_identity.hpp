@@ -36,6 +36,7 @@ class PostgresIdentityOps : public PostgresAuditOps {
 
   core::Status InsertSession(const app::SessionRecord& session) override;
   core::Result<std::optional<app::SessionRecord>> GetSession(std::string_view token_hash) override;
+  core::Result<SessionWithUser> GetSessionWithUser(std::string_view token_hash) override;
   core::Status TouchSession(std::string_view token_hash, std::string_view last_seen_at,
                             std::string_view client_ip) override;
   core::Status MarkSecondFactorDone(std::string_view token_hash) override;

@@ -189,7 +189,16 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
       : pool_(pool), conn_(conn), write_lock_(std::move(write_lock)), autocommit_(autocommit), done_(autocommit) {}
 
   ~PostgresTransaction() override {
-    if (!done_) (void)conn_->Exec("ROLLBACK");
+    if (!done_ && !conn_->DropDeferredBegin()) {
+      // A reader's ROLLBACK only ends its snapshot: nobody waits for it. A
+      // writer's releases the writers' lock, which must happen before the
+      // process-wide mutex (write_lock_, a member) is unlocked.
+      if (writable()) {
+        (void)conn_->Exec("ROLLBACK");
+      } else {
+        conn_->SendRollback();
+      }
+    }
     pool_.Release(conn_);
   }
 
@@ -722,14 +731,20 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
   Result<std::vector<std::int64_t>> CountPersonNameTokens(const std::vector<std::int64_t>& tokens,
                                                           std::size_t cap) override {
     std::vector<std::int64_t> out;
+    if (tokens.empty()) return out;
+    // Every token in one statement (one round trip, not one per token), each
+    // count stopping at cap + 1 index entries.
+    std::string array = "{";
+    for (std::size_t i = 0; i < tokens.size(); ++i) array += (i == 0 ? "" : ",") + std::to_string(tokens[i]);
+    array += "}";
+    PgResult r = conn_->Query(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM person_name_keys k WHERE k.token = t.token LIMIT $2) c) "
+        "FROM unnest($1::bigint[]) WITH ORDINALITY AS t(token, ord) ORDER BY t.ord",
+        Params().Text(array).Limit(std::min<std::size_t>(cap, std::size_t{1} << 40) + 1));
+    if (!r.ok()) return ErrorFrom(r, "count name keys");
+    if (r.rows() != static_cast<int>(tokens.size())) return Status::Internal("count name keys: row count");
     out.reserve(tokens.size());
-    for (std::int64_t t : tokens) {
-      PgResult r =
-          conn_->Query("SELECT COUNT(*) FROM (SELECT 1 FROM person_name_keys WHERE token = $1::bigint LIMIT $2) c",
-                       Params().Int(t).Limit(std::min<std::size_t>(cap, std::size_t{1} << 40) + 1));
-      if (!r.ok()) return ErrorFrom(r, "count name keys");
-      out.push_back(r.Int(0, 0));
-    }
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.Int(i, 0));
     return out;
   }
 
@@ -752,11 +767,25 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
       p.Int(tokens[i]);
       in += (i == 0 ? "$" : ", $") + std::to_string(++n) + "::bigint";
     }
-    std::string sql = "SELECT " + SelectList(t) +
-                      ", k.n FROM (SELECT person_id, COUNT(*) AS n FROM person_name_keys WHERE token IN (" + in +
-                      ") GROUP BY person_id) k JOIN " + t.table + " ON " + t.table + ".id = k.person_id WHERE TRUE";
-    CTIMS_RETURN_IF_ERROR(AppendAccessClause(access, t.table, sql, param));
-    sql += " ORDER BY k.n DESC, " + t.table + ".id LIMIT $" + std::to_string(++n);
+    std::string filter;
+    CTIMS_RETURN_IF_ERROR(AppendAccessClause(access, t.table, filter, param));
+    const std::string keys =
+        "SELECT person_id, COUNT(*) AS n FROM person_name_keys WHERE token IN (" + in + ") GROUP BY person_id";
+    std::string sql;
+    if (filter.empty()) {
+      // Nothing to filter on the person (scope "all", protection open): rank
+      // and cut on the index alone, then read only the rows kept, rather
+      // than every candidate's whole row (issue 9 §6: hundreds of random
+      // heap reads per query at 100,000 persons). Every key's person exists
+      // (foreign key), so the join keeps them all.
+      sql = "SELECT " + SelectList(t) + ", k.n FROM (" + keys + " ORDER BY n DESC, person_id LIMIT $" +
+            std::to_string(++n) + ") k JOIN " + t.table + " ON " + t.table + ".id = k.person_id ORDER BY k.n DESC, " +
+            t.table + ".id";
+    } else {
+      sql = "SELECT " + SelectList(t) + ", k.n FROM (" + keys + ") k JOIN " + t.table + " ON " + t.table +
+            ".id = k.person_id WHERE TRUE" + filter + " ORDER BY k.n DESC, " + t.table + ".id LIMIT $" +
+            std::to_string(++n);
+    }
     p.Limit(limit);
     PgResult r = conn_->Query(sql, p);
     if (!r.ok()) return ErrorFrom(r, "find persons by name keys");
@@ -951,6 +980,10 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
   Status Commit() override {
     if (autocommit_) return Status::Ok();  // every statement committed on its own
     if (done_) return Status::Internal("transaction already finished");
+    if (conn_->DropDeferredBegin()) {  // nothing ran: nothing to commit
+      done_ = true;
+      return Status::Ok();
+    }
     PgResult r = conn_->Exec("COMMIT");
     if (!r.ok()) return GenericError(r, "commit");  // the destructor rolls back
     done_ = true;
@@ -1058,17 +1091,14 @@ class PostgresStore final : public app::Store, public app::IdentityStore {
     }
     // The key is our own number, not input. READ COMMITTED: each statement
     // sees the commits made before the lock was granted (a REPEATABLE READ
-    // snapshot would be taken by the lock query, before the wait).
-    const std::string begin = mode == app::TxMode::kWrite
-                                  ? "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
-                                        std::to_string(write_lock_key_) + ")"
-                                  : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    PgResult r = conn->Exec(begin);
-    if (!r.ok()) {
-      Status s = GenericError(r, "begin");
-      (void)conn->Exec("ROLLBACK");
-      pool_.Release(conn);
-      return s;
+    // snapshot would be taken by the lock query, before the wait). BEGIN
+    // (and the lock) go out with the transaction's first statement, in the
+    // same round trip; an error in them is that statement's error.
+    if (mode == app::TxMode::kWrite) {
+      conn->DeferBegin({"BEGIN ISOLATION LEVEL READ COMMITTED",
+                        "SELECT pg_advisory_xact_lock(" + std::to_string(write_lock_key_) + ")"});
+    } else {
+      conn->DeferBegin({"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"});
     }
     return std::make_unique<PostgresTransaction>(pool_, conn, std::move(write_lock), /*autocommit=*/false);
   }

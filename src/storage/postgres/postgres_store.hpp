@@ -36,6 +36,13 @@ struct PostgresOptions {
 // so READ COMMITTED sees every earlier commit and nothing changes underneath.
 // A writer that waits longer than lock_timeout_ms gets kUnavailable.
 //
+// Round trips (issue 9 §6): BEGIN, and a writer's advisory lock, are sent
+// with the transaction's first statement in one pipeline, so a failure to
+// begin or to get the lock within lock_timeout_ms is that statement's error
+// (Begin() itself only takes a pooled connection). A read transaction's
+// closing ROLLBACK is not waited for. Each connection prepares a statement
+// text once and runs it by name afterwards.
+//
 // Every write statement runs under a savepoint: a failed statement (say a
 // unique clash the caller reports) leaves the transaction usable, as in
 // SQLite, where PostgreSQL would otherwise abort the whole transaction.

@@ -153,22 +153,153 @@ Status PgConnection::RunSetup() {
   return Status::Ok();
 }
 
+namespace {
+
+const std::string kSavepoint = "SAVEPOINT ctims_statement";
+const std::string kRelease = "RELEASE SAVEPOINT ctims_statement";
+const std::string kRollbackTo = "ROLLBACK TO SAVEPOINT ctims_statement";
+
+// A cached statement that fails this way must be prepared again: its result
+// type changed under it (a migration altered the table), or the session lost
+// it.
+bool StalePrepared(const PgResult& r) {
+  const std::string state = r.SqlState();
+  return state == "0A000" || state == "26000";
+}
+
+}  // namespace
+
+const std::string* PgConnection::PreparedName(const std::string& sql) const {
+  const auto it = prepared_.find(sql);
+  return it == prepared_.end() ? nullptr : &it->second;
+}
+
+void PgConnection::Drain() {
+  if (!rollback_sent_) return;
+  rollback_sent_ = false;
+  while (pg_result* r = PQgetResult(conn_)) PQclear(r);
+}
+
+std::vector<PgResult> PgConnection::Pipeline(const std::vector<Step>& steps) {
+  std::vector<PgResult> out(steps.size());
+  if (PQenterPipelineMode(conn_) != 1) return out;  // null results: "storage failure"
+  // Per step: the statement name it runs (empty: unprepared), and whether a
+  // PQsendPrepare went first. A text repeated in the pipeline is prepared
+  // once, by its first step.
+  std::vector<std::string> names(steps.size());
+  std::vector<bool> preparing(steps.size(), false);
+  std::unordered_map<std::string_view, std::size_t> first_prepared;
+  bool sent = true;
+  for (std::size_t i = 0; sent && i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    if (step.prepare) {
+      if (const std::string* name = PreparedName(*step.sql)) {
+        names[i] = *name;
+      } else if (auto it = first_prepared.find(*step.sql); it != first_prepared.end()) {
+        names[i] = names[it->second];
+      } else if (prepared_.size() + first_prepared.size() < kMaxPrepared) {
+        names[i] = "ctims_" + std::to_string(next_statement_++);
+        preparing[i] = true;
+        first_prepared.emplace(*step.sql, i);
+        sent = PQsendPrepare(conn_, names[i].c_str(), step.sql->c_str(), 0, nullptr) == 1;
+        if (!sent) break;
+      }
+    }
+    const std::vector<const char*> values = step.params ? step.params->Pointers() : std::vector<const char*>();
+    const int n = step.params ? step.params->size() : 0;
+    sent = !names[i].empty()
+               ? PQsendQueryPrepared(conn_, names[i].c_str(), n, values.data(), nullptr, nullptr, 0) == 1
+               : PQsendQueryParams(conn_, step.sql->c_str(), n, nullptr, values.data(), nullptr, nullptr, 0) == 1;
+  }
+  if (sent) sent = PQpipelineSync(conn_) == 1;
+  if (!sent) {
+    // The connection is broken; Healthy() sees the pipeline still on and
+    // has it reset before anyone uses it again.
+    return out;
+  }
+  // One result per command, each followed by a null.
+  const auto read_one = [&] {
+    PgResult first(PQgetResult(conn_));
+    if (first.get() != nullptr) {
+      while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
+    }
+    return first;
+  };
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    std::optional<PgResult> prepare_failed;
+    if (preparing[i]) {
+      PgResult p = read_one();
+      if (p.ok()) {
+        prepared_.emplace(*steps[i].sql, names[i]);
+      } else {
+        prepare_failed = std::move(p);
+      }
+    }
+    out[i] = read_one();
+    if (prepare_failed) out[i] = std::move(*prepare_failed);  // the execution was skipped
+    if (steps[i].prepare && StalePrepared(out[i])) prepared_.erase(*steps[i].sql);
+  }
+  PgResult sync(PQgetResult(conn_));  // PGRES_PIPELINE_SYNC
+  (void)PQexitPipelineMode(conn_);
+  return out;
+}
+
 PgResult PgConnection::Query(const std::string& sql, const Params& params) {
-  const std::vector<const char*> values = params.Pointers();
-  return PgResult(PQexecParams(conn_, sql.c_str(), params.size(), nullptr, values.data(), nullptr, nullptr, 0));
+  Drain();
+  if (deferred_.empty()) {
+    const std::vector<const char*> values = params.Pointers();
+    if (const std::string* name = PreparedName(sql)) {
+      PgResult r(PQexecPrepared(conn_, name->c_str(), params.size(), values.data(), nullptr, nullptr, 0));
+      if (StalePrepared(r)) prepared_.erase(sql);
+      return r;
+    }
+    if (prepared_.size() >= kMaxPrepared) {
+      return PgResult(PQexecParams(conn_, sql.c_str(), params.size(), nullptr, values.data(), nullptr, nullptr, 0));
+    }
+  }
+  // Prepare and run in one round trip, after the deferred BEGIN if any.
+  std::vector<Step> steps;
+  for (const auto& d : deferred_) steps.push_back({&d, nullptr, false});
+  steps.push_back({&sql, &params, true});
+  std::vector<PgResult> r = Pipeline(steps);
+  deferred_.clear();
+  for (auto& one : r) {
+    if (!one.ok()) return std::move(one);
+  }
+  return std::move(r.back());
 }
 
 PgResult PgConnection::Write(const std::string& sql, const Params& params) {
-  PgResult begin = Exec("SAVEPOINT ctims_statement");
-  if (!begin.ok()) return begin;
-  PgResult r = Query(sql, params);
-  PgResult end = Exec(r.ok() ? "RELEASE SAVEPOINT ctims_statement" : "ROLLBACK TO SAVEPOINT ctims_statement");
-  if (r.ok() && !end.ok()) return end;
-  return r;
+  return WriteMany(sql, {params});
+}
+
+PgResult PgConnection::WriteMany(const std::string& sql, const std::vector<Params>& rows) {
+  Drain();
+  std::vector<Step> steps;
+  for (const auto& d : deferred_) steps.push_back({&d, nullptr, false});
+  const std::size_t at = steps.size();  // the savepoint
+  steps.push_back({&kSavepoint, nullptr, false});
+  for (const auto& p : rows) steps.push_back({&sql, &p, true});
+  steps.push_back({&kRelease, nullptr, false});
+  std::vector<PgResult> r = Pipeline(steps);
+  deferred_.clear();
+  for (std::size_t i = 0; i <= at; ++i) {
+    if (!r[i].ok()) return std::move(r[i]);  // BEGIN, the writers' lock or the savepoint failed
+  }
+  for (std::size_t i = at + 1; i + 1 < r.size(); ++i) {
+    if (!r[i].ok()) {
+      // A statement failed and the rest, RELEASE included, were skipped:
+      // undo what this call wrote, and only that.
+      (void)Exec(kRollbackTo);
+      return std::move(r[i]);
+    }
+  }
+  if (!r.back().ok()) return std::move(r.back());
+  return std::move(r[r.size() - 2]);
 }
 
 PgResult PgConnection::Copy(const std::string& copy_sql, std::string_view data) {
-  PgResult begin = Exec("SAVEPOINT ctims_statement");
+  PgResult begin = Exec(kSavepoint);  // after the deferred BEGIN, if any
   if (!begin.ok()) return begin;
   PgResult r(PQexec(conn_, copy_sql.c_str()));
   if (PQresultStatus(r.get()) == PGRES_COPY_IN) {
@@ -183,7 +314,7 @@ PgResult PgConnection::Copy(const std::string& copy_sql, std::string_view data) 
     // Drain: the COPY's own result is followed by a null one.
     while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
   }
-  PgResult end = Exec(r.ok() ? "RELEASE SAVEPOINT ctims_statement" : "ROLLBACK TO SAVEPOINT ctims_statement");
+  PgResult end = Exec(r.ok() ? kRelease : kRollbackTo);
   if (r.ok() && !end.ok()) return end;
   return r;
 }
@@ -206,14 +337,44 @@ void CopyField(std::string& row, const std::optional<std::string_view>& value, b
 }
 
 PgResult PgConnection::Exec(const std::string& sql) {
-  return PgResult(PQexec(conn_, sql.c_str()));
+  Drain();
+  if (deferred_.empty()) return PgResult(PQexec(conn_, sql.c_str()));
+  // The simple protocol takes several statements in one message.
+  std::string text;
+  for (const auto& d : deferred_) text += d + "; ";
+  text += sql;
+  deferred_.clear();
+  return PgResult(PQexec(conn_, text.c_str()));
 }
 
-bool PgConnection::Healthy() const {
-  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+void PgConnection::DeferBegin(std::vector<std::string> statements) {
+  deferred_ = std::move(statements);
+}
+
+bool PgConnection::DropDeferredBegin() {
+  if (deferred_.empty()) return false;
+  deferred_.clear();
+  return true;
+}
+
+void PgConnection::SendRollback() {
+  Drain();
+  if (DropDeferredBegin()) return;  // never begun
+  // Blocking connection: PQsendQuery returns once the message is sent.
+  rollback_sent_ = PQsendQuery(conn_, "ROLLBACK") == 1;
+}
+
+bool PgConnection::Healthy() {
+  Drain();
+  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE &&
+         PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && deferred_.empty();
 }
 
 Status PgConnection::Reset() {
+  // A new session: its prepared statements are gone.
+  prepared_.clear();
+  deferred_.clear();
+  rollback_sent_ = false;
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
     return Status::Unavailable("storage failure: cannot reconnect: " + std::string(PQerrorMessage(conn_)));

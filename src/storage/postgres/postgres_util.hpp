@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.hpp"
@@ -79,8 +80,24 @@ class PgResult {
 
 // One server connection. Not thread-safe: one transaction uses it at a time
 // (the store's pool hands it out).
+//
+// Round trips are what a request costs on PostgreSQL (issue 9 §6), so the
+// connection saves them where it can without changing what runs:
+// - Query() prepares each statement text once per connection (PQprepare,
+//   then PQexecPrepared by name): the server parses and plans a hot
+//   statement once, not on every request. At most kMaxPrepared texts are
+//   kept; statements beyond that run unprepared.
+// - DeferBegin() holds back a transaction's BEGIN (and the statements that
+//   go with it, such as the writers' advisory lock) and sends it in one
+//   pipeline with the first statement; a transaction that runs nothing
+//   costs nothing.
+// - Write() sends SAVEPOINT, the statement and RELEASE in one pipeline.
+// - SendRollback() ends a read transaction without waiting for the answer;
+//   the answer is read before the connection's next use.
 class PgConnection {
  public:
+  static constexpr std::size_t kMaxPrepared = 256;
+
   // Connects with `conninfo` (a libpq connection string) and runs `setup`
   // (SET statements) on the new session. kUnavailable when it cannot.
   static core::Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo, const std::string& setup);
@@ -88,13 +105,17 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
-  // Runs one statement with bound parameters.
+  // Runs one statement with bound parameters (prepared on first use).
   PgResult Query(const std::string& sql, const Params& params = {});
   // Runs a write inside the open transaction under a savepoint, so that a
   // failed statement (a unique clash the caller handles) leaves the rest of
   // the transaction usable, as it does in SQLite. A PostgreSQL transaction
   // is otherwise aborted by any error.
   PgResult Write(const std::string& sql, const Params& params);
+  // Write for `sql` once per element of `rows`, in one round trip and under
+  // one savepoint: all or none. Returns the first failure, else the last
+  // statement's result. `rows` must not be empty.
+  PgResult WriteMany(const std::string& sql, const std::vector<Params>& rows);
   // Runs `copy_sql` ("COPY t (...) FROM STDIN") under a savepoint, as
   // Write does, sending `data`: rows in COPY's text format (see CopyField).
   PgResult Copy(const std::string& copy_sql, std::string_view data);
@@ -102,18 +123,51 @@ class PgConnection {
   // COMMIT, migrations).
   PgResult Exec(const std::string& sql);
 
+  // Holds back `statements` (each one statement without parameters, e.g.
+  // "BEGIN ISOLATION LEVEL ..."): they are sent before, and in the same round
+  // trip as, the next statement run on this connection. When one of them
+  // fails, that statement's result is returned instead of the next one's.
+  void DeferBegin(std::vector<std::string> statements);
+  // True when a deferred BEGIN was never sent; forgets it (nothing to commit
+  // or roll back then).
+  bool DropDeferredBegin();
+  // Sends ROLLBACK and returns without waiting for the answer (read
+  // transactions, where nothing depends on it). The next use of the
+  // connection reads it first.
+  void SendRollback();
+
   // True when the session is usable and idle outside a transaction; a
-  // connection that is not is reset before it is used again.
-  bool Healthy() const;
+  // connection that is not is reset before it is used again. Reads the
+  // answer of a pending SendRollback() first.
+  bool Healthy();
   // Reconnects (after a lost connection) and reruns the setup.
   core::Status Reset();
 
  private:
+  struct Step {
+    const std::string* sql;
+    const Params* params;  // nullptr: none
+    bool prepare;          // through the prepared-statement cache
+  };
+
   PgConnection(pg_conn* conn, std::string setup) : conn_(conn), setup_(std::move(setup)) {}
   core::Status RunSetup();
+  // Reads what SendRollback() left unread.
+  void Drain();
+  // The cached statement name for `sql`, or nullptr when it is not prepared.
+  const std::string* PreparedName(const std::string& sql) const;
+  // Sends `steps` in one pipeline (one round trip) and returns one result per
+  // step (a PGRES_PIPELINE_ABORTED result for steps skipped after an error).
+  std::vector<PgResult> Pipeline(const std::vector<Step>& steps);
+  // Sends the deferred BEGIN on its own, when there is one (before a COPY).
+  PgResult FlushDeferredBegin();
 
   pg_conn* conn_;
   std::string setup_;
+  std::vector<std::string> deferred_;                      // held back by DeferBegin()
+  bool rollback_sent_ = false;                             // SendRollback() answer not read yet
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  std::uint64_t next_statement_ = 0;
 };
 
 // Appends `value` to `row` as one field of COPY's text format: backslash,
