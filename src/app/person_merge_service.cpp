@@ -49,21 +49,7 @@ json MergeJson(const PersonMerge& m) {
 // order. Every person of a chain names the last person of the chain: a merge
 // re-points those merged into the person it hides.
 Result<std::vector<StoredRecord>> MergedInto(StoreTransaction& tx, const std::string& person_id) {
-  ListQuery q;
-  q.filters.push_back({Filter::Kind::kColumn, "merged_into", person_id});
-  q.limit = kMaxPageSize;
-  q.access = AccessFilter{};
-  q.access->include_protected = true;
-  const TableDef table = TableFor(PersonsSpec());
-  std::vector<StoredRecord> out;
-  for (;;) {
-    CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
-    const std::size_t n = page.size();
-    for (auto& r : page) out.push_back(std::move(r));
-    if (n < q.limit) break;
-    q.after_id = out.back().id;
-  }
-  return out;
+  return RecordsWhere(tx, PersonsSpec(), "merged_into", person_id);
 }
 
 }  // namespace
@@ -163,17 +149,23 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
   const std::string now = Now();
   json moved = json::array();
 
+  // Re-points `field` of each of `records` (of `rspec`) from the merged to
+  // the kept person, through its history, and lists it in `moved`.
+  auto repoint = [&](const domain::ResourceSpec& rspec, const std::vector<StoredRecord>& records,
+                     const std::string& field) -> Status {
+    const TableDef table = TableFor(rspec);
+    for (const auto& r : records) {
+      CTIMS_ASSIGN_OR_RETURN(json before, Fields(rspec, table, r, options_.cipher));
+      json after = before;
+      after[field] = kept.id;
+      CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, rspec, r, before, after, "merge_person", caller).status());
+      moved.push_back({{"table", rspec.table}, {"id", r.id}, {"field", field}, {"from", merged.id}});
+    }
+    return Status::Ok();
+  };
   // 1. The cases, each through its history.
-  const auto& cases_spec = CasesSpec();
-  const TableDef cases = TableFor(cases_spec);
   CTIMS_ASSIGN_OR_RETURN(auto merged_cases, CasesOfPerson(*tx, merged.id));
-  for (const auto& c : merged_cases) {
-    CTIMS_ASSIGN_OR_RETURN(json before, Fields(cases_spec, cases, c, options_.cipher));
-    json after = before;
-    after["person_id"] = kept.id;
-    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, cases_spec, c, before, after, "merge_person", caller).status());
-    moved.push_back({{"table", "cases"}, {"id", c.id}, {"field", "person_id"}, {"from", merged.id}});
-  }
+  CTIMS_RETURN_IF_ERROR(repoint(CasesSpec(), merged_cases, "person_id"));
   // 2. The shares, which give agencies their reach over the person.
   CTIMS_ASSIGN_OR_RETURN(auto shares, tx->ListSharesOfPerson(merged.id));
   for (const auto& s : shares) {
@@ -183,13 +175,7 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
   // 3. Persons merged earlier into the merged one follow it (a chain): GET
   // and ?merged_into= lead straight to the person that is still live.
   CTIMS_ASSIGN_OR_RETURN(auto earlier, MergedInto(*tx, merged.id));
-  for (const auto& p : earlier) {
-    CTIMS_ASSIGN_OR_RETURN(json before, Fields(spec, persons, p, options_.cipher));
-    json after = before;
-    after["merged_into"] = kept.id;
-    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, spec, p, before, after, "merge_person", caller).status());
-    moved.push_back({{"table", "persons"}, {"id", p.id}, {"field", "merged_into"}, {"from", merged.id}});
-  }
+  CTIMS_RETURN_IF_ERROR(repoint(spec, earlier, "merged_into"));
   // 4. The merged person, marked; its names (and those of the persons merged
   // into it) now find the kept one.
   CTIMS_ASSIGN_OR_RETURN(json merged_before, Fields(spec, persons, merged, options_.cipher));

@@ -54,13 +54,14 @@ Status StaleVersion(std::string_view what, std::int64_t current) {
                           {{"version", "stale", "current version is " + std::to_string(current)}});
 }
 
-Result<std::vector<StoredRecord>> CasesOfPerson(StoreTransaction& tx, const std::string& person_id) {
+Result<std::vector<StoredRecord>> RecordsWhere(StoreTransaction& tx, const domain::ResourceSpec& spec,
+                                               const std::string& column, const std::string& value) {
   ListQuery q;
-  q.filters.push_back({Filter::Kind::kColumn, "person_id", person_id});
+  q.filters.push_back({Filter::Kind::kColumn, column, value});
   q.limit = kMaxPageSize;
   q.access = AccessFilter{};
   q.access->include_protected = true;
-  const TableDef table = TableFor(CasesSpec());
+  const TableDef table = TableFor(spec);
   std::vector<StoredRecord> out;
   for (;;) {
     CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
@@ -70,6 +71,10 @@ Result<std::vector<StoredRecord>> CasesOfPerson(StoreTransaction& tx, const std:
     q.after_id = out.back().id;
   }
   return out;
+}
+
+Result<std::vector<StoredRecord>> CasesOfPerson(StoreTransaction& tx, const std::string& person_id) {
+  return RecordsWhere(tx, CasesSpec(), "person_id", person_id);
 }
 
 Result<DuplicatePair> SetPairStatus(StoreTransaction& tx, const DuplicatePair& pair, const std::string& status,

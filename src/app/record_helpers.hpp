@@ -55,9 +55,12 @@ void ParseCursor(const std::string& value, std::string& after, std::vector<core:
 // record", "the pair", ...) is at version `current`.
 core::Status StaleVersion(std::string_view what, std::int64_t current);
 
-// Every case of person `person_id` whoever reaches it (protected ones
-// included), in id order: a person's cases follow the person whatever agency
-// holds them.
+// Every record of `spec` whose `column` is `value`, whoever reaches it
+// (protected ones included), in id order: what points at a person follows
+// the person whatever agency holds it.
+core::Result<std::vector<StoredRecord>> RecordsWhere(StoreTransaction& tx, const domain::ResourceSpec& spec,
+                                                     const std::string& column, const std::string& value);
+// The cases of person `person_id` (RecordsWhere on cases.person_id).
 core::Result<std::vector<StoredRecord>> CasesOfPerson(StoreTransaction& tx, const std::string& person_id);
 
 // Moves review pair `pair` (as read in `tx`) to `status`: a new version,
