@@ -16,6 +16,7 @@
 #include "app/audit_log.hpp"
 #include "app/field_cipher.hpp"
 #include "app/person_search.hpp"
+#include "app/record_helpers.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
 #include "core/id.hpp"
@@ -28,15 +29,6 @@ using core::Status;
 using nlohmann::json;
 
 namespace {
-
-const domain::ResourceSpec& PersonsSpec() {
-  static const domain::ResourceSpec* spec = domain::FindResource("persons");
-  return *spec;
-}
-const domain::ResourceSpec& CasesSpec() {
-  static const domain::ResourceSpec* spec = domain::FindResource("cases");
-  return *spec;
-}
 
 json MergeJson(const PersonMerge& m) {
   json moved = json::parse(m.moved, nullptr, /*allow_exceptions=*/false);
@@ -53,33 +45,11 @@ json MergeJson(const PersonMerge& m) {
           {"undone_at", m.undone_at.empty() ? json() : json(m.undone_at)}};
 }
 
-// Every case of `person_id`, whoever reaches it: a person's cases follow the
-// person whatever agency holds them.
-Result<std::vector<StoredRecord>> CasesOf(StoreTransaction& tx, const std::string& person_id) {
-  ListQuery q;
-  q.filters.push_back({Filter::Kind::kColumn, "person_id", person_id});
-  q.limit = kMaxPageSize;
-  q.access = AccessFilter{};
-  q.access->include_protected = true;
-  const TableDef table = TableFor(CasesSpec());
-  std::vector<StoredRecord> out;
-  for (;;) {
-    CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
-    for (auto& r : page) out.push_back(std::move(r));
-    if (page.size() < q.limit) break;
-    q.after_id = out.back().id;
-  }
-  return out;
-}
-
-Status CheckBodyMembers(const json& body, std::initializer_list<std::string_view> allowed) {
-  if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
-  for (const auto& [k, v] : body.items()) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || k == a;
-    if (!ok) return Status::InvalidArgument("unknown field", {{k, "unknown_field", "not a field"}});
-  }
-  return Status::Ok();
+// The persons already merged into `person_id` (merged_into names it), in id
+// order. Every person of a chain names the last person of the chain: a merge
+// re-points those merged into the person it hides.
+Result<std::vector<StoredRecord>> MergedInto(StoreTransaction& tx, const std::string& person_id) {
+  return RecordsWhere(tx, PersonsSpec(), "merged_into", person_id);
 }
 
 }  // namespace
@@ -89,18 +59,11 @@ Status RecordService::IndexMergedNamesInTx(StoreTransaction& tx, const std::stri
   const auto& spec = PersonsSpec();
   const TableDef table = TableFor(spec);
   std::vector<std::pair<std::string, std::int64_t>> rows;
-  std::string after;
-  for (;;) {
-    CTIMS_ASSIGN_OR_RETURN(auto page, tx.ListPersonMerges(kept_id, after, 200));
-    for (const auto& m : page) {
-      after = m.id;
-      if (m.kept_id != kept_id || !m.undone_at.empty()) continue;
-      CTIMS_ASSIGN_OR_RETURN(auto merged, tx.Get(table, m.merged_id));
-      if (!merged) continue;
-      CTIMS_ASSIGN_OR_RETURN(json person, Fields(spec, table, *merged, options_.cipher));
-      AppendPersonTokenRows(options_.cipher->ring(), kept_id, person, rows);
-    }
-    if (page.size() < 200) break;
+  // Chains included: every person of a chain names its last person.
+  CTIMS_ASSIGN_OR_RETURN(auto merged, MergedInto(tx, kept_id));
+  for (const auto& m : merged) {
+    CTIMS_ASSIGN_OR_RETURN(json person, Fields(spec, table, m, options_.cipher));
+    AppendPersonTokenRows(options_.cipher->ring(), kept_id, person, rows);
   }
   if (rows.empty()) return Status::Ok();
   return tx.AddPersonNameTokens(rows);
@@ -110,7 +73,7 @@ Status RecordService::RefreshPersonProtection(StoreTransaction& tx, const std::s
   const TableDef table = TableFor(PersonsSpec());
   CTIMS_ASSIGN_OR_RETURN(auto person, tx.Get(table, person_id));
   if (!person) return Status::Ok();
-  CTIMS_ASSIGN_OR_RETURN(auto cases, CasesOf(tx, person_id));
+  CTIMS_ASSIGN_OR_RETURN(auto cases, CasesOfPerson(tx, person_id));
   AccessTag tag = person->access;
   tag.is_protected = false;
   tag.case_id.clear();
@@ -123,6 +86,26 @@ Status RecordService::RefreshPersonProtection(StoreTransaction& tx, const std::s
   }
   if (tag == person->access) return Status::Ok();
   return tx.SetAccess(table, person_id, tag);
+}
+
+Result<RecordService::ReviewPair> RecordService::LoadReviewPair(StoreTransaction& tx, const Reach& reach,
+                                                                const std::string& pair_id,
+                                                                std::optional<std::int64_t> expected,
+                                                                std::string_view action) {
+  const auto& spec = PersonsSpec();
+  if (!core::IsCanonicalId(pair_id)) return Status::NotFound("no duplicate pair with this id");
+  CTIMS_ASSIGN_OR_RETURN(auto pair, tx.GetDuplicatePair(pair_id));
+  if (!pair) return Status::NotFound("no duplicate pair with this id");
+  CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(tx, spec, pair->person_a, reach));
+  CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(tx, spec, pair->person_b, reach));
+  if (!a || !b) return Status::NotFound("no duplicate pair with this id");
+  if (expected && *expected != pair->version) return StaleVersion("the pair", pair->version);
+  const std::string from = action == "reopen" ? "not_same" : "open";
+  if (pair->status != from) {
+    return Status::Conflict("the pair is " + pair->status,
+                            {{"status", "state", "the pair must be " + from + " to " + std::string(action)}});
+  }
+  return ReviewPair{std::move(*pair), std::move(*a), std::move(*b)};
 }
 
 Result<json> RecordService::MergeDuplicate(const std::string& pair_id, const json& body, const Principal& caller) {
@@ -146,28 +129,17 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
   if (body.contains("version")) {
     CTIMS_ASSIGN_OR_RETURN(expected, ExpectedVersion(body, std::nullopt));
   }
-  if (!core::IsCanonicalId(pair_id)) return Status::NotFound("no duplicate pair with this id");
 
   const TableDef persons = TableFor(spec);
   CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
   CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
-  CTIMS_ASSIGN_OR_RETURN(auto pair, tx->GetDuplicatePair(pair_id));
-  if (!pair) return Status::NotFound("no duplicate pair with this id");
-  CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(*tx, spec, pair->person_a, reach));
-  CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(*tx, spec, pair->person_b, reach));
-  if (!a || !b) return Status::NotFound("no duplicate pair with this id");
-  if (keep != pair->person_a && keep != pair->person_b) {
+  CTIMS_ASSIGN_OR_RETURN(ReviewPair review, LoadReviewPair(*tx, reach, pair_id, expected, "merge"));
+  const DuplicatePair& pair = review.pair;
+  if (keep != pair.person_a && keep != pair.person_b) {
     return Status::InvalidArgument("keep one of the pair", {{"keep", "pair_member", "person_a or person_b"}});
   }
-  if (expected && *expected != pair->version) {
-    return Status::Conflict("stale version: the pair is at version " + std::to_string(pair->version),
-                            {{"version", "stale", "current version is " + std::to_string(pair->version)}});
-  }
-  if (pair->status != "open") {
-    return Status::Conflict("the pair is " + pair->status, {{"status", "state", "the pair must be open to merge"}});
-  }
-  const StoredRecord& kept = keep == a->id ? *a : *b;
-  const StoredRecord& merged = keep == a->id ? *b : *a;
+  const StoredRecord& kept = keep == review.a.id ? review.a : review.b;
+  const StoredRecord& merged = keep == review.a.id ? review.b : review.a;
   for (const StoredRecord* p : {&kept, &merged}) {
     if (ColumnValue(persons, *p, "merged_into")) {
       return Status::Conflict("a person of the pair was merged already",
@@ -177,45 +149,52 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
   const std::string now = Now();
   json moved = json::array();
 
+  // Re-points `field` of each of `records` (of `rspec`) from the merged to
+  // the kept person, through its history, and lists it in `moved`.
+  auto repoint = [&](const domain::ResourceSpec& rspec, const std::vector<StoredRecord>& records,
+                     const std::string& field) -> Status {
+    const TableDef table = TableFor(rspec);
+    for (const auto& r : records) {
+      CTIMS_ASSIGN_OR_RETURN(json before, Fields(rspec, table, r, options_.cipher));
+      json after = before;
+      after[field] = kept.id;
+      CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, rspec, r, before, after, "merge_person", caller).status());
+      moved.push_back({{"table", rspec.table}, {"id", r.id}, {"field", field}, {"from", merged.id}});
+    }
+    return Status::Ok();
+  };
   // 1. The cases, each through its history.
-  const auto& cases_spec = CasesSpec();
-  const TableDef cases = TableFor(cases_spec);
-  CTIMS_ASSIGN_OR_RETURN(auto merged_cases, CasesOf(*tx, merged.id));
-  for (const auto& c : merged_cases) {
-    CTIMS_ASSIGN_OR_RETURN(json before, Fields(cases_spec, cases, c, options_.cipher));
-    json after = before;
-    after["person_id"] = kept.id;
-    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, cases_spec, c, before, after, "merge_person", caller).status());
-    moved.push_back({{"table", "cases"}, {"id", c.id}, {"field", "person_id"}, {"from", merged.id}});
-  }
+  CTIMS_ASSIGN_OR_RETURN(auto merged_cases, CasesOfPerson(*tx, merged.id));
+  CTIMS_RETURN_IF_ERROR(repoint(CasesSpec(), merged_cases, "person_id"));
   // 2. The shares, which give agencies their reach over the person.
   CTIMS_ASSIGN_OR_RETURN(auto shares, tx->ListSharesOfPerson(merged.id));
   for (const auto& s : shares) {
     CTIMS_RETURN_IF_ERROR(tx->RepointShare(s.id, merged.id, kept.id));
     moved.push_back({{"table", "case_shares"}, {"id", s.id}, {"field", "person_id"}, {"from", merged.id}});
   }
-  // 3. The merged person, marked; its names now find the kept one.
+  // 3. Persons merged earlier into the merged one follow it (a chain): GET
+  // and ?merged_into= lead straight to the person that is still live.
+  CTIMS_ASSIGN_OR_RETURN(auto earlier, MergedInto(*tx, merged.id));
+  CTIMS_RETURN_IF_ERROR(repoint(spec, earlier, "merged_into"));
+  // 4. The merged person, marked; its names (and those of the persons merged
+  // into it) now find the kept one.
   CTIMS_ASSIGN_OR_RETURN(json merged_before, Fields(spec, persons, merged, options_.cipher));
   json merged_after = merged_before;
   merged_after["merged_into"] = kept.id;
   merged_after["merged_at"] = now;
   merged_after["merged_by"] = caller.user_id;
   CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, spec, merged, merged_before, merged_after, "merged", caller).status());
-  if (options_.cipher != nullptr) {
-    CTIMS_RETURN_IF_ERROR(tx->DeletePersonNameTokens(merged.id));
-    std::vector<std::pair<std::string, std::int64_t>> rows;
-    AppendPersonTokenRows(options_.cipher->ring(), kept.id, merged_before, rows);
-    if (!rows.empty()) CTIMS_RETURN_IF_ERROR(tx->AddPersonNameTokens(rows));
-  }
+  if (options_.cipher != nullptr) CTIMS_RETURN_IF_ERROR(tx->DeletePersonNameTokens(merged.id));
+  CTIMS_RETURN_IF_ERROR(IndexMergedNamesInTx(*tx, kept.id));
   CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, kept.id));
   CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, merged.id));
 
-  // 4. The record of what moved, and the pair.
+  // 5. The record of what moved, and the pair.
   PersonMerge m;
   m.id = core::NewId(clock_);
   m.kept_id = kept.id;
   m.merged_id = merged.id;
-  m.duplicate_id = pair->id;
+  m.duplicate_id = pair.id;
   m.moved = moved.dump();
   m.merged_by = caller.user_id;
   m.merged_at = now;
@@ -225,26 +204,10 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
     }
     return s;
   }
-  DuplicatePair updated = *pair;
-  updated.version = pair->version + 1;
-  updated.status = "merged";
-  updated.reviewed_by = caller.user_id;
-  updated.reviewed_at = now;
-  CTIMS_RETURN_IF_ERROR(tx->UpdateDuplicatePair(updated, pair->version));
-  json changes = json::array({{{"path", "status"}, {"from", "open"}, {"to", "merged"}}});
-  CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-      {0, "person-duplicates", pair->id, updated.version, "merge", caller.user_id, now, changes.dump(), {}}));
+  CTIMS_RETURN_IF_ERROR(SetPairStatus(*tx, pair, "merged", "merge", caller.user_id, now).status());
   if (options_.audit != nullptr) {
-    AuditEvent e;
-    e.user_id = caller.user_id;
-    e.role = caller.role.code;
-    e.agency_id = caller.agency_id;
-    e.client_ip = caller.client_ip;
-    e.action = "merge";
-    e.resource = "person-merges";
-    e.record_ids = {m.id, kept.id, merged.id};
-    e.outcome = "ok";
-    CTIMS_RETURN_IF_ERROR(options_.audit->Append(*tx, e));
+    CTIMS_RETURN_IF_ERROR(
+        options_.audit->Append(*tx, EventFor(caller, "merge", "person-merges", {m.id, kept.id, merged.id}, "ok")));
   }
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   return MergeJson(m);
@@ -275,44 +238,59 @@ Result<json> RecordService::UndoMergeImpl(const std::string& id, const json& bod
   CTIMS_ASSIGN_OR_RETURN(auto kept, ReadReachable(*tx, spec, merge->kept_id, reach));
   CTIMS_ASSIGN_OR_RETURN(auto merged, ReadReachable(*tx, spec, merge->merged_id, reach));
   if (!kept || !merged) return Status::NotFound("no merge with this id");
-  if (expected && *expected != merge->version) {
-    return Status::Conflict("stale version: the merge is at version " + std::to_string(merge->version),
-                            {{"version", "stale", "current version is " + std::to_string(merge->version)}});
-  }
+  if (expected && *expected != merge->version) return StaleVersion("the merge", merge->version);
   if (!merge->undone_at.empty()) {
     return Status::Conflict("the merge was undone already", {{"undone_at", "undone", "undone at " + merge->undone_at}});
+  }
+  // Undo runs back along a chain: while the kept person is itself merged
+  // into another, what this merge moved has moved on with it.
+  if (auto later = ColumnValue(persons, *kept, "merged_into"); later) {
+    return Status::Conflict(
+        "the merge cannot be undone before a later one",
+        {{"kept_id", "merged_later",
+          "person " + kept->id + " was merged into " + *later +
+              " since; undo that merge first (GET /api/v1/person-merges?person=" + kept->id + ")"}});
   }
   json moved = json::parse(merge->moved, nullptr, /*allow_exceptions=*/false);
   if (!moved.is_array()) return Status::Internal("stored merge is not a JSON array");
 
-  // 1. Every recorded reference must still point at the kept person.
+  // 1. Every recorded case and person must still point at the kept person.
   const auto& cases_spec = CasesSpec();
   const TableDef cases = TableFor(cases_spec);
   std::vector<FieldError> errors;
-  std::vector<StoredRecord> back;
+  struct Back {
+    const domain::ResourceSpec* spec;
+    StoredRecord record;
+  };
+  std::vector<Back> back;
   for (std::size_t i = 0; i < moved.size(); ++i) {
     const std::string table = moved[i].value("table", std::string());
     const std::string rid = moved[i].value("id", std::string());
     const std::string at = "moved[" + std::to_string(i) + "]";
-    if (table != "cases") continue;  // shares are checked as they are put back
-    CTIMS_ASSIGN_OR_RETURN(auto c, tx->Get(cases, rid));
-    if (!c) {
-      errors.push_back({at, "deleted", "case " + rid + " was deleted since the merge"});
-    } else if (ColumnValue(cases, *c, "person_id").value_or("") != merge->kept_id) {
-      errors.push_back({at, "moved", "case " + rid + " was moved to another person since the merge"});
+    const bool is_case = table == "cases";
+    if (!is_case && table != "persons") continue;  // shares are checked as they are put back
+    const domain::ResourceSpec& rspec = is_case ? cases_spec : spec;
+    const TableDef& rtable = is_case ? cases : persons;
+    const std::string noun = is_case ? "case " : "person ";
+    CTIMS_ASSIGN_OR_RETURN(auto r, tx->Get(rtable, rid));
+    if (!r) {
+      errors.push_back({at, "deleted", noun + rid + " was deleted since the merge"});
+    } else if (ColumnValue(rtable, *r, is_case ? "person_id" : "merged_into").value_or("") != merge->kept_id) {
+      errors.push_back({at, "moved", noun + rid + " was moved to another person since the merge"});
     } else {
-      back.push_back(std::move(*c));
+      back.push_back({&rspec, std::move(*r)});
     }
   }
   if (!errors.empty()) {
     return Status::Conflict("the merge cannot be undone: records changed since", std::move(errors));
   }
   // 2. Put them back.
-  for (const auto& c : back) {
-    CTIMS_ASSIGN_OR_RETURN(json before, Fields(cases_spec, cases, c, options_.cipher));
+  for (const auto& b : back) {
+    const TableDef rtable = TableFor(*b.spec);
+    CTIMS_ASSIGN_OR_RETURN(json before, Fields(*b.spec, rtable, b.record, options_.cipher));
     json after = before;
-    after["person_id"] = merge->merged_id;
-    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, cases_spec, c, before, after, "unmerge_person", caller).status());
+    after[b.spec == &cases_spec ? "person_id" : "merged_into"] = merge->merged_id;
+    CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, *b.spec, b.record, before, after, "unmerge_person", caller).status());
   }
   for (std::size_t i = 0; i < moved.size(); ++i) {
     if (moved[i].value("table", std::string()) != "case_shares") continue;
@@ -336,8 +314,8 @@ Result<json> RecordService::UndoMergeImpl(const std::string& id, const json& bod
   merged_after.erase("merged_at");
   merged_after.erase("merged_by");
   CTIMS_RETURN_IF_ERROR(WriteInTx(*tx, spec, *merged, merged_before, merged_after, "unmerged", caller).status());
-  // 4. The merge record, then both persons' name keys (the kept one keeps
-  // those of other live merges into it).
+  // 4. The merge record, then both persons' name keys (each keeps those of
+  // the persons still merged into it).
   PersonMerge done = *merge;
   done.version = merge->version + 1;
   done.undone_by = caller.user_id;
@@ -354,35 +332,12 @@ Result<json> RecordService::UndoMergeImpl(const std::string& id, const json& bod
   if (!merge->duplicate_id.empty()) {
     CTIMS_ASSIGN_OR_RETURN(auto pair, tx->GetDuplicatePair(merge->duplicate_id));
     if (pair && pair->status == "merged") {
-      DuplicatePair reopened = *pair;
-      reopened.version = pair->version + 1;
-      reopened.status = "open";
-      reopened.reviewed_by.clear();
-      reopened.reviewed_at.clear();
-      CTIMS_RETURN_IF_ERROR(tx->UpdateDuplicatePair(reopened, pair->version));
-      json changes = json::array({{{"path", "status"}, {"from", "merged"}, {"to", "open"}}});
-      CTIMS_RETURN_IF_ERROR(tx->AppendHistory({0,
-                                               "person-duplicates",
-                                               pair->id,
-                                               reopened.version,
-                                               "undo_merge",
-                                               caller.user_id,
-                                               done.undone_at,
-                                               changes.dump(),
-                                               {}}));
+      CTIMS_RETURN_IF_ERROR(SetPairStatus(*tx, *pair, "open", "undo_merge", caller.user_id, done.undone_at).status());
     }
   }
   if (options_.audit != nullptr) {
-    AuditEvent e;
-    e.user_id = caller.user_id;
-    e.role = caller.role.code;
-    e.agency_id = caller.agency_id;
-    e.client_ip = caller.client_ip;
-    e.action = "undo_merge";
-    e.resource = "person-merges";
-    e.record_ids = {done.id, done.kept_id, done.merged_id};
-    e.outcome = "ok";
-    CTIMS_RETURN_IF_ERROR(options_.audit->Append(*tx, e));
+    CTIMS_RETURN_IF_ERROR(options_.audit->Append(
+        *tx, EventFor(caller, "undo_merge", "person-merges", {done.id, done.kept_id, done.merged_id}, "ok")));
   }
   CTIMS_RETURN_IF_ERROR(tx->Commit());
   return MergeJson(done);
@@ -405,15 +360,9 @@ Result<json> RecordService::ListMerges(const std::vector<std::pair<std::string, 
           person = value;
         }
       } else if (name == "limit") {
-        if (!ParseSize(value, limit) || limit < 1 || limit > kMaxPageSize) {
-          errors.push_back({"limit", "range", "limit must be an integer from 1 to " + std::to_string(kMaxPageSize)});
-        }
+        ParseLimit(value, limit, errors);
       } else if (name == "cursor") {
-        if (!core::IsCanonicalId(value)) {
-          errors.push_back({"cursor", "format", "not a cursor returned by this list"});
-        } else {
-          after = value;
-        }
+        ParseCursor(value, after, errors);
       } else {
         errors.push_back({name, "unknown_parameter", "the merges list takes person, limit and cursor"});
       }

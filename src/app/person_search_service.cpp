@@ -11,6 +11,7 @@
 
 #include "app/field_cipher.hpp"
 #include "app/person_search.hpp"
+#include "app/record_helpers.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
 #include "core/id.hpp"
@@ -33,11 +34,6 @@ constexpr std::size_t kDefaultSearchLimit = 10;
 constexpr std::size_t kMaxSearchLimit = 50;
 constexpr std::size_t kMaxQueryCodePoints = 200;
 constexpr std::size_t kMaxProposals = 10;
-
-const domain::ResourceSpec& PersonsSpec() {
-  static const domain::ResourceSpec* spec = domain::FindResource("persons");
-  return *spec;
-}
 
 bool ParseInt(const std::string& text, int& out) {
   if (text.empty() || text.size() > 9) return false;
@@ -272,15 +268,9 @@ Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::stri
           status = value;
         }
       } else if (name == "limit") {
-        if (!ParseSize(value, limit) || limit < 1 || limit > kMaxPageSize) {
-          errors.push_back({"limit", "range", "limit must be an integer from 1 to " + std::to_string(kMaxPageSize)});
-        }
+        ParseLimit(value, limit, errors);
       } else if (name == "cursor") {
-        if (!core::IsCanonicalId(value)) {
-          errors.push_back({"cursor", "format", "not a cursor returned by this list"});
-        } else {
-          after = value;
-        }
+        ParseCursor(value, after, errors);
       } else {
         errors.push_back({name, "unknown_parameter", "the queue takes status, limit and cursor"});
       }
@@ -339,38 +329,13 @@ Result<json> RecordService::ReviewDuplicate(const std::string& id, const std::st
       return Status::InvalidArgument("unknown review action",
                                      {{"action", "enum", "the review actions are merge, not_same and reopen"}});
     }
-    if (!body.is_object()) return Status::InvalidArgument("expected a JSON object", {{"", "type", "object"}});
-    for (const auto& [k, v] : body.items()) {
-      if (k != "version") return Status::InvalidArgument("unknown field", {{k, "unknown_field", "not a field"}});
-    }
+    CTIMS_RETURN_IF_ERROR(CheckBodyMembers(body, {"version"}));
     CTIMS_ASSIGN_OR_RETURN(std::int64_t expected, ExpectedVersion(body, std::nullopt));
-    if (!core::IsCanonicalId(id)) return Status::NotFound("no duplicate pair with this id");
     CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
     CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
-    CTIMS_ASSIGN_OR_RETURN(auto pair, tx->GetDuplicatePair(id));
-    if (!pair) return Status::NotFound("no duplicate pair with this id");
-    CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(*tx, spec, pair->person_a, reach));
-    CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(*tx, spec, pair->person_b, reach));
-    if (!a || !b) return Status::NotFound("no duplicate pair with this id");
-    if (pair->version != expected) {
-      return Status::Conflict("stale version: the pair is at version " + std::to_string(pair->version),
-                              {{"version", "stale", "current version is " + std::to_string(pair->version)}});
-    }
-    const std::string from = action == "not_same" ? "open" : "not_same";
+    CTIMS_ASSIGN_OR_RETURN(ReviewPair review, LoadReviewPair(*tx, reach, id, expected, action));
     const std::string to = action == "not_same" ? "not_same" : "open";
-    if (pair->status != from) {
-      return Status::Conflict("the pair is " + pair->status,
-                              {{"status", "state", "the pair must be " + from + " to " + action}});
-    }
-    DuplicatePair updated = *pair;
-    updated.version = pair->version + 1;
-    updated.status = to;
-    updated.reviewed_by = action == "reopen" ? "" : caller.user_id;
-    updated.reviewed_at = action == "reopen" ? "" : Now();
-    CTIMS_RETURN_IF_ERROR(tx->UpdateDuplicatePair(updated, expected));
-    json changes = json::array({{{"path", "status"}, {"from", from}, {"to", to}}});
-    CTIMS_RETURN_IF_ERROR(tx->AppendHistory(
-        {0, "person-duplicates", id, updated.version, action, caller.user_id, Now(), changes.dump(), {}}));
+    CTIMS_ASSIGN_OR_RETURN(DuplicatePair updated, SetPairStatus(*tx, review.pair, to, action, caller.user_id, Now()));
     CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, action, "person-duplicates", id));
     CTIMS_RETURN_IF_ERROR(tx->Commit());
     return PairJson(updated);

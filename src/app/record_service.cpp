@@ -12,6 +12,7 @@
 #include "app/audit_log.hpp"
 #include "app/field_cipher.hpp"
 #include "app/person_search.hpp"
+#include "app/record_helpers.hpp"
 #include "app/record_policy.hpp"
 #include "core/id.hpp"
 #include "domain/diff.hpp"
@@ -135,11 +136,13 @@ Result<std::optional<StoredRecord>> RecordService::ReadReachable(StoreTransactio
 }
 
 // Every reference in `record` must name a record the caller can reach (a
-// record out of scope is "no record", like a missing one). Only references
-// whose value changed from `before` are checked.
+// record out of scope is "no record", like a missing one), and none may name
+// a merged person (kConflict, rule "merged"). Only references whose value
+// changed from `before` are checked.
 Status RecordService::CheckReferences(const domain::ResourceSpec& spec, const json& record, const json& before,
                                       StoreTransaction& tx, const Reach& reach) {
   std::vector<FieldError> errors;
+  std::vector<FieldError> merged;
   for (const auto& field : spec.fields) {
     if (field.type != domain::FieldType::kRef) continue;
     auto it = record.find(field.name);
@@ -151,12 +154,21 @@ Status RecordService::CheckReferences(const domain::ResourceSpec& spec, const js
     if (target->personal) {
       CTIMS_ASSIGN_OR_RETURN(auto row, ReadReachable(tx, *target, it->get<std::string>(), reach));
       found = row.has_value();
+      // issue 8 §4: a merged person is kept only for its history; new links
+      // go to the person it was merged into (refused, not redirected, so the
+      // caller sees that the person they picked is now another record).
+      if (row && target->name == "persons" && field.name != "merged_into") {
+        if (auto into = ColumnValue(TableFor(*target), *row, "merged_into"); into) {
+          merged.push_back({field.name, "merged", "person " + row->id + " was merged into " + *into + "; use that id"});
+        }
+      }
     } else {
       CTIMS_ASSIGN_OR_RETURN(found, tx.Exists(TableFor(*target), it->get<std::string>()));
     }
     if (!found) errors.push_back({field.name, "reference", "no " + target->title + " with this id"});
   }
   if (!errors.empty()) return Status::InvalidArgument("references to missing records", std::move(errors));
+  if (!merged.empty()) return Status::Conflict("references to merged persons", std::move(merged));
   return Status::Ok();
 }
 
@@ -204,23 +216,13 @@ Status RecordService::PropagateCaseAccess(StoreTransaction& tx, const json& case
     // The person stays protected while any other case of theirs is.
     person_tag.is_protected = false;
     person_tag.case_id.clear();
-    ListQuery others;
-    others.filters.push_back({Filter::Kind::kColumn, "person_id", person->id});
-    others.limit = kMaxPageSize;
-    others.access = AccessFilter{};
-    others.access->include_protected = true;
-    const TableDef cases = TableFor(*domain::FindResource("cases"));
-    while (!person_tag.is_protected) {
-      CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(cases, others));
-      for (const auto& c : page) {
-        if (c.id != tag.case_id && c.access.is_protected) {
-          person_tag.is_protected = true;
-          person_tag.case_id = c.id;
-          break;
-        }
+    CTIMS_ASSIGN_OR_RETURN(auto others, CasesOfPerson(tx, person->id));
+    for (const auto& c : others) {
+      if (c.id != tag.case_id && c.access.is_protected) {
+        person_tag.is_protected = true;
+        person_tag.case_id = c.id;
+        break;
       }
-      if (page.size() < others.limit) break;
-      others.after_id = page.back().id;
     }
   }
   if (person_tag == person->access) return Status::Ok();
@@ -398,10 +400,7 @@ Result<json> RecordService::UpdateImpl(const domain::ResourceSpec& spec, const s
                               {{"merged_into", "merged", "merged into " + *into + "; edit that person"}});
     }
   }
-  if (current->version != expected) {
-    return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
-                            {{"version", "stale", "current version is " + std::to_string(current->version)}});
-  }
+  if (current->version != expected) return StaleVersion("the record", current->version);
   CTIMS_ASSIGN_OR_RETURN(json before, Fields(spec, table, *current, options_.cipher));
   json after = before;
   domain::MergePatch(after, changes);
@@ -473,10 +472,7 @@ Status RecordService::DeleteImpl(const domain::ResourceSpec& spec, const std::st
   CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
   CTIMS_ASSIGN_OR_RETURN(auto current, ReadReachable(*tx, spec, id, reach));
   if (!current) return NotFoundIn(spec);
-  if (current->version != *expected_version) {
-    return Status::Conflict("stale version: the record is at version " + std::to_string(current->version),
-                            {{"version", "stale", "current version is " + std::to_string(current->version)}});
-  }
+  if (current->version != *expected_version) return StaleVersion("the record", current->version);
   CTIMS_ASSIGN_OR_RETURN(json before, Fields(spec, table, *current, options_.cipher));
   if (options_.policy != nullptr) {  // issue 7
     CTIMS_RETURN_IF_ERROR(options_.policy->BeforeWrite(*tx, spec, id, before, nullptr, caller));
@@ -499,21 +495,8 @@ Result<json> RecordService::ListImpl(const domain::ResourceSpec& spec, const Lis
   ListQuery query;
   std::vector<FieldError> errors;
   query.limit = kDefaultPageSize;
-  if (request.limit) {
-    std::size_t n = 0;
-    if (!ParseSize(*request.limit, n) || n < 1 || n > kMaxPageSize) {
-      errors.push_back({"limit", "range", "limit must be an integer from 1 to " + std::to_string(kMaxPageSize)});
-    } else {
-      query.limit = n;
-    }
-  }
-  if (request.cursor) {
-    if (!core::IsCanonicalId(*request.cursor)) {
-      errors.push_back({"cursor", "format", "not a cursor returned by this list"});
-    } else {
-      query.after_id = *request.cursor;
-    }
-  }
+  if (request.limit) ParseLimit(*request.limit, query.limit, errors);
+  if (request.cursor) ParseCursor(*request.cursor, query.after_id, errors);
   for (const auto& [name, value] : request.filters) {
     const auto* field = spec.FindField(name);
     if (field == nullptr || !field->filterable || !caller.role.CanRead(field->group)) {
@@ -696,20 +679,6 @@ const char* OutcomeOf(const Status& status) {
     case core::StatusCode::kInternal: return "error";
   }
   return "error";
-}
-
-AuditEvent EventFor(const Principal& caller, std::string_view action, const std::string& resource,
-                    std::vector<std::string> ids, std::string_view outcome) {
-  AuditEvent e;
-  e.user_id = caller.user_id;
-  e.role = caller.role.code;
-  e.agency_id = caller.agency_id;
-  e.client_ip = caller.client_ip;
-  e.action = std::string(action);
-  e.resource = resource;
-  e.record_ids = std::move(ids);
-  e.outcome = std::string(outcome);
-  return e;
 }
 
 // Only canonical ids go into the log (a client's malformed id is input, not

@@ -101,8 +101,9 @@ struct TaskRequest {
 // resource's fields plus "id", "version", "created_at" and "updated_at".
 //
 // Errors: kInvalidArgument with field errors for bad input (nothing written);
-// kNotFound for unknown or unreachable ids; kConflict for a stale version or a
-// delete of a record others refer to; kAlreadyExists for a taken unique code;
+// kNotFound for unknown or unreachable ids; kConflict for a stale version, a
+// delete of a record others refer to, or a new link to a merged person (rule
+// "merged" on the linking field, issue 8 §4); kAlreadyExists for a taken unique code;
 // kPermissionDenied as above; kUnavailable when the database is busy.
 // Thread-safe; holds references to `store`, `codelists` and `clock`, which
 // must outlive it.
@@ -214,10 +215,12 @@ class RecordService {
   // Action "merge" of ReviewDuplicate: body {"keep": "<person id>" (one of
   // the pair), "version"?}. In one transaction: every case and case share of
   // the other person is re-pointed to the kept one (cases through their
-  // history, action "merge_person"); the other person is marked merged
-  // (merged_into, merged_at, merged_by; history action "merged"), leaves
-  // lists and search, and its name keys find the kept person; a person_merges
-  // row lists exactly what moved; the pair becomes "merged"; audited with ids
+  // history, action "merge_person"), and so is every person merged earlier
+  // into it (merged_into always names the live end of a chain); the other
+  // person is marked merged (merged_into, merged_at, merged_by; history
+  // action "merged"), leaves lists and search, and its name keys (and those
+  // of the persons merged into it) find the kept person; a person_merges row
+  // lists exactly what moved; the pair becomes "merged"; audited with ids
   // only. Needs ("persons", "merge") and both persons in reach (else
   // kNotFound). kInvalidArgument (keep missing or not of the pair, unknown
   // member); kConflict (stale version, pair not open, a person already
@@ -229,8 +232,10 @@ class RecordService {
   // persons' name keys, reopens the pair; history and audit as above.
   // kConflict when already undone (rule "undone" on undone_at) or when a
   // recorded reference was since deleted (rule "deleted") or moved to
-  // another person (rule "moved"), the field naming "moved[i]"; nothing
-  // changes then.
+  // another person (rule "moved"), the field naming "moved[i]", or when the
+  // kept person was since merged into another (rule "merged_later" on
+  // "kept_id": undo that later merge first); nothing changes then. Undoing
+  // B→C of a chain A→B→C leaves A→B standing (A points at B again).
   core::Result<nlohmann::json> UndoMerge(const std::string& id, const nlohmann::json& body, const Principal& caller);
   // Merges whose both persons the caller reaches, in id order: parameters
   // person (kept or merged id), limit, cursor. Needs ("persons", "list").
@@ -266,11 +271,22 @@ class RecordService {
   // or "referral") and returns [{"id", "score", "reason", "pair_id"}].
   core::Result<nlohmann::json> ProposeDuplicatesInTx(StoreTransaction& tx, const Reach& reach, const std::string& id,
                                                      const nlohmann::json& person, std::string_view source);
-  // Adds to the name index of `kept_id` the keys of every person merged into
-  // it by a live merge (so a rename of the kept person keeps them).
+  // Adds to the name index of `kept_id` the keys of every person whose
+  // merged_into names it, chains included (so a rename of the kept person
+  // keeps them).
   core::Status IndexMergedNamesInTx(StoreTransaction& tx, const std::string& kept_id);
   // Sets the person's protection from its cases (protected while any is).
   core::Status RefreshPersonProtection(StoreTransaction& tx, const std::string& person_id);
+  // A review pair with both its persons (record_helpers.hpp).
+  struct ReviewPair;
+  // Loads review pair `pair_id` for `action` ("merge", "not_same" or
+  // "reopen"): kNotFound unless it exists and the caller reaches both its
+  // persons; kConflict when `expected` is given and stale (rule "stale"), or
+  // when the pair is not in the status the action starts from (rule "state":
+  // "not_same" for reopen, "open" otherwise). The one check of a pair before
+  // a reviewer's decision.
+  core::Result<ReviewPair> LoadReviewPair(StoreTransaction& tx, const Reach& reach, const std::string& pair_id,
+                                          std::optional<std::int64_t> expected, std::string_view action);
   core::Result<nlohmann::json> MergeImpl(const std::string& pair_id, const nlohmann::json& body,
                                          const Principal& caller);
   core::Result<nlohmann::json> UndoMergeImpl(const std::string& id, const nlohmann::json& body,

@@ -219,6 +219,152 @@ TEST_F(Issue8MergeTest, Issue8_MergeNeedsThePermissionAndAPersonOfThePair) {
   EXPECT_EQ(twice.status, 409);
 }
 
+// Gap 1: what hangs off the merged person's cases (referrals, their tasks and
+// notifications) stays with those cases, and the receiving agency's share
+// follows the person and comes back on undo.
+TEST_F(Issue8MergeTest, Issue8_ReferralSharesTasksAndNotificationsFollowTheMergeAndComeBack) {
+  const std::string pair_id = RegisterPair();
+  ASSERT_FALSE(pair_id.empty());
+  const std::string agency = AgencyId("BK-DMC-TPH");
+  const std::string shelter_agency = AgencyId("BK-LWU-SHELTER");
+  server().AddUser("shelter_worker", "BK-LWU-SHELTER", "case_worker");
+  server().AddUser("tph_worker", "BK-DMC-TPH", "case_worker");
+  const Session shelter = server().SignIn("shelter_worker");
+  const Session worker = server().SignIn("tph_worker");
+  const std::string moved_case = CreateId("cases", CaseBody(other_, agency));
+  CreateId("consents", {{"case_id", moved_case}, {"cns_Purpose", "Referral"}, {"cns_Status", "Given"}});
+  const std::string referral = CreateId("referrals", {{"case_id", moved_case},
+                                                      {"to_agency_id", shelter_agency},
+                                                      {"ref_Reason", "Shelter and counselling."},
+                                                      {"ref_ServicesRequested", {"Shelter"}}});
+  Reply accepted = Step(shelter, "referrals", referral, "accept", 1);
+  ASSERT_EQ(accepted.status, 200) << Describe(accepted);
+  auto answered = [&] {
+    int n = 0;
+    for (const auto& item : As(worker, "GET", "/api/v1/notifications").Json().value("items", json::array())) {
+      n += item.value("kind", "") == "ReferralAnswered" && item.value("record_id", "") == referral ? 1 : 0;
+    }
+    return n;
+  };
+  ASSERT_EQ(answered(), 1);
+  EXPECT_EQ(As(shelter, "GET", Url("persons", other_)).status, 200) << "reached through the share";
+  EXPECT_EQ(As(shelter, "GET", Url("persons", kept_)).status, 404);
+
+  Reply merged = Review("/api/v1/person-duplicates/" + pair_id + "/merge", {{"keep", kept_}});
+  ASSERT_EQ(merged.status, 200) << Describe(merged);
+  const json merge = merged.Json();
+  std::vector<std::string> tables;
+  for (const auto& m : merge["moved"]) tables.push_back(m["table"]);
+  EXPECT_EQ(tables, (std::vector<std::string>{"cases", "case_shares"})) << merge.dump();
+  EXPECT_EQ(As(shelter, "GET", Url("persons", kept_)).status, 200) << "the share followed the person";
+  Reply shelter_case = As(shelter, "GET", Url("cases", moved_case));
+  ASSERT_EQ(shelter_case.status, 200) << Describe(shelter_case);
+  EXPECT_EQ(shelter_case.Json()["person_id"], kept_);
+  EXPECT_EQ(Read("referrals", referral)["case_id"], moved_case);
+  EXPECT_EQ(answered(), 1) << "the notification stays, about the same referral";
+
+  Reply undone = Review("/api/v1/person-merges/" + merge["id"].get<std::string>() + "/undo", json::object());
+  ASSERT_EQ(undone.status, 200) << Describe(undone);
+  EXPECT_EQ(As(shelter, "GET", Url("persons", other_)).status, 200);
+  EXPECT_EQ(As(shelter, "GET", Url("persons", kept_)).status, 404) << "the share went back";
+  EXPECT_EQ(PersonOf(moved_case), other_);
+  EXPECT_EQ(answered(), 1);
+}
+
+// Gap 2: a new link to a merged person is refused, naming the field and the
+// person to use instead; links that do not change are not re-checked.
+TEST_F(Issue8MergeTest, Issue8_ALinkToAMergedPersonIsRefusedWithRuleMerged) {
+  const std::string pair_id = RegisterPair();
+  ASSERT_FALSE(pair_id.empty());
+  const std::string agency = AgencyId("BK-DMC-TPH");
+  const std::string kept_case = CreateId("cases", CaseBody(kept_, agency));
+  Merge(pair_id, kept_);
+
+  Reply created = Post(Url("cases"), CaseBody(other_, agency));
+  EXPECT_EQ(created.status, 409) << Describe(created);
+  EXPECT_EQ(FieldRules(created), std::vector<std::string>{"person_id:merged"});
+  EXPECT_NE(created.Json()["error"]["fields"][0].value("message", "").find(kept_), std::string::npos)
+      << "names the person to use: " << Describe(created);
+  const json c = Read("cases", kept_case);
+  Reply repoint = Patch(Url("cases", kept_case), {{"version", c["version"]}, {"person_id", other_}});
+  EXPECT_EQ(repoint.status, 409) << Describe(repoint);
+  EXPECT_EQ(FieldRules(repoint), std::vector<std::string>{"person_id:merged"});
+  EXPECT_EQ(PersonOf(kept_case), kept_);
+  Reply other_edit = Patch(Url("cases", kept_case), {{"version", c["version"]}, {"cas_Summary", "Updated."}});
+  EXPECT_EQ(other_edit.status, 200) << Describe(other_edit);
+  EXPECT_EQ(Post(Url("cases"), CaseBody(kept_, agency)).status, 201);
+}
+
+// Gap 3: A merged into B, then B into C. Everything leads to C at once (no
+// reindex); undo runs back along the chain, refused out of order.
+TEST_F(Issue8MergeTest, Issue8_ChainedMergesLeadToTheLastPersonAndUndoInOrder) {
+  const std::string ab = RegisterPair();
+  ASSERT_FALSE(ab.empty());
+  const std::string a = kept_;   // Lao script
+  const std::string b = other_;  // "Somphon Phommachak"
+  const std::string c =
+      Person({{"prs_LatinNames", {"Somphone Phommachack"}}, {"prs_Sex", "Male"}, {"prs_Birthdate", "1998-03-01"}});
+  std::string bc;
+  for (const auto& p : last_.value("possible_duplicates", json::array())) {
+    if (p.value("id", "") == b) bc = p.value("pair_id", "");
+  }
+  ASSERT_FALSE(bc.empty()) << last_.dump();
+  const std::string agency = AgencyId("BK-DMC-TPH");
+  const std::string case_a = CreateId("cases", CaseBody(a, agency));
+  const std::string case_b = CreateId("cases", CaseBody(b, agency));
+
+  const std::string m1 = Merge(ab, b);  // A into B
+  const std::string m2 = Merge(bc, c);  // B (and so A) into C
+  ASSERT_FALSE(m1.empty());
+  ASSERT_FALSE(m2.empty());
+  EXPECT_EQ(Read("persons", a)["merged_into"], c) << "GET leads to the last person";
+  EXPECT_EQ(Read("persons", b)["merged_into"], c);
+  EXPECT_EQ(ListAll("persons", "merged_into=" + c).size(), 2u);
+  EXPECT_EQ(PersonOf(case_a), c);
+  EXPECT_EQ(PersonOf(case_b), c);
+  json m2_moved;
+  const json merges_of_c = Get("/api/v1/person-merges?person=" + c).Json();
+  for (const auto& m : merges_of_c["items"]) {
+    if (m["id"] == m2) m2_moved = m["moved"];
+  }
+  EXPECT_NE(m2_moved.dump().find(json({{"table", "persons"}, {"id", a}, {"field", "merged_into"}, {"from", b}}).dump()),
+            std::string::npos)
+      << "the merge records that A followed B: " << m2_moved.dump();
+  EXPECT_EQ(History("persons", a).back()["action"], "merge_person");
+  for (const char* q : {"ສົມພອນ ພົມມະຈັກ", "Somphon Phommachak"}) {
+    const auto ids = SearchIds(q);
+    EXPECT_TRUE(Has(ids, c)) << q << ": the names of A and B find C without a reindex";
+    EXPECT_FALSE(Has(ids, a)) << q;
+    EXPECT_FALSE(Has(ids, b)) << q;
+  }
+
+  // A→B cannot be undone while B→C stands.
+  Reply early = Review("/api/v1/person-merges/" + m1 + "/undo", json::object());
+  EXPECT_EQ(early.status, 409) << Describe(early);
+  EXPECT_EQ(FieldRules(early), std::vector<std::string>{"kept_id:merged_later"});
+  EXPECT_EQ(Read("persons", a)["merged_into"], c) << "nothing changed";
+
+  // Undoing B→C leaves A→B standing.
+  Reply undo_bc = Review("/api/v1/person-merges/" + m2 + "/undo", json::object());
+  ASSERT_EQ(undo_bc.status, 200) << Describe(undo_bc);
+  EXPECT_EQ(Read("persons", a)["merged_into"], b);
+  EXPECT_FALSE(Read("persons", b).contains("merged_into"));
+  EXPECT_EQ(PersonOf(case_a), b);
+  EXPECT_EQ(PersonOf(case_b), b);
+  const auto lao = SearchIds("ສົມພອນ ພົມມະຈັກ");
+  EXPECT_TRUE(Has(lao, b)) << "A's names find B again";
+  EXPECT_FALSE(Has(lao, a));
+  EXPECT_TRUE(Has(SearchIds("Somphone Phommachack"), c));
+
+  // Then A→B.
+  Reply undo_ab = Review("/api/v1/person-merges/" + m1 + "/undo", json::object());
+  ASSERT_EQ(undo_ab.status, 200) << Describe(undo_ab);
+  EXPECT_FALSE(Read("persons", a).contains("merged_into"));
+  EXPECT_EQ(PersonOf(case_a), a);
+  EXPECT_EQ(PersonOf(case_b), b);
+  EXPECT_TRUE(Has(SearchIds("ສົມພອນ ພົມມະຈັກ"), a));
+}
+
 TEST_F(Issue8MergeTest, Issue8_ConcurrentMergesOfOnePairLeaveOneMerge) {
   const std::string pair_id = RegisterPair();
   ASSERT_FALSE(pair_id.empty());
