@@ -756,7 +756,7 @@ Result<std::optional<ReportTally>> ReportFacts::Count(const ReportScope& scope) 
   }
   std::vector<std::vector<std::uint64_t>> ab_bits(na);  // scope agency -> persons assisted
   // Months as y * 12 + m - 1 (a flat index: no map lookup per row).
-  constexpr std::size_t kMonths = 10000 * 12;
+  constexpr std::size_t kMonths = std::size_t{10000} * 12;
   auto month_index = [](int yyyymmdd) {
     return static_cast<std::size_t>((yyyymmdd / 10000) * 12 + (yyyymmdd / 100) % 100 - 1) % kMonths;
   };
