@@ -28,6 +28,7 @@
 #include "app/person_search.hpp"
 #include "app/record_service.hpp"
 #include "app/reference_data.hpp"
+#include "app/report_facts.hpp"
 #include "app/report_service.hpp"
 #include "app/taskforce_policy.hpp"
 #include "app/taskforce_service.hpp"
@@ -135,8 +136,9 @@ struct ServeCommand {
   bool tls_proxy = false;                    // a TLS-terminating proxy in front: Secure cookies, any address
   std::vector<std::string> trusted_proxies;  // proxies whose X-Forwarded-For names the client
   int referral_hours = 48;                   // a referral unanswered this long is overdue (issue 4 §3)
-  int min_cell = 5;           // reports: smallest count shown to roles without identity access (issue 5 §3)
-  std::string dhis2_mapping;  // issue 5 exports: DHIS2 mapping file; empty: no DHIS2/ADX export
+  int min_cell = 5;              // reports: smallest count shown to roles without identity access (issue 5 §3)
+  bool no_report_facts = false;  // issue 5 §6: count every report from the database, no in-memory facts
+  std::string dhis2_mapping;     // issue 5 exports: DHIS2 mapping file; empty: no DHIS2/ADX export
 };
 
 // issue 5 exports: the DHIS2 mapping file, if one is named. False (and a
@@ -253,6 +255,10 @@ int Serve(const std::string& db, const std::string& key_file, const ServeCommand
   report_options.min_cell = cmd.min_cell;
   report_options.audit = &audit;
   report_options.cipher = &cipher;
+  // issue 5 §6: the assistance and SDG reports from in-memory facts, built
+  // by the first report and refreshed from record_history before each one.
+  ctims::app::ReportFacts report_facts(*store, &cipher);
+  if (!cmd.no_report_facts) report_options.facts = &report_facts;
   ctims::app::ReportService reports(*store, ctims::core::SystemClock(), report_options);
   options.reports = &reports;
   // issue 7: taskforces, plans of action and directives; the plan's exports.
@@ -699,6 +705,7 @@ struct ReportCommand {
   std::string out;      // issue 5 exports: write the file here (xlsx: required)
   std::string mapping;  // DHIS2 mapping file (dhis2, adx)
   std::string table;    // csv, hxl: a table other than the report's main one
+  bool facts = false;   // issue 5 §6: count from in-memory facts built for this one run (benchmarks)
 };
 
 // `ctims report ...`: a report as the operator (no disclosure control: whoever
@@ -714,6 +721,8 @@ int Report(const std::string& db, const std::string& key_file, const ReportComma
   ctims::app::ReportServiceOptions options;
   options.audit = &audit;
   options.cipher = &cipher;
+  ctims::app::ReportFacts facts(*store, &cipher);
+  if (cmd.facts) options.facts = &facts;
   ctims::app::ReportService reports(*store, ctims::core::SystemClock(), options);
   ctims::app::ReportRequest request;
   request.params.emplace_back("location", cmd.location);
@@ -925,6 +934,8 @@ int main(int argc, char** argv) {
                    "Reports: smallest count shown to roles without identity access (suppression threshold k)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  serve->add_flag("--no-report-facts", serve_cmd.no_report_facts,
+                  "Reports: count every report from the database (no in-memory facts; slower at scale)");
   serve->add_option("--dhis2-mapping", serve_cmd.dhis2_mapping,
                     "Reports: DHIS2 mapping file for ?format=dhis2|adx (config/dhis2-mapping.example.json)");
 
@@ -946,6 +957,8 @@ int main(int argc, char** argv) {
     sub->add_option("--out", report_cmd.out, "Write the export to this file (required for xlsx); default: stdout");
     sub->add_option("--mapping", report_cmd.mapping, "DHIS2 mapping file (config/dhis2-mapping.example.json)");
     sub->add_option("--table", report_cmd.table, "csv, hxl: the table to write (default: the report's main table)");
+    sub->add_flag("--facts", report_cmd.facts,
+                  "Count from in-memory report facts built for this run (as the server does; slower for one report)");
   }
 
   ExportCommand export_cmd;

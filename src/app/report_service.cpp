@@ -18,6 +18,7 @@
 #include "app/field_cipher.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
+#include "app/report_facts.hpp"
 #include "app/report_store.hpp"
 #include "core/log.hpp"
 #include "domain/schema.hpp"
@@ -50,50 +51,10 @@ std::string TypeLabel(const std::string& type) {
   return it == TypeLabels().end() ? type : it->second;
 }
 
-// The age in whole years on `on` of someone born `born` (both YYYY-MM-DD).
-std::optional<int> AgeOn(const std::string& born, const std::string& on) {
-  if (!core::IsValidDate(born) || !core::IsValidDate(on)) return std::nullopt;
-  const int y1 = std::stoi(born.substr(0, 4));
-  const int y2 = std::stoi(on.substr(0, 4));
-  int age = y2 - y1;
-  if (on.substr(5) < born.substr(5)) --age;
-  if (age < 0) return std::nullopt;
-  return age;
-}
-
-// CTDC ageBroad bands (standards.md §2.2), double hyphen as CTDC writes them.
-std::string AgeBand(std::optional<int> age) {
-  if (!age) return "Unknown";
-  const int a = *age;
-  if (a <= 8) return "0--8";
-  if (a <= 17) return "9--17";
-  if (a <= 20) return "18--20";
-  if (a <= 23) return "21--23";
-  if (a <= 26) return "24--26";
-  if (a <= 29) return "27--29";
-  if (a <= 38) return "30--38";
-  if (a <= 47) return "39--47";
-  return "48+";
-}
-
 const std::vector<std::string>& AgeBands() {
   static const std::vector<std::string> kBands = {"0--8",   "9--17",  "18--20", "21--23", "24--26",
                                                   "27--29", "30--38", "39--47", "48+",    "Unknown"};
   return kBands;
-}
-
-// The form of exploitation for SDG 16.2.2 (one per person, so forms
-// partition the total): sexual exploitation first, then forced labour and
-// its kin, then any other type.
-std::string ExploitationForm(const std::vector<std::string>& types) {
-  auto has = [&](const char* t) { return std::find(types.begin(), types.end(), t) != types.end(); };
-  if (types.empty()) return "Unknown";
-  if (has("SexualExploitation")) return "SexualExploitation";
-  if (has("ForcedLabour") || has("ChildLabour") || has("Servitude") || has("ForcedBegging") ||
-      has("ForcedCriminality")) {
-    return "ForcedLabour";
-  }
-  return "Other";
 }
 
 std::string StringOr(const json& j, const char* key) {
@@ -390,7 +351,8 @@ Status ReportService::LoadFromQueries(
   return Status::Ok();
 }
 
-Result<json> ReportService::Run(const char* name, const ReportRequest& request, const Principal& caller) {
+Result<json> ReportService::Run(const char* name, const ReportRequest& request, const Principal& caller,
+                                bool use_facts) {
   if (auto full = RequireFullSession(caller); !full.ok()) {
     Audit(caller, "denied");
     return full;  // enrol the second factor first
@@ -673,9 +635,24 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
     // ---- who counts: cases, their lead agency, assistance, resolution ----
     // The CTDC microdata needs more of each case's body: it stays on the
     // in-app path.
+    // Issue 5 §6: the assistance and SDG reports from the in-memory facts
+    // (app/report_facts.hpp) when the server keeps them; the same counts.
+    std::optional<ReportTally> tally;
+    if (use_facts && options_.facts != nullptr && report != "ctdc-microdata") {
+      ReportScope scope;
+      scope.from = period.from;
+      scope.to = period.to;
+      for (const auto& a : d.agencies) scope.agencies.push_back({a.id, a.type, a.district, a.in_location});
+      tx_or->reset();  // the facts read in their own transaction (the pool is bounded)
+      CTIMS_ASSIGN_OR_RETURN(tally, options_.facts->Count(scope));
+      // Facts that cannot answer exactly: the same request on the SQL path.
+      if (!tally) return Run(name, request, caller, /*use_facts=*/false);
+    }
     ReportQueries* queries =
-        options_.aggregate_in_database && report != "ctdc-microdata" ? AsReportQueries(tx) : nullptr;
-    if (queries != nullptr) {
+        options_.aggregate_in_database && report != "ctdc-microdata" && !tally ? AsReportQueries(tx) : nullptr;
+    if (tally) {
+      // counted above
+    } else if (queries != nullptr) {
       CTIMS_RETURN_IF_ERROR(LoadFromQueries(*queries, {period.from, period.to}, agency_in, d));
     } else {
       const auto* cases_spec = domain::FindResource("cases");
@@ -824,14 +801,87 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
     };
     auto age_of = [&](const Data::Counted& c) -> std::optional<int> {
       const Data::Person& p = person(c.person_id);
-      if (p.birthdate) return AgeOn(*p.birthdate, c.opened);
+      if (p.birthdate) return ReportAgeOn(*p.birthdate, c.opened);
       if (p.estimated_age) {
-        auto years = AgeOn(p.estimated_on, c.opened);
+        auto years = ReportAgeOn(p.estimated_on, c.opened);
         return *p.estimated_age + years.value_or(0);
       }
       return std::nullopt;
     };
     auto is_nationality = [](const std::string& n) { return !n.empty() && n != "XX" && n != "XS"; };
+
+    if (report != "ctdc-microdata" && !tally) {
+      // The counts of the rows loaded above (the facts path makes the same
+      // ReportTally from its integer-coded facts).
+      ReportTally t;
+      const std::size_t na = d.agencies.size();
+      t.persons.assign(na, 0);
+      t.women.assign(na, 0);
+      t.resolved.assign(na, 0);
+      t.nationalities.assign(na, {});
+      for (const auto& c : d.counted) {
+        const Data::Person& p = person(c.person_id);
+        const bool woman = p.sex == "Female";
+        ++t.persons[c.lead];
+        if (woman) ++t.women[c.lead];
+        if (is_nationality(p.nationality)) {
+          t.nationalities[c.lead].insert(p.nationality);
+          t.all_nationalities.insert(p.nationality);
+        }
+        if (c.resolved) {
+          ++t.resolved[c.lead];
+          if (woman) ++t.resolved_women;
+          if (is_nationality(p.nationality)) t.resolved_nationalities.insert(p.nationality);
+        }
+        const auto age = age_of(c);
+        ++t.dims["nationality"][p.nationality.empty() ? "XX" : p.nationality];
+        ++t.dims["sex"][p.sex.empty() ? "Unknown" : p.sex];
+        ++t.dims["age_band"][ReportAgeBand(age)];
+        ++t.dims["exploitation_form"][ReportExploitationForm(c.exploitation)];
+        ++t.dims["trafficking_status"][c.status.empty() ? "Unknown" : c.status];
+        ++t.dims["district"][d.agencies[c.lead].district];
+        ++t.new_by_month[in_period(c.opened) ? c.opened.substr(0, 7) : "before"];
+        for (const auto& type : c.exploitation) ++t.exploitation_types[type];
+        const std::size_t s = woman ? 0 : p.sex == "Male" ? 1 : 2;
+        const std::size_t a = !age ? 2 : *age < 18 ? 0 : 1;
+        static const std::vector<std::string> kForms = {"SexualExploitation", "ForcedLabour", "Other", "Unknown"};
+        const std::string form = ReportExploitationForm(c.exploitation);
+        ++t.sdg[s][a][static_cast<std::size_t>(std::find(kForms.begin(), kForms.end(), form) - kForms.begin())];
+      }
+      for (const auto& [month, ps] : d.assisted_by_month) {
+        t.assisted_by_month[month] = static_cast<std::int64_t>(ps.size());
+      }
+      std::vector<std::set<std::string>> ab_persons(na);
+      std::map<std::string, std::set<std::string>> ab_type;
+      std::set<std::string> ab_all;
+      for (const auto& [pid, agency] : d.assisted) {
+        ab_persons[agency].insert(pid);
+        ab_type[d.agencies[agency].type].insert(pid);
+        ab_all.insert(pid);
+      }
+      auto summary = [&](const std::set<std::string>& ps) {
+        std::int64_t w = 0;
+        std::set<std::string> n;
+        for (const auto& pid : ps) {
+          w += person(pid).sex == "Female" ? 1 : 0;
+          if (is_nationality(person(pid).nationality)) n.insert(person(pid).nationality);
+        }
+        return std::array<std::int64_t, 3>{static_cast<std::int64_t>(ps.size()), w,
+                                           static_cast<std::int64_t>(n.size())};
+      };
+      t.ab_persons.assign(na, 0);
+      t.ab_women.assign(na, 0);
+      t.ab_nationalities.assign(na, 0);
+      for (std::size_t i = 0; i < na; ++i) {
+        const auto sum = summary(ab_persons[i]);
+        t.ab_persons[i] = sum[0];
+        t.ab_women[i] = sum[1];
+        t.ab_nationalities[i] = sum[2];
+      }
+      for (const auto& [type, ps] : ab_type) t.ab_types[type] = summary(ps);
+      t.ab_total = summary(ab_all);
+      tally = std::move(t);
+    }
 
     if (report == "ctdc-microdata") {
       // issue 5 exports: one CTDC row per person of the lead-agency view,
@@ -883,16 +933,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       const std::vector<std::string> sexes = {"Female", "Male", "Other"};
       const std::vector<std::string> ages = {"Child", "Adult", "Unknown"};
       const std::vector<std::string> forms = {"SexualExploitation", "ForcedLabour", "Other", "Unknown"};
-      std::int64_t n[3][3][4] = {};
-      for (const auto& c : d.counted) {
-        const std::string& sex = person(c.person_id).sex;
-        const std::size_t s = sex == "Female" ? 0 : sex == "Male" ? 1 : 2;
-        const auto age = age_of(c);
-        const std::size_t a = !age ? 2 : *age < 18 ? 0 : 1;
-        const std::string form = ExploitationForm(c.exploitation);
-        const std::size_t f = static_cast<std::size_t>(std::find(forms.begin(), forms.end(), form) - forms.begin());
-        ++n[s][a][f];
-      }
+      const auto& n = tally->sdg;
       std::size_t cell[3][3][4];
       std::size_t sa[3][3], s_tot[3], a_tot[3], f_tot[4];
       std::int64_t sa_v[3][3] = {}, s_v[3] = {}, a_v[3] = {}, f_v[4] = {}, all = 0;
@@ -978,36 +1019,17 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
     } else {
       // ---- the assistance report ----
       const std::size_t na = d.agencies.size();
-      std::vector<std::int64_t> persons(na), women(na), resolved(na);
-      std::vector<std::set<std::string>> nats(na);
-      std::set<std::string> all_nats, resolved_nats;
-      std::int64_t resolved_women = 0;
-      std::map<std::string, std::map<std::string, std::int64_t>> dims;  // dimension -> key -> persons
-      std::map<std::string, std::int64_t> exploitation_types;           // overlapping
-      std::map<std::string, std::int64_t> new_by_month;
-      for (const auto& c : d.counted) {
-        const Data::Person& p = person(c.person_id);
-        const bool woman = p.sex == "Female";
-        ++persons[c.lead];
-        if (woman) ++women[c.lead];
-        if (is_nationality(p.nationality)) {
-          nats[c.lead].insert(p.nationality);
-          all_nats.insert(p.nationality);
-        }
-        if (c.resolved) {
-          ++resolved[c.lead];
-          if (woman) ++resolved_women;
-          if (is_nationality(p.nationality)) resolved_nats.insert(p.nationality);
-        }
-        ++dims["nationality"][p.nationality.empty() ? "XX" : p.nationality];
-        ++dims["sex"][p.sex.empty() ? "Unknown" : p.sex];
-        ++dims["age_band"][AgeBand(age_of(c))];
-        ++dims["exploitation_form"][ExploitationForm(c.exploitation)];
-        ++dims["trafficking_status"][c.status.empty() ? "Unknown" : c.status];
-        ++dims["district"][d.agencies[c.lead].district];
-        ++new_by_month[in_period(c.opened) ? c.opened.substr(0, 7) : "before"];
-        for (const auto& t : c.exploitation) ++exploitation_types[t];
-      }
+      const ReportTally& tl = *tally;
+      const auto& persons = tl.persons;
+      const auto& women = tl.women;
+      const auto& resolved = tl.resolved;
+      const auto& nats = tl.nationalities;
+      const auto& all_nats = tl.all_nationalities;
+      const auto& resolved_nats = tl.resolved_nationalities;
+      const std::int64_t resolved_women = tl.resolved_women;
+      auto dims = tl.dims;                                     // dimension -> key -> persons
+      const auto& exploitation_types = tl.exploitation_types;  // overlapping
+      const auto& new_by_month = tl.new_by_month;
       for (const auto& band : AgeBands()) dims["age_band"].try_emplace(band, 0);
       // Types present among the agencies in the location, in a fixed order.
       std::map<std::string, std::vector<std::size_t>> type_agencies;
@@ -1077,41 +1099,21 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
       std::map<std::string, std::size_t> type_cells;
       for (const auto& [t, v] : exploitation_types) type_cells[t] = cells.Add(v);
       std::map<std::string, std::size_t> assisted_month_cells;
-      for (const auto& [month, ps] : d.assisted_by_month) {
-        assisted_month_cells[month] = cells.Add(static_cast<std::int64_t>(ps.size()));
-      }
+      for (const auto& [month, n] : tl.assisted_by_month) assisted_month_cells[month] = cells.Add(n);
       // Assisted-by view.
-      std::vector<std::set<std::string>> ab_persons(na);
-      std::map<std::string, std::set<std::string>> ab_type;
-      std::set<std::string> ab_all;
-      for (const auto& [pid, agency] : d.assisted) {
-        ab_persons[agency].insert(pid);
-        ab_type[d.agencies[agency].type].insert(pid);
-        ab_all.insert(pid);
-      }
-      auto women_of = [&](const std::set<std::string>& ps) {
-        std::int64_t w = 0;
-        for (const auto& pid : ps) w += person(pid).sex == "Female" ? 1 : 0;
-        return w;
-      };
-      auto nats_of = [&](const std::set<std::string>& ps) {
-        std::set<std::string> n;
-        for (const auto& pid : ps) {
-          if (is_nationality(person(pid).nationality)) n.insert(person(pid).nationality);
-        }
-        return static_cast<std::int64_t>(n.size());
+      auto ab_type = [&](const std::string& type) {
+        auto it = tl.ab_types.find(type);
+        return it == tl.ab_types.end() ? std::array<std::int64_t, 3>{0, 0, 0} : it->second;
       };
       std::vector<std::array<std::size_t, 2>> ab_cells(na);
       for (std::size_t i = 0; i < na; ++i) {
-        ab_cells[i] = {cells.Add(static_cast<std::int64_t>(ab_persons[i].size())), cells.Add(women_of(ab_persons[i]))};
+        ab_cells[i] = {cells.Add(tl.ab_persons[i]), cells.Add(tl.ab_women[i])};
       }
       std::map<std::string, std::array<std::size_t, 2>> ab_type_cells;
       for (const auto& [type, members] : type_agencies) {
-        ab_type_cells[type] = {cells.Add(static_cast<std::int64_t>(ab_type[type].size())),
-                               cells.Add(women_of(ab_type[type]))};
+        ab_type_cells[type] = {cells.Add(ab_type(type)[0]), cells.Add(ab_type(type)[1])};
       }
-      const std::array<std::size_t, 2> ab_total = {cells.Add(static_cast<std::int64_t>(ab_all.size())),
-                                                   cells.Add(women_of(ab_all))};
+      const std::array<std::size_t, 2> ab_total = {cells.Add(tl.ab_total[0]), cells.Add(tl.ab_total[1])};
       cells.Apply();
 
       // Distinct nationalities are not counts of persons: shown when the
@@ -1136,7 +1138,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
                                       ty[type][2], static_cast<std::int64_t>(tn.size())));
         json ab = {{"type", type}, {"label", TypeLabel(type)}};
         PutCells(ab, cells, {{"persons", ab_type_cells[type][0]}, {"women", ab_type_cells[type][1]}});
-        ab["nationalities"] = nat_value(ab_type_cells[type][0], nats_of(ab_type[type]));
+        ab["nationalities"] = nat_value(ab_type_cells[type][0], ab_type(type)[2]);
         ab_types.push_back(std::move(ab));
         for (std::size_t i : members) {
           const auto& a = d.agencies[i];
@@ -1148,7 +1150,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
           lead_agencies.push_back(
               lead_row(base, a_persons[i], a_women[i], a_resolved[i], static_cast<std::int64_t>(nats[i].size())));
           PutCells(base, cells, {{"persons", ab_cells[i][0]}, {"women", ab_cells[i][1]}});
-          base["nationalities"] = nat_value(ab_cells[i][0], nats_of(ab_persons[i]));
+          base["nationalities"] = nat_value(ab_cells[i][0], tl.ab_nationalities[i]);
           ab_agencies.push_back(std::move(base));
         }
       }
@@ -1156,7 +1158,7 @@ Result<json> ReportService::Run(const char* name, const ReportRequest& request, 
           lead_row(json::object(), t_persons, t_women, t_resolved, static_cast<std::int64_t>(all_nats.size()));
       json ab_total_row = json::object();
       PutCells(ab_total_row, cells, {{"persons", ab_total[0]}, {"women", ab_total[1]}});
-      ab_total_row["nationalities"] = nat_value(ab_total[0], nats_of(ab_all));
+      ab_total_row["nationalities"] = nat_value(ab_total[0], tl.ab_total[2]);
 
       out["lead_agency"] = {
           {"view", "lead_agency"},

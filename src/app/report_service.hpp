@@ -68,6 +68,7 @@ namespace ctims::app {
 
 class AuditLog;
 class FieldCipher;
+class ReportFacts;
 class ReportQueries;
 struct ReportPeriod;
 
@@ -82,6 +83,11 @@ struct ReportServiceOptions {
   // table and counts in the app (the reference the tests compare it with).
   // The counts, the disclosure control and the output are the same.
   bool aggregate_in_database = true;
+  // Issue 5 §6: the assistance and SDG reports count from these in-memory
+  // facts (app/report_facts.hpp), refreshed from record_history before each
+  // report, when set (the server); nullptr counts from the database per
+  // request. Not owned; thread-safe. The output is the same byte for byte.
+  ReportFacts* facts = nullptr;
 };
 
 // The query parameters of a report, as given (validated by the service).
@@ -122,7 +128,9 @@ class ReportService {
   core::Status LoadFromQueries(
       ReportQueries& queries, const ReportPeriod& period,
       const std::function<std::optional<std::size_t>(const std::optional<std::string>&)>& agency_in, Data& d) const;
-  core::Result<nlohmann::json> Run(const char* name, const ReportRequest& request, const Principal& caller);
+  // use_facts: false when the facts declined (they could not answer exactly).
+  core::Result<nlohmann::json> Run(const char* name, const ReportRequest& request, const Principal& caller,
+                                   bool use_facts = true);
   void Audit(const Principal& caller, const char* outcome);
 
   Store& store_;
