@@ -69,6 +69,41 @@ struct NameMatch {
 // Thread-safe.
 NameMatch MatchNames(std::string_view a, std::string_view b);
 
+// A name made ready for many comparisons (`ctims dedupe` compares each
+// person with up to 20 others; search compares one query with 30
+// candidates): its Latin spellings, the sound keys of their words and its
+// FuzzyKeys, computed once. Romanising is most of MatchNames' cost, so
+// comparing prepared names is an order of magnitude cheaper. Holds no
+// spelling, only sound keys (which do still derive from the name: personal
+// data, never logged). Immutable after PrepareName; safe to share between
+// threads.
+class PreparedName {
+ public:
+  PreparedName() = default;
+  // False when the name has no readable letters (it matches nothing).
+  bool readable() const { return !forms_.empty(); }
+  // FuzzyKeys of the name.
+  const std::vector<std::string>& keys() const { return keys_; }
+
+ private:
+  friend PreparedName PrepareName(std::string_view name);
+  friend double MatchPrepared(const PreparedName& a, const PreparedName& b);
+  struct Form {
+    std::vector<std::string> keys;  // PhoneticKey of each word
+    std::string joined;             // PhoneticKey of the words joined, in order
+    std::string joined_reversed;
+  };
+  std::vector<Form> forms_;
+  std::vector<std::string> keys_;
+};
+
+// Romanises `name` once. Thread-safe.
+PreparedName PrepareName(std::string_view name);
+
+// MatchNames(a, b).score of the two names that were prepared, without the
+// reason (the same arithmetic: equal to the last bit). Thread-safe.
+double MatchPrepared(const PreparedName& a, const PreparedName& b);
+
 // MatchNames(a, b).score.
 double NameSimilarity(std::string_view a, std::string_view b);
 
