@@ -8,7 +8,6 @@
 #include <cmath>
 #include <string>
 #include <thread>
-#include <functional>
 #include <utility>
 #include <vector>
 
@@ -106,7 +105,6 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     query.access->include_protected = true;
     // Merged persons (issue 8 §4) are not compared: their names now find the kept one.
     query.filters.push_back({Filter::Kind::kColumnIsNull, "merged_into", ""});
-    const std::hash<std::string> hash;
     for (;;) {
       std::vector<StoredRecord> page;
       {
@@ -129,7 +127,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
           // The index keys (NameKeysOf): every prepared name's FuzzyKeys.
           auto& keys = batch_keys[i];
           for (const auto& name : batch[i].prepared.names) {
-            for (const auto& k : name.keys()) keys.push_back(hash(k));
+            keys.insert(keys.end(), name.key_hashes().begin(), name.key_hashes().end());
           }
           std::sort(keys.begin(), keys.end());
           keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

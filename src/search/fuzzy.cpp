@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -270,9 +271,10 @@ double KeySimilarity(const std::vector<std::string>& ak, const std::string& a_jo
   return similarity;
 }
 
-// MatchNames' score from the best similarity and the two key sets.
-double CombineScore(double sim, const std::vector<std::string>& ka, const std::vector<std::string>& kb,
-                    std::size_t* shared_out) {
+// MatchNames' score from the best similarity and the two key sets (sorted,
+// distinct: strings, or their hashes).
+template <typename Key>
+double CombineScore(double sim, const std::vector<Key>& ka, const std::vector<Key>& kb, std::size_t* shared_out) {
   std::size_t shared = 0;
   for (auto x = ka.begin(), y = kb.begin(); x != ka.end() && y != kb.end();) {
     if (*x < *y) {
@@ -471,7 +473,10 @@ NameMatch MatchNames(std::string_view a, std::string_view b) {
 PreparedName PrepareName(std::string_view name) {
   PreparedName p;
   const std::vector<Form> forms = BuildForms(Romanize(name));
-  p.keys_ = KeysOf(forms);
+  const std::hash<std::string> hash;
+  for (const std::string& k : KeysOf(forms)) p.key_hashes_.push_back(hash(k));
+  std::sort(p.key_hashes_.begin(), p.key_hashes_.end());
+  p.key_hashes_.erase(std::unique(p.key_hashes_.begin(), p.key_hashes_.end()), p.key_hashes_.end());
   p.forms_.reserve(forms.size());
   for (const Form& f : forms) p.forms_.push_back({f.keys, f.joined, f.joined_reversed});
   return p;
@@ -486,7 +491,7 @@ double MatchPrepared(const PreparedName& a, const PreparedName& b) {
       if (s > best) best = s;
     }
   }
-  return CombineScore(best, a.keys_, b.keys_, nullptr);
+  return CombineScore(best, a.key_hashes_, b.key_hashes_, nullptr);
 }
 
 double NameSimilarity(std::string_view a, std::string_view b) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,8 +83,10 @@ class PreparedName {
   PreparedName() = default;
   // False when the name has no readable letters (it matches nothing).
   bool readable() const { return !forms_.empty(); }
-  // FuzzyKeys of the name.
-  const std::vector<std::string>& keys() const { return keys_; }
+  // 64-bit hashes (std::hash) of the name's FuzzyKeys, sorted and distinct:
+  // a third of the memory of the keys themselves (dedupe holds every
+  // person's prepared names). Valid within one process only.
+  const std::vector<std::uint64_t>& key_hashes() const { return key_hashes_; }
 
  private:
   friend PreparedName PrepareName(std::string_view name);
@@ -94,14 +97,15 @@ class PreparedName {
     std::string joined_reversed;
   };
   std::vector<Form> forms_;
-  std::vector<std::string> keys_;
+  std::vector<std::uint64_t> key_hashes_;
 };
 
 // Romanises `name` once. Thread-safe.
 PreparedName PrepareName(std::string_view name);
 
 // MatchNames(a, b).score of the two names that were prepared, without the
-// reason (the same arithmetic: equal to the last bit). Thread-safe.
+// reason (the same arithmetic: equal to the last bit unless two different
+// keys' 64-bit hashes collide). Thread-safe.
 double MatchPrepared(const PreparedName& a, const PreparedName& b);
 
 // MatchNames(a, b).score.
