@@ -832,8 +832,9 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
     // ranking all of them.
     const std::string grouped =
         "SELECT person_id, COUNT(*) AS n FROM person_name_keys WHERE token IN (" + in + ") GROUP BY person_id";
-    std::string sql = "SELECT " + SelectList(t) + ", k.n FROM (" + grouped + " ORDER BY n DESC, person_id LIMIT ?) k JOIN " +
-                      t.table + " ON " + t.table + ".id = k.person_id WHERE 1 = 1";
+    std::string sql = "SELECT " + SelectList(t) + ", k.n FROM (" + grouped +
+                      " ORDER BY n DESC, person_id LIMIT ?) k JOIN " + t.table + " ON " + t.table +
+                      ".id = k.person_id WHERE 1 = 1";
     std::vector<std::string> params;
     CTIMS_RETURN_IF_ERROR(AppendAccessClause(access, sql, params));
     sql += " ORDER BY k.n DESC, " + t.table + ".id LIMIT ?";
