@@ -885,6 +885,8 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
       "review queue, in %.1f s\n",
       static_cast<long long>(r->persons), static_cast<long long>(r->compared), static_cast<long long>(r->skipped),
       static_cast<long long>(r->proposed), static_cast<long long>(r->inserted), seconds());
+  std::printf("dedupe phases: open and prepare %.1f s, blocks %.1f s, pairs %.1f s, queue %.1f s\n", r->load_seconds,
+              r->block_seconds, r->score_seconds, r->write_seconds);
   return 0;
 }
 // ==== end of issue 8 ====

@@ -209,33 +209,29 @@ PersonProbe ProbeOf(const json& person) {
   return p;
 }
 
-CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candidate) {
-  CandidateScore out;
-  for (const auto& a : probe.names) {
-    for (const auto& b : candidate.names) {
-      search::NameMatch m = search::MatchNames(a, b);
-      if (m.score > out.name_score) {
-        out.name_score = m.score;
-        out.reason = std::move(m.reason);
-      }
-    }
-  }
-  // Other fields move the name score by a bounded amount each, only when
-  // both sides know them: a missing value is no evidence either way.
+namespace {
+
+// The other fields move the name score by a bounded amount each, only when
+// both sides know them: a missing value is no evidence either way. Fills
+// `out.score` and, when `explain`, `out.explanation` (from out.name_score).
+void AdjustByFields(const PersonProbe& probe, const PersonProbe& candidate, bool explain, CandidateScore& out) {
   double adjust = 0;
-  json explanation = json::object();
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.3f", out.name_score);
-  explanation["name"] = std::strtod(buf, nullptr);
+  json explanation;
+  if (explain) {
+    explanation = json::object();
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.3f", out.name_score);
+    explanation["name"] = std::strtod(buf, nullptr);
+  }
   if (!probe.sex.empty() && !candidate.sex.empty() && probe.sex != "Unknown" && candidate.sex != "Unknown") {
     const bool agree = probe.sex == candidate.sex;
     adjust += agree ? 0.02 : -0.15;
-    explanation["sex"] = agree ? "agree" : "disagree";
+    if (explain) explanation["sex"] = agree ? "agree" : "disagree";
   }
   if (probe.birth_year && candidate.birth_year) {
     const int diff = std::abs(*probe.birth_year - *candidate.birth_year);
     const bool estimated = probe.birth_year_estimated || candidate.birth_year_estimated;
-    std::string level;
+    const char* level = nullptr;
     if (!probe.birthdate.empty() && probe.birthdate == candidate.birthdate) {
       level = "same_date";
       adjust += 0.06;
@@ -248,7 +244,7 @@ CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candi
       level = "far";
       adjust -= std::min(0.25, 0.04 * diff);
     }
-    explanation["birth_year"] = level;
+    if (explain) explanation["birth_year"] = level;
   }
   if (!probe.citizenship.empty() && !candidate.citizenship.empty()) {
     bool shared = false;
@@ -257,7 +253,7 @@ CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candi
                std::find(candidate.citizenship.begin(), candidate.citizenship.end(), c) != candidate.citizenship.end();
     }
     adjust += shared ? 0.01 : -0.05;
-    explanation["citizenship"] = shared ? "agree" : "disagree";
+    if (explain) explanation["citizenship"] = shared ? "agree" : "disagree";
   }
   if (!probe.documents.empty() && !candidate.documents.empty()) {
     bool same = false;
@@ -267,11 +263,62 @@ CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candi
     // A shared document number is strong evidence; different numbers are not
     // (people hold several documents).
     if (same) adjust += 0.15;
-    explanation["document"] = same ? "same_number" : "different_numbers";
+    if (explain) explanation["document"] = same ? "same_number" : "different_numbers";
   }
   out.score = std::clamp(out.name_score + adjust, 0.0, 1.0);
-  explanation["model"] = "names+fields-v1";
-  out.explanation = explanation.dump();
+  if (explain) {
+    explanation["model"] = "names+fields-v1";
+    out.explanation = explanation.dump();
+  }
+}
+
+}  // namespace
+
+CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candidate) {
+  CandidateScore out;
+  for (const auto& a : probe.names) {
+    for (const auto& b : candidate.names) {
+      search::NameMatch m = search::MatchNames(a, b);
+      if (m.score > out.name_score) {
+        out.name_score = m.score;
+        out.reason = std::move(m.reason);
+      }
+    }
+  }
+  AdjustByFields(probe, candidate, /*explain=*/true, out);
+  return out;
+}
+
+PreparedProbe PrepareProbe(PersonProbe probe) {
+  PreparedProbe p;
+  p.names.reserve(probe.names.size());
+  for (const auto& n : probe.names) p.names.push_back(search::PrepareName(n));
+  p.probe = std::move(probe);
+  return p;
+}
+
+CandidateScore ScorePrepared(const PreparedProbe& probe, const PreparedProbe& candidate, bool explain,
+                             bool with_reason) {
+  CandidateScore out;
+  // The first pair reaching the best score, as ScoreCandidate picks it.
+  std::size_t best_a = 0;
+  std::size_t best_b = 0;
+  bool any = false;
+  for (std::size_t i = 0; i < probe.names.size(); ++i) {
+    for (std::size_t j = 0; j < candidate.names.size(); ++j) {
+      const double s = search::MatchPrepared(probe.names[i], candidate.names[j]);
+      if (s > out.name_score) {
+        out.name_score = s;
+        best_a = i;
+        best_b = j;
+        any = true;
+      }
+    }
+  }
+  if (with_reason && any && best_a < probe.probe.names.size() && best_b < candidate.probe.names.size()) {
+    out.reason = search::MatchNames(probe.probe.names[best_a], candidate.probe.names[best_b]).reason;
+  }
+  AdjustByFields(probe.probe, candidate.probe, explain, out);
   return out;
 }
 
@@ -315,7 +362,12 @@ std::vector<ScoredCandidate> ScoreShortlist(const PersonProbe& probe, const std:
                     });
   std::vector<ScoredCandidate> out;
   out.reserve(keep);
-  for (std::size_t r = 0; r < keep; ++r) out.push_back({pre[r].index, ScoreCandidate(probe, candidates[pre[r].index])});
+  // The probe's names are romanised once, not once per candidate name.
+  const PreparedProbe prepared = PrepareProbe(probe);
+  for (std::size_t r = 0; r < keep; ++r) {
+    const PreparedProbe candidate = PrepareProbe(candidates[pre[r].index]);
+    out.push_back({pre[r].index, ScorePrepared(prepared, candidate, /*explain=*/true, /*with_reason=*/true)});
+  }
   std::stable_sort(out.begin(), out.end(), [&](const ScoredCandidate& a, const ScoredCandidate& b) {
     if (a.score.score != b.score.score) return a.score.score > b.score.score;
     const int sa = a.index < shared.size() ? shared[a.index] : 0;

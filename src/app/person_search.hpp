@@ -37,6 +37,7 @@
 #include "app/record_store.hpp"
 #include "core/keyring.hpp"
 #include "core/status.hpp"
+#include "search/fuzzy.hpp"
 
 namespace ctims::app {
 
@@ -144,6 +145,25 @@ struct CandidateScore {
 // numbers). When the linkage model (search/person_match.hpp) lands, this is
 // the function that switches to it.
 CandidateScore ScoreCandidate(const PersonProbe& probe, const PersonProbe& candidate);
+
+// A probe made ready for many comparisons: every name romanised once
+// (search::PrepareName), which is most of ScoreCandidate's cost when it is
+// repeated per pair. `probe.names` may be cleared by a caller that needs no
+// reason (dedupe does, to save memory). Immutable once made; safe to share
+// between threads.
+struct PreparedProbe {
+  PersonProbe probe;
+  std::vector<search::PreparedName> names;  // one per probe.names entry, in order
+};
+PreparedProbe PrepareProbe(PersonProbe probe);
+
+// ScoreCandidate on prepared probes: the same score and explanation (to the
+// last bit). `explain`: build the explanation (JSON text, some microseconds:
+// dedupe asks only for pairs above its threshold). `with_reason`: also the
+// reason, from search::MatchNames on the best-matching pair of names only
+// (both probes must still hold their names). Thread-safe.
+CandidateScore ScorePrepared(const PreparedProbe& probe, const PreparedProbe& candidate, bool explain = true,
+                             bool with_reason = false);
 
 // The cheap first pass of search, the duplicate check and `ctims dedupe`
 // (issue 8 §5): how promising a candidate is before the name comparison,

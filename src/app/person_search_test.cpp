@@ -72,5 +72,41 @@ TEST(ScoreShortlist, ContradictingSexAndYearLoseTheirPlace) {
   EXPECT_TRUE(ScoreShortlist(probe, {}, {}, 5).empty());
 }
 
+// Dedupe scores prepared probes; search prepares them too. Score,
+// explanation and reason must be ScoreCandidate's.
+TEST(ScorePrepared, EqualsScoreCandidate) {
+  PersonProbe a = Probe({"ສົມພອນ ພົມມະຈັກ", "Somphone Phommachack"}, "Male", 1990);
+  a.birthdate = "1990-03-04";
+  a.citizenship = {"LA"};
+  a.documents = {"P1234567"};
+  PersonProbe b = Probe({"Somphon Phommachak", "Noy"}, "Male", 1990);
+  b.birthdate = "1990-03-04";
+  b.citizenship = {"TH", "LA"};
+  b.documents = {"P1234567"};
+  PersonProbe c = Probe({"สมชาย ใจดี"}, "Female", 1971);
+  c.citizenship = {"TH"};
+  c.documents = {"X99999"};
+  c.birth_year_estimated = true;
+  const PersonProbe d = Probe({"Somchai Jaidee"});
+  const PersonProbe empty = Probe({});
+  const std::vector<PersonProbe> all = {a, b, c, d, empty};
+  for (const auto& x : all) {
+    for (const auto& y : all) {
+      const CandidateScore want = ScoreCandidate(x, y);
+      const CandidateScore got = ScorePrepared(PrepareProbe(x), PrepareProbe(y), true, true);
+      EXPECT_EQ(got.score, want.score);
+      EXPECT_EQ(got.name_score, want.name_score);
+      EXPECT_EQ(got.explanation, want.explanation);
+      EXPECT_EQ(got.reason, want.reason);
+      const CandidateScore bare = ScorePrepared(PrepareProbe(x), PrepareProbe(y), false, false);
+      EXPECT_EQ(bare.score, want.score);
+      EXPECT_TRUE(bare.explanation.empty());
+      EXPECT_TRUE(bare.reason.empty());
+    }
+  }
+  EXPECT_GE(ScoreCandidate(a, b).score, 0.85);
+  EXPECT_GE(ScoreCandidate(c, d).name_score, 0.85);
+}
+
 }  // namespace
 }  // namespace ctims::app

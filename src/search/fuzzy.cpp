@@ -4,7 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <iterator>
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include "search/normalize.hpp"
@@ -188,6 +189,112 @@ PairResult ComparePair(const Form& a, const Form& b) {
   return result;
 }
 
+// ComparePair's similarity without its description, on sound keys only:
+// the same arithmetic in the same order (MatchPrepared equals MatchNames to
+// the last bit), without allocating for names of up to kSmallCells word pairs.
+constexpr std::size_t kSmallCells = 64;
+
+double KeySimilarity(const std::vector<std::string>& ak, const std::string& a_joined,
+                     const std::string& a_joined_reversed, const std::vector<std::string>& bk,
+                     const std::string& b_joined, const std::string& b_joined_reversed) {
+  const std::size_t n = ak.size();
+  const std::size_t m = bk.size();
+  struct Cell {
+    double jw;
+    std::size_t i;
+    std::size_t j;
+  };
+  std::array<Cell, kSmallCells> small_cells{};
+  std::vector<Cell> large_cells;
+  const bool small = n * m <= kSmallCells;
+  if (!small) large_cells.resize(n * m);
+  Cell* cells = small ? small_cells.data() : large_cells.data();
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < m; ++j) {
+      const double jw = JaroWinkler(ak[i], bk[j]);
+      cells[count++] = {jw * jw, i, j};
+    }
+  }
+  if (small) {
+    // Insertion sort: stable, like ComparePair's std::stable_sort.
+    for (std::size_t k = 1; k < count; ++k) {
+      const Cell c = cells[k];
+      std::size_t p = k;
+      while (p > 0 && cells[p - 1].jw < c.jw) {
+        cells[p] = cells[p - 1];
+        --p;
+      }
+      cells[p] = c;
+    }
+  } else {
+    std::stable_sort(cells, cells + count, [](const Cell& x, const Cell& y) { return x.jw > y.jw; });
+  }
+  std::array<bool, kSmallCells> small_a{};
+  std::array<bool, kSmallCells> small_b{};
+  std::unique_ptr<bool[]> large_a;
+  std::unique_ptr<bool[]> large_b;
+  bool* used_a = small_a.data();
+  bool* used_b = small_b.data();
+  if (n > kSmallCells || m > kSmallCells) {
+    large_a = std::make_unique<bool[]>(n);
+    large_b = std::make_unique<bool[]>(m);
+    used_a = large_a.get();
+    used_b = large_b.get();
+  }
+  double weighted = 0;
+  double total = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const Cell& c = cells[k];
+    if (used_a[c.i] || used_b[c.j]) continue;
+    used_a[c.i] = used_b[c.j] = true;
+    const double w = static_cast<double>(ak[c.i].size() + bk[c.j].size()) / 2.0;
+    weighted += w * c.jw;
+    total += w;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!used_a[i]) total += kUnmatchedWeight * static_cast<double>(ak[i].size());
+  }
+  for (std::size_t j = 0; j < m; ++j) {
+    if (!used_b[j]) total += kUnmatchedWeight * static_cast<double>(bk[j].size());
+  }
+  double similarity = total > 0 ? weighted / total : 0;
+  if (n != m) {
+    const double shorter = static_cast<double>(std::min(a_joined.size(), b_joined.size()));
+    const double longer = static_cast<double>(std::max(a_joined.size(), b_joined.size()));
+    const double length_factor = longer > 0 ? std::sqrt(shorter / longer) : 0;
+    const double joined =
+        length_factor * std::max({JaroWinkler(a_joined, b_joined), JaroWinkler(a_joined_reversed, b_joined),
+                                  JaroWinkler(a_joined, b_joined_reversed)});
+    if (joined > similarity) similarity = joined;
+  }
+  return similarity;
+}
+
+// MatchNames' score from the best similarity and the two key sets (sorted,
+// distinct: strings, or their hashes).
+template <typename Key>
+double CombineScore(double sim, const std::vector<Key>& ka, const std::vector<Key>& kb, std::size_t* shared_out) {
+  std::size_t shared = 0;
+  for (auto x = ka.begin(), y = kb.begin(); x != ka.end() && y != kb.end();) {
+    if (*x < *y) {
+      ++x;
+    } else if (*y < *x) {
+      ++y;
+    } else {
+      ++shared;
+      ++x;
+      ++y;
+    }
+  }
+  if (shared_out != nullptr) *shared_out = shared;
+  // Dice coefficient: a short name sharing all its keys with a longer one
+  // gets only part of the boost.
+  const double overlap = 2.0 * static_cast<double>(shared) / static_cast<double>(ka.size() + kb.size());
+  const double score = shared > 0 ? sim + (1.0 - sim) * kKeyBoost * overlap : sim * kNoSharedKeyFactor;
+  return std::clamp(score, 0.0, 1.0);
+}
+
 std::string Describe(std::string_view name, const Form& form, const Romanization& r) {
   const std::string normalized = NormalizeName(name);
   std::string out = "\"" + normalized + "\"";
@@ -355,21 +462,36 @@ NameMatch MatchNames(std::string_view a, std::string_view b) {
       if (r.similarity > best.similarity) best = std::move(r);
     }
   }
-  const std::vector<std::string> ka = KeysOf(fa);
-  const std::vector<std::string> kb = KeysOf(fb);
-  std::vector<std::string> common;
-  std::set_intersection(ka.begin(), ka.end(), kb.begin(), kb.end(), std::back_inserter(common));
-  const std::size_t shared = common.size();
-  // Dice coefficient: a short name sharing all its keys with a longer one
-  // gets only part of the boost.
-  const double overlap = 2.0 * static_cast<double>(shared) / static_cast<double>(ka.size() + kb.size());
-  const double sim = best.similarity;
-  match.score = shared > 0 ? sim + (1.0 - sim) * kKeyBoost * overlap : sim * kNoSharedKeyFactor;
-  match.score = std::clamp(match.score, 0.0, 1.0);
+  std::size_t shared = 0;
+  match.score = CombineScore(best.similarity, KeysOf(fa), KeysOf(fb), &shared);
   match.reason = Describe(a, *best.a, ra) + " vs " + Describe(b, *best.b, rb) + ": " + best.how + "; " +
                  std::to_string(shared) + " shared fuzzy key" + (shared == 1 ? "" : "s") + "; score " +
                  Format2(match.score);
   return match;
+}
+
+PreparedName PrepareName(std::string_view name) {
+  PreparedName p;
+  const std::vector<Form> forms = BuildForms(Romanize(name));
+  const std::hash<std::string> hash;
+  for (const std::string& k : KeysOf(forms)) p.key_hashes_.push_back(hash(k));
+  std::sort(p.key_hashes_.begin(), p.key_hashes_.end());
+  p.key_hashes_.erase(std::unique(p.key_hashes_.begin(), p.key_hashes_.end()), p.key_hashes_.end());
+  p.forms_.reserve(forms.size());
+  for (const Form& f : forms) p.forms_.push_back({f.keys, f.joined, f.joined_reversed});
+  return p;
+}
+
+double MatchPrepared(const PreparedName& a, const PreparedName& b) {
+  if (a.forms_.empty() || b.forms_.empty()) return 0;
+  double best = -1;
+  for (const PreparedName::Form& x : a.forms_) {
+    for (const PreparedName::Form& y : b.forms_) {
+      const double s = KeySimilarity(x.keys, x.joined, x.joined_reversed, y.keys, y.joined, y.joined_reversed);
+      if (s > best) best = s;
+    }
+  }
+  return CombineScore(best, a.key_hashes_, b.key_hashes_, nullptr);
 }
 
 double NameSimilarity(std::string_view a, std::string_view b) {

@@ -192,5 +192,46 @@ TEST(MatchNamesTest, ReasonSaysWhichFormsMatchedHow) {
   EXPECT_NE(typo.reason.find("sen~sem"), std::string::npos) << typo.reason;
 }
 
+// Dedupe and search compare prepared names; the score must be MatchNames'
+// exactly, or the queue would change with the path that scored it.
+TEST(PreparedNameTest, ScoreEqualsMatchNames) {
+  const std::vector<std::string> names = {"ສົມພອນ ພົມມະຈັກ",
+                                          "Somphon Phommachak",
+                                          "Somphone PHOMMACHACK",
+                                          "สมชาย ใจดี",
+                                          "Somchai Jaidee",
+                                          "မောင်မောင်",
+                                          "Maung Maung",
+                                          "Maungmaung",
+                                          "张伟",
+                                          "Zhang Wei",
+                                          "Wei Zhang",
+                                          "Nguyễn Văn An",
+                                          "Nguyen Van An",
+                                          "ហ៊ុន សែន",
+                                          "Hun Sen",
+                                          "Hun Sem",
+                                          "a b c d e f g h i j",
+                                          "",
+                                          "123",
+                                          "Lin Chao",
+                                          "Linchao",
+                                          "Tang Chaolong",
+                                          "Tanngchaolonb"};
+  std::vector<PreparedName> prepared;
+  for (const auto& n : names) prepared.push_back(PrepareName(n));
+  EXPECT_FALSE(prepared[17].readable());
+  EXPECT_TRUE(prepared[0].readable());
+  EXPECT_EQ(prepared[1].key_hashes().size(), FuzzyKeys(names[1]).size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      EXPECT_EQ(MatchPrepared(prepared[i], prepared[j]), MatchNames(names[i], names[j]).score) << i << " vs " << j;
+    }
+  }
+  // Differently spelled names still score as one person, unrelated ones not.
+  EXPECT_GE(MatchPrepared(prepared[0], prepared[1]), 0.85);
+  EXPECT_LT(MatchPrepared(prepared[0], prepared[3]), 0.6);
+}
+
 }  // namespace
 }  // namespace ctims::search

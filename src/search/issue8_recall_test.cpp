@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "search/fuzzy.hpp"
 #include "search/name_corpus.hpp"
 #include "search/normalize.hpp"
 #include "search/person_match.hpp"
@@ -90,6 +93,28 @@ TEST(Issue8Recall, IndexRanksTheSamePersonFirstAndFindsNothingForNoLetters) {
   EXPECT_EQ(hits.front().first, 7u);
   EXPECT_EQ(index.Search("Zhangwei", 1).front().first, 9u);
   EXPECT_TRUE(index.Search("--", 10).empty());
+}
+
+// `ctims dedupe` and search score prepared names (PrepareName once per
+// person): every pair of the corpus, within and across persons, must score
+// exactly as MatchNames does, or the review queue would change.
+TEST(Issue8Recall, PreparedNamesScoreAsMatchNames) {
+  const auto corpus = GenerateNameCorpus(10, 3, 7);
+  std::vector<std::string> names;
+  for (const auto& p : corpus) {
+    names.push_back(p.native);
+    names.push_back(p.latin);
+    for (const auto& v : p.variants) names.push_back(v);
+  }
+  std::vector<PreparedName> prepared;
+  for (const auto& n : names) prepared.push_back(PrepareName(n));
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    for (std::size_t j = i; j < names.size(); j += 7) {
+      if (MatchPrepared(prepared[i], prepared[j]) != MatchNames(names[i], names[j]).score) ++mismatches;
+    }
+  }
+  EXPECT_EQ(mismatches, 0U);
 }
 
 }  // namespace

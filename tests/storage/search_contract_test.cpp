@@ -135,6 +135,41 @@ TEST_P(SearchContractTest, TokensAreCountedAndFoundByMostSharedWithinTheAccessFi
   EXPECT_TRUE(Find({}, all).empty());
 }
 
+// Issue 8 §5: the store may rank the persons on the index before reading
+// their rows (a window of the best), but the answer must stay that of
+// ranking them all: here the 100 persons sharing the most tokens are out of
+// the caller's reach and the ones within it come after all of them.
+TEST_P(SearchContractTest, Issue8_PersonsWithinReachAreFoundBehindManyOutOfReach) {
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  for (int i = 0; i < 100; ++i) {
+    const std::string b = Put("persons", {}, Tag(agency_b_));
+    rows.emplace_back(b, kSom);
+    rows.emplace_back(b, kPhon);
+  }
+  rows.emplace_back(p1_, kSom);
+  rows.emplace_back(p2_, kPhon);
+  AddTokens(rows);
+  AccessFilter agency_a;
+  agency_a.kind = AccessFilter::Kind::kAgency;
+  agency_a.value = agency_a_;
+  agency_a.viewer_agency = agency_a_;
+  agency_a.viewer_user = "u";
+  agency_a.now = kT0;
+  const auto in_a = Find({kSom, kPhon}, agency_a, 5);
+  ASSERT_EQ(in_a.size(), 2u);
+  EXPECT_EQ(in_a[0].second, 1);
+  EXPECT_EQ(in_a[1].second, 1);
+  EXPECT_LT(in_a[0].first, in_a[1].first);
+  EXPECT_TRUE((in_a[0].first == p1_ && in_a[1].first == p2_) || (in_a[0].first == p2_ && in_a[1].first == p1_));
+
+  AccessFilter all;
+  all.include_protected = true;
+  const auto best = Find({kSom, kPhon}, all, 3);
+  ASSERT_EQ(best.size(), 3u);
+  for (const auto& [id, shared] : best) EXPECT_EQ(shared, 2) << "the most shared first";
+  EXPECT_EQ(Find({kSom, kPhon}, all, 500).size(), 102u);
+}
+
 TEST_P(SearchContractTest, TokensAreDeletedPerPersonOrAllAndFollowTheirPerson) {
   AddTokens({{p1_, kSom}, {p2_, kSom}, {p3_, kSom}});
   {
