@@ -24,7 +24,10 @@
 // prepared forms (ScorePrepared: a few microseconds a pair, where
 // ScoreCandidate romanised both names again for every pair), each thread
 // taking the next 64 persons, and the proposed pairs are written by this
-// thread at the end, 500 per transaction.
+// thread at the end, in (person_a, person_b) order, 10,000 per write
+// transaction (a registration waits for the write lock one such
+// transaction at most, not the whole queue; DedupeReport gives the count, so
+// write_seconds / write_transactions is that wait).
 //
 // Memory grows linearly with the number of persons (the prepared probe of
 // each, without the names: about 1-2 KB; the blocks: 8 bytes per key) and
@@ -65,6 +68,7 @@ struct DedupeReport {
   double block_seconds = 0;
   double score_seconds = 0;
   double write_seconds = 0;
+  std::int64_t write_transactions = 0;  // the queue's write transactions
 };
 
 core::Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const core::Clock& clock,

@@ -1165,6 +1165,10 @@ class SqliteStore final : public app::Store, public app::IdentityStore {
       if (options_.cache_kib > 0) {
         CTIMS_RETURN_IF_ERROR(Wrap(conn->Exec("PRAGMA cache_size=-" + std::to_string(options_.cache_kib))));
       }
+      if (options_.wal_autocheckpoint_pages > 0) {
+        CTIMS_RETURN_IF_ERROR(
+            Wrap(conn->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(options_.wal_autocheckpoint_pages))));
+      }
       pool_.Add(std::move(conn));
     }
     return Status::Ok();

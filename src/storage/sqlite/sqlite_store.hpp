@@ -16,6 +16,15 @@ struct SqliteOptions {
   // SQLite's default (2 MiB). Bulk loads (`ctims demo`) raise it so that a
   // large transaction does not spill pages to the WAL before it commits.
   int cache_kib = 0;
+  // WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint);
+  // 0 keeps SQLite's default (1,000 pages, 4 MiB). Bulk writers raise it: a
+  // transaction that touches thousands of scattered index pages (the
+  // duplicate queue's person_b index) made every commit a checkpoint that
+  // wrote those pages to the file again, where a larger WAL writes each page
+  // to the file once per checkpoint. Every commit is still synced (FULL);
+  // the WAL file grows to about this many pages times 4 KiB while the bulk
+  // writer runs.
+  int wal_autocheckpoint_pages = 0;
 };
 
 // app::Store on an SQLite file in WAL mode with foreign keys on and
