@@ -11,6 +11,12 @@
 // MAX_SCORED (app::ScoreShortlist, default app::kMaxScoredCandidates). Prints latency p50/p99 and
 // recall within the top 10 per spelling, then the duplicate check of one
 // person (all their names and fields as the probe).
+//
+// "tied" counts the misses where at least 10 other persons score at least
+// as high as the very person sought (ScoreCandidate of the query against
+// that person): the query cannot tell them apart (namesakes: the demo's
+// name lists are small, so at 1,000,000 persons hundreds share a full
+// name), and which of them the top 10 shows is chance, not a ranking error.
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +51,7 @@ double Percentile(std::vector<double> v, double p) {
 struct Query {
   std::string text;
   std::string expected;
+  const app::PersonProbe* expected_probe = nullptr;  // the person sought
 };
 
 }  // namespace
@@ -101,19 +108,23 @@ int main(int argc, char** argv) {
   }
   std::vector<Query> as_written, latin, variant;
   std::vector<json> probes;
+  std::vector<app::PersonProbe> sought;
+  sought.reserve(sample.size());  // Query points into it
   for (const auto& r : sample) {
     auto fields = app::detail::Fields(spec, table, r, &cipher);
     if (!fields.ok()) return 1;
     const auto forms = app::PersonNameForms(*fields);
     if (forms.empty()) continue;
     probes.push_back(*fields);
-    as_written.push_back({forms[0], r.id});
+    sought.push_back(app::ProbeOf(*fields));
+    const app::PersonProbe* person = &sought.back();
+    as_written.push_back({forms[0], r.id, person});
     const auto keys = search::LatinKeys(forms[0]);
     if (keys.empty()) continue;
-    latin.push_back({keys[0], r.id});
+    latin.push_back({keys[0], r.id, person});
     std::string v = keys.size() > 1 ? keys[1] : keys[0];
     if (keys.size() == 1 && v.size() > 4) v.erase(v.size() / 2, 1);  // a typo
-    variant.push_back({v, r.id});
+    variant.push_back({v, r.id, person});
   }
 
   // For bench/trigram_compare.sh: every person's Latin names and the Latin
@@ -153,6 +164,7 @@ int main(int argc, char** argv) {
   auto run = [&](const char* label, const std::vector<Query>& queries) {
     std::vector<double> ms;
     std::size_t hits = 0;
+    std::size_t tied = 0;
     for (const auto& q : queries) {
       const auto start = Clock::now();
       auto tx = (*store)->Begin(app::TxMode::kRead);
@@ -176,15 +188,25 @@ int main(int argc, char** argv) {
       }
       const auto ranked = app::ScoreShortlist(probe, candidates, shared, max_scored);
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      bool hit = false;
       for (std::size_t i = 0; i < ranked.size() && i < 10; ++i) {
-        hits += ranked[i].score.score >= 0.6 && *ids[ranked[i].index] == q.expected ? 1 : 0;
+        hit = hit || (ranked[i].score.score >= 0.6 && *ids[ranked[i].index] == q.expected);
+      }
+      if (hit) {
+        ++hits;
+      } else if (ranked.size() >= 10) {
+        const double own = app::ScoreCandidate(probe, *q.expected_probe).score;
+        std::size_t as_good = 0;
+        for (const auto& r : ranked) as_good += r.score.score >= own && *ids[r.index] != q.expected ? 1 : 0;
+        tied += own >= 0.6 && as_good >= 10 ? 1 : 0;
       }
     }
-    std::printf("| %-28s | %6zu | %8.2f | %8.2f | %6.3f |\n", label, queries.size(), Percentile(ms, 0.5),
-                Percentile(ms, 0.99), queries.empty() ? 0.0 : static_cast<double>(hits) / queries.size());
+    const double n = queries.empty() ? 1.0 : static_cast<double>(queries.size());
+    std::printf("| %-28s | %6zu | %8.2f | %8.2f | %6.3f | %6zu | %9.3f |\n", label, queries.size(), Percentile(ms, 0.5),
+                Percentile(ms, 0.99), static_cast<double>(hits) / n, tied, static_cast<double>(hits + tied) / n);
   };
-  std::printf("| query                        | n      | p50 ms   | p99 ms   | recall@10 |\n");
-  std::printf("|------------------------------|--------|----------|----------|--------|\n");
+  std::printf("| query                        | n      | p50 ms   | p99 ms   | recall@10 | tied   | hit or tied |\n");
+  std::printf("|------------------------------|--------|----------|----------|--------|--------|-----------|\n");
   run("name as written", as_written);
   run("customary Latin spelling", latin);
   run("other convention or typo", variant);
@@ -211,8 +233,8 @@ int main(int argc, char** argv) {
     }
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  std::printf("| %-28s | %6zu | %8.2f | %8.2f |   -    |\n", "duplicate check of a person", probes.size(),
-              Percentile(ms, 0.5), Percentile(ms, 0.99));
+  std::printf("| %-28s | %6zu | %8.2f | %8.2f |   -    |   -    |     -     |\n", "duplicate check of a person",
+              probes.size(), Percentile(ms, 0.5), Percentile(ms, 0.99));
   std::printf("duplicate check: %zu proposals at >= 0.85 for %zu persons (the person itself included)\n", proposed,
               probes.size());
   return 0;
