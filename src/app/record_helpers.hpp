@@ -24,12 +24,15 @@
 #include "domain/schema.hpp"
 
 namespace ctims::app {
-// A pair of the duplicate review queue as read for a decision, with both
-// its persons.
+// A pair of the duplicate review queue with the live end of each of its
+// persons (RecordService::ReadLivePair): `a` is person_a itself unless
+// person_a was merged, then the person it was merged into; likewise `b`.
 struct RecordService::ReviewPair {
   DuplicatePair pair;
-  StoredRecord a;  // person_a
-  StoredRecord b;  // person_b
+  StoredRecord a;  // person_a's live end
+  StoredRecord b;  // person_b's live end
+  // Both sides were merged into one person: nothing is left to decide.
+  bool Settled() const { return a.id == b.id; }
 };
 }  // namespace ctims::app
 
