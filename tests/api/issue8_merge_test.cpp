@@ -472,6 +472,17 @@ TEST_F(Issue8MergeTest, Issue8_TheQueueFollowsMergesAndTheirUndo) {
     EXPECT_EQ(item["shown"], shown(p, q)) << pair_id;
     EXPECT_EQ(item["proposed"], shown(p, q)) << pair_id;
   }
+
+  // A "not the same" decision whose persons are later merged into one
+  // cannot be reopened: there would be nothing to decide.
+  Reply not_same = Review(ac_url + "not_same", {{"version", 1}});
+  ASSERT_EQ(not_same.status, 200) << Describe(not_same);
+  ASSERT_FALSE(Merge(ax, a).empty());
+  ASSERT_FALSE(Merge(xc, a).empty());
+  Reply reopen = Review(ac_url + "reopen", {{"version", not_same.Json()["version"]}});
+  EXPECT_EQ(reopen.status, 409) << Describe(reopen);
+  EXPECT_EQ(FieldRules(reopen), std::vector<std::string>{"status:settled"});
+  EXPECT_EQ(queued("not_same", ac)["shown"], shown(a, c)) << "a decided pair shows whom it decided on";
 }
 
 // The live end must be in the caller's reach: a pair whose merged side now
