@@ -37,43 +37,26 @@ threads="${BENCH_THREADS:-2}"
 runs="${BENCH_VERIFY_RUNS:-3}"
 goal=100000  # G16: events per minute
 
-exec 9>&2
-die() { echo "bench-audit-verify: $*" >&9; exit 1; }
+bench_name=bench-audit-verify
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ -x "$ctims" ] || die "no ctims binary at $ctims (build it: cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTIMS_BUILD_TESTS=OFF && ninja -C build/release ctims)"
-for tool in wrk curl; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found (scripts/install-deps installs wrk and curl)"
-done
+require_ctims "$ctims"
+require_tools "scripts/install-deps installs wrk and curl" wrk curl
 [ "$events" -ge "$threads" ] || die "BENCH_AUDIT_EVENTS must be at least BENCH_THREADS"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/ctims-audit-bench.XXXXXX")"
+make_work ctims-audit-bench
 ctims_pid=""
 wrk_pid=""
 verify_pid=""
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
   local rc=$?
-  for pid in $wrk_pid $verify_pid $ctims_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
-    echo "bench-audit-verify: kept $work" >&9
-  else
-    rm -rf "$work"
-  fi
+  stop_pids "$wrk_pid" "$verify_pid" "$ctims_pid"
+  finish_work "$rc"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'echo "bench-audit-verify: command failed at line $LINENO" >&9' ERR
-
-# shellcheck source=bench/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+on_exit cleanup
 
 # seconds_since NANOSECONDS: wall-clock seconds since then, 3 decimals.
 now_ns() { date +%s%N; }
@@ -82,48 +65,16 @@ seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.3f", (b - a)
 # ---- ctims: key file, database, bench user, server ------------------------
 db="$work/audit.db"
 key="$work/bench.key"
-"$ctims" keys init --key-file "$key" >"$work/keys.log" 2>&1 || die "ctims keys init failed: $(cat "$work/keys.log")"
+init_key "$key"
 "$ctims" seed --db "$db" >"$work/seed.log" 2>&1 || die "ctims seed failed: $(cat "$work/seed.log")"
 bench_user=bench.reader
 bench_agency=BK-DMC-TPH
-bench_password="bench-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
-printf '%s\n' "$bench_password" |
-  "$ctims" user add "$bench_user" --agency "$bench_agency" --role supervisor --password-stdin \
-    --db "$db" --key-file "$key" >"$work/user.log" 2>&1 || die "ctims user add failed: $(cat "$work/user.log")"
+add_bench_user "$db" "$key" "$bench_user" "$bench_agency"
 
-start_ctims() {
-  for _ in 1 2 3 4 5; do
-    ctims_port=$(free_port)
-    "$ctims" serve --db "$db" --key-file "$key" --listen "127.0.0.1:$ctims_port" >>"$work/ctims.log" 2>&1 &
-    ctims_pid=$!
-    if wait_http "$ctims_pid" "http://127.0.0.1:$ctims_port/api/v1/health" "$work/ctims.log" \
-      "listening on 127.0.0.1:$ctims_port"; then
-      return 0
-    fi
-    wait "$ctims_pid" 2>/dev/null || true
-    ctims_pid=""
-  done
-  die "ctims serve did not start: $(tail -5 "$work/ctims.log")"
-}
-stop_ctims() {
-  kill -TERM "$ctims_pid"
-  for _ in $(seq 100); do kill -0 "$ctims_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$ctims_pid" 2>/dev/null && die "ctims serve did not stop on SIGTERM within 10 s"
-  wait "$ctims_pid" 2>/dev/null || true
-  ctims_pid=""
-}
-start_ctims
+start_ctims "$db" "$key"
 api="http://127.0.0.1:$ctims_port/api/v1"
 
-printf '{"username":"%s","password":"%s"}' "$bench_user" "$bench_password" >"$work/signin.json"
-code=$(curl -sS -o "$work/signin.out" -D "$work/signin.headers" -w '%{http_code}' -X POST \
-  -H 'Content-Type: application/json' --data-binary "@$work/signin.json" "$api/session") || die "POST session failed"
-[ "$code" = 201 ] || die "sign-in -> $code: $(cat "$work/signin.out")"
-session=$(tr -d '\r' <"$work/signin.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *\(ctims_session=[^;]*\).*/\1/p' | head -1)
-csrf=$(grep -o '"csrf_token":"[^"]*"' "$work/signin.out" | cut -d'"' -f4)
-if [ -z "$session" ] || [ -z "$csrf" ]; then die "sign-in gave no session cookie or CSRF token"; fi
-cookie="Cookie: $session"
-csrf_header="X-CSRF-Token: $csrf"
+sign_in "$api" "$bench_user" "$bench_password"
 
 record_id() { grep -o '"id":"[0-9a-f-]*"' | head -1 | cut -d'"' -f4; }
 post() {

@@ -43,49 +43,31 @@ threads="${BENCH_THREADS:-2}"
 warmup="${BENCH_WARMUP:-2}"
 records="${BENCH_RECORDS:-1000}"
 
-# fd 9: the caller's stderr, for messages from inside redirected commands.
-exec 9>&2
-die() { echo "bench-case-read: $*" >&9; exit 1; }
+bench_name=bench-case-read
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ -x "$ctims" ] || die "no ctims binary at $ctims (build it: cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTIMS_BUILD_TESTS=OFF && ninja -C build/release ctims)"
-for tool in wrk nginx curl; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found (scripts/install-deps installs wrk, nginx-light and curl)"
-done
+require_ctims "$ctims"
+require_tools "scripts/install-deps installs wrk, nginx-light and curl" wrk nginx curl
 nginx_bin="$(command -v nginx)"
 server_cpu=()
 wrk_cpu=()
 if [ -n "${BENCH_SERVER_CPUS:-}" ]; then server_cpu=(taskset -c "$BENCH_SERVER_CPUS"); fi
 if [ -n "${BENCH_WRK_CPUS:-}" ]; then wrk_cpu=(taskset -c "$BENCH_WRK_CPUS"); fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/ctims-bench.XXXXXX")"
+make_work ctims-bench
 ctims_pid=""
 nginx_pid=""
 wrk_pid=""
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
   local rc=$?
-  for pid in $wrk_pid $ctims_pid $nginx_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids "$wrk_pid" "$ctims_pid" "$nginx_pid"
   if [ -n "${pg_dir:-}" ]; then "$repo/scripts/pg-test-cluster" stop "$pg_dir" 54330 >/dev/null 2>&1 || true; fi
-  if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
-    echo "bench-case-read: kept $work" >&9
-  else
-    rm -rf "$work"
-  fi
+  finish_work "$rc"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'echo "bench-case-read: command failed at line $LINENO" >&9' ERR
-
-# shellcheck source=bench/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+on_exit cleanup
 
 # ---- ctims: key file, database, bench user, server ------------------------
 db="$work/bench.db"
@@ -97,46 +79,21 @@ if [ "${BENCH_BACKEND:-sqlite}" = postgresql ]; then
   db="postgresql:///postgres?host=$pg_dir&port=54330&user=ctims"
 fi
 key="$work/bench.key"
-"$ctims" keys init --key-file "$key" >"$work/keys.log" 2>&1 || die "ctims keys init failed: $(cat "$work/keys.log")"
+init_key "$key"
 "$ctims" seed --db "$db" >"$work/seed.log" 2>&1 || die "ctims seed failed: $(cat "$work/seed.log")"
 # A supervisor sees and writes the cases of its own agency (scope agency),
 # every field group: the case read below is the whole record.
 bench_user=bench.reader
 bench_agency=BK-DMC-TPH
-bench_password="bench-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
-printf '%s\n' "$bench_password" |
-  "$ctims" user add "$bench_user" --agency "$bench_agency" --role supervisor --password-stdin \
-    --db "$db" --key-file "$key" >"$work/user.log" 2>&1 || die "ctims user add failed: $(cat "$work/user.log")"
+add_bench_user "$db" "$key" "$bench_user" "$bench_agency"
 
-start_ctims() {
-  for _ in 1 2 3 4 5; do
-    ctims_port=$(free_port)
-    "${server_cpu[@]}" "$ctims" serve --db "$db" --key-file "$key" --listen "127.0.0.1:$ctims_port" >>"$work/ctims.log" 2>&1 &
-    ctims_pid=$!
-    if wait_http "$ctims_pid" "http://127.0.0.1:$ctims_port/api/v1/health" "$work/ctims.log" \
-      "listening on 127.0.0.1:$ctims_port"; then
-      return 0
-    fi
-    wait "$ctims_pid" 2>/dev/null || true
-    ctims_pid=""
-  done
-  die "ctims serve did not start: $(tail -5 "$work/ctims.log")"
-}
-start_ctims
+start_ctims "$db" "$key" "${server_cpu[@]}"
 api="http://127.0.0.1:$ctims_port/api/v1"
 
 # Sign in once: the session cookie goes on every request from here on, the
 # CSRF token on every POST. Both stay in $work (mode 0700 until nginx's
 # chmod below, which makes it traversable but not listable).
-printf '{"username":"%s","password":"%s"}' "$bench_user" "$bench_password" >"$work/signin.json"
-code=$(curl -sS -o "$work/signin.out" -D "$work/signin.headers" -w '%{http_code}' -X POST \
-  -H 'Content-Type: application/json' --data-binary "@$work/signin.json" "$api/session") || die "POST session failed"
-[ "$code" = 201 ] || die "sign-in -> $code: $(cat "$work/signin.out")"
-session=$(tr -d '\r' <"$work/signin.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *\(ctims_session=[^;]*\).*/\1/p' | head -1)
-csrf=$(grep -o '"csrf_token":"[^"]*"' "$work/signin.out" | cut -d'"' -f4)
-if [ -z "$session" ] || [ -z "$csrf" ]; then die "sign-in gave no session cookie or CSRF token"; fi
-cookie="Cookie: $session"
-csrf_header="X-CSRF-Token: $csrf"
+sign_in "$api" "$bench_user" "$bench_password"
 
 # get PATH: GET with the session and print the body; fails unless 2xx.
 get() { curl -fsS -H "$cookie" "$api/$1"; }

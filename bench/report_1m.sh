@@ -37,20 +37,18 @@ ctims="${1:-${CTIMS_BIN:-$repo/build/release/ctims}}"
 requests="${BENCH_REQUESTS:-50}"
 persons="${BENCH_PERSONS:-1000000}"
 
-exec 9>&2
-die() { echo "bench-report-1m: $*" >&9; exit 1; }
-[ -x "$ctims" ] || die "no ctims binary at $ctims"
-for tool in sqlite3 curl python3; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found (scripts/install-deps installs sqlite3 and curl)"
-done
+bench_name=bench-report-1m
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
+require_ctims "$ctims"
+require_tools "scripts/install-deps installs sqlite3 and curl" sqlite3 curl python3
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/ctims-bench-report.XXXXXX")"
+make_work ctims-bench-report
 ctims_pid=""
+# Kept only with BENCH_KEEP=1, also after a failure (the database may be large).
 cleanup() {
-  if [ -n "$ctims_pid" ]; then kill "$ctims_pid" 2>/dev/null || true; wait "$ctims_pid" 2>/dev/null || true; fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $work" >&9; else rm -rf "$work"; fi
+  stop_pids "$ctims_pid"
+  finish_work 0
 }
 trap cleanup EXIT
 
@@ -60,7 +58,7 @@ if [ -n "${BENCH_DB:-}" ]; then
 else
   db="$work/demo.db"
   key="$work/demo.key"
-  "$ctims" keys init --key-file "$key" >"$work/keys.log" 2>&1 || die "keys init: $(cat "$work/keys.log")"
+  init_key "$key"
   echo "generating $persons persons (ctims demo) ..." >&9
   "$ctims" demo --db "$db" --key-file "$key" --persons "$persons" >"$work/demo.log" 2>&1 ||
     die "ctims demo: $(tail -3 "$work/demo.log")"
@@ -104,28 +102,10 @@ fi
 
 # ---- the server ----
 bench_user="bench.report.$$"
-bench_password="bench-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
-printf '%s\n' "$bench_password" |
-  "$ctims" user add "$bench_user" --agency BK-DMC-TPH --role supervisor --password-stdin \
-    --db "$db" --key-file "$key" >"$work/user.log" 2>&1 || die "ctims user add: $(cat "$work/user.log")"
-for _ in 1 2 3 4 5; do
-  port=$(free_port)
-  "$ctims" serve --db "$db" --key-file "$key" --listen "127.0.0.1:$port" >>"$work/ctims.log" 2>&1 &
-  ctims_pid=$!
-  if wait_http "$ctims_pid" "http://127.0.0.1:$port/api/v1/health" "$work/ctims.log" "listening on 127.0.0.1:$port"; then
-    break
-  fi
-  wait "$ctims_pid" 2>/dev/null || true
-  ctims_pid=""
-done
-[ -n "$ctims_pid" ] || die "ctims serve did not start: $(tail -5 "$work/ctims.log")"
-api="http://127.0.0.1:$port/api/v1"
-printf '{"username":"%s","password":"%s"}' "$bench_user" "$bench_password" >"$work/signin.json"
-code=$(curl -sS -o "$work/signin.out" -D "$work/signin.headers" -w '%{http_code}' -X POST \
-  -H 'Content-Type: application/json' --data-binary "@$work/signin.json" "$api/session") || die "POST session failed"
-[ "$code" = 201 ] || die "sign-in -> $code: $(cat "$work/signin.out")"
-session=$(tr -d '\r' <"$work/signin.headers" | sed -n 's/^[Ss]et-[Cc]ookie: *\(ctims_session=[^;]*\).*/\1/p' | head -1)
-[ -n "$session" ] || die "sign-in gave no session cookie"
+add_bench_user "$db" "$key" "$bench_user" BK-DMC-TPH
+start_ctims "$db" "$key"
+api="http://127.0.0.1:$ctims_port/api/v1"
+sign_in "$api" "$bench_user" "$bench_password"
 rss_before=$(awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$ctims_pid/status")
 
 timed_get() {  # timed_get PATH OUT -> seconds on stdout

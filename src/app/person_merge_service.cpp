@@ -88,24 +88,50 @@ Status RecordService::RefreshPersonProtection(StoreTransaction& tx, const std::s
   return tx.SetAccess(table, person_id, tag);
 }
 
+Result<std::optional<RecordService::ReviewPair>> RecordService::ReadLivePair(StoreTransaction& tx, const Reach& reach,
+                                                                             const DuplicatePair& pair) {
+  const auto& spec = PersonsSpec();
+  const TableDef persons = TableFor(spec);
+  // The side itself when live, else the person its merged_into names: a
+  // merge re-points the persons merged into the one it hides, so one step
+  // reaches the live end. Whether the caller may see it is asked of the live
+  // end, the person the reviewer would act on.
+  auto live_end = [&](const std::string& id) -> Result<std::optional<StoredRecord>> {
+    CTIMS_ASSIGN_OR_RETURN(auto side, tx.Get(persons, id));
+    if (!side) return side;
+    if (auto into = ColumnValue(persons, *side, "merged_into"); into) return ReadReachable(tx, spec, *into, reach);
+    return ReadReachable(tx, spec, id, reach);
+  };
+  std::optional<ReviewPair> out;
+  CTIMS_ASSIGN_OR_RETURN(auto a, live_end(pair.person_a));
+  if (!a) return out;
+  CTIMS_ASSIGN_OR_RETURN(auto b, live_end(pair.person_b));
+  if (!b) return out;
+  out = ReviewPair{pair, std::move(*a), std::move(*b)};
+  return out;
+}
+
 Result<RecordService::ReviewPair> RecordService::LoadReviewPair(StoreTransaction& tx, const Reach& reach,
                                                                 const std::string& pair_id,
                                                                 std::optional<std::int64_t> expected,
                                                                 std::string_view action) {
-  const auto& spec = PersonsSpec();
   if (!core::IsCanonicalId(pair_id)) return Status::NotFound("no duplicate pair with this id");
   CTIMS_ASSIGN_OR_RETURN(auto pair, tx.GetDuplicatePair(pair_id));
   if (!pair) return Status::NotFound("no duplicate pair with this id");
-  CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(tx, spec, pair->person_a, reach));
-  CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(tx, spec, pair->person_b, reach));
-  if (!a || !b) return Status::NotFound("no duplicate pair with this id");
+  CTIMS_ASSIGN_OR_RETURN(auto review, ReadLivePair(tx, reach, *pair));
+  if (!review) return Status::NotFound("no duplicate pair with this id");
   if (expected && *expected != pair->version) return StaleVersion("the pair", pair->version);
   const std::string from = action == "reopen" ? "not_same" : "open";
   if (pair->status != from) {
     return Status::Conflict("the pair is " + pair->status,
                             {{"status", "state", "the pair must be " + from + " to " + std::string(action)}});
   }
-  return ReviewPair{std::move(*pair), std::move(*a), std::move(*b)};
+  if (review->Settled()) {
+    return Status::Conflict("the pair is settled", {{"status", "settled",
+                                                     "both persons of the pair were merged into person " +
+                                                         review->a.id + "; undo that merge to review the pair again"}});
+  }
+  return std::move(*review);
 }
 
 Result<json> RecordService::MergeDuplicate(const std::string& pair_id, const json& body, const Principal& caller) {
@@ -135,11 +161,14 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
   CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
   CTIMS_ASSIGN_OR_RETURN(ReviewPair review, LoadReviewPair(*tx, reach, pair_id, expected, "merge"));
   const DuplicatePair& pair = review.pair;
-  if (keep != pair.person_a && keep != pair.person_b) {
+  // `keep` names a side as the queue shows it (its live end) or as it was
+  // proposed; either way the live end is kept.
+  const bool keep_a = keep == review.a.id || keep == pair.person_a;
+  if (!keep_a && keep != review.b.id && keep != pair.person_b) {
     return Status::InvalidArgument("keep one of the pair", {{"keep", "pair_member", "person_a or person_b"}});
   }
-  const StoredRecord& kept = keep == review.a.id ? review.a : review.b;
-  const StoredRecord& merged = keep == review.a.id ? review.b : review.a;
+  const StoredRecord& kept = keep_a ? review.a : review.b;
+  const StoredRecord& merged = keep_a ? review.b : review.a;
   for (const StoredRecord* p : {&kept, &merged}) {
     if (ColumnValue(persons, *p, "merged_into")) {
       return Status::Conflict("a person of the pair was merged already",

@@ -262,8 +262,8 @@ Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::stri
     std::size_t limit = kDefaultPageSize;
     for (const auto& [name, value] : params) {
       if (name == "status") {
-        if (value != "open" && value != "merged" && value != "not_same") {
-          errors.push_back({"status", "enum", "status must be open, merged or not_same"});
+        if (value != "open" && value != "merged" && value != "not_same" && value != "settled") {
+          errors.push_back({"status", "enum", "status must be open, merged, not_same or settled"});
         } else {
           status = value;
         }
@@ -282,20 +282,43 @@ Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::stri
     std::vector<std::string> ids;
     CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
     CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
-    // Pairs either of whose persons is out of reach are skipped; pages are
-    // read until `limit` visible pairs are found or the queue ends.
+    // Undecided pairs (stored "open") follow merges on read (ReadLivePair):
+    // each side is shown as its live end, and a pair whose sides now share
+    // one is "settled", listed apart. Nothing is rewritten, so undoing the
+    // merge gives the pair its persons back. Decided pairs are history and
+    // show the persons they were decided on. Pairs with a person out of
+    // reach are skipped; pages are read until `limit` visible pairs are
+    // found or the queue ends.
+    const bool undecided = status == "open" || status == "settled";
     for (;;) {
-      CTIMS_ASSIGN_OR_RETURN(auto page, tx->ListDuplicatePairs(status, after, 200));
+      CTIMS_ASSIGN_OR_RETURN(auto page, tx->ListDuplicatePairs(undecided ? "open" : status, after, 200));
       for (const auto& pair : page) {
         after = pair.id;
-        CTIMS_ASSIGN_OR_RETURN(auto a, ReadReachable(*tx, spec, pair.person_a, reach));
-        if (!a) continue;
-        CTIMS_ASSIGN_OR_RETURN(auto b, ReadReachable(*tx, spec, pair.person_b, reach));
-        if (!b) continue;
         json item = PairJson(pair);
+        item["proposed_persons"] = json::array({pair.person_a, pair.person_b});
+        std::optional<StoredRecord> a;
+        std::optional<StoredRecord> b;
+        if (undecided) {
+          CTIMS_ASSIGN_OR_RETURN(auto live, ReadLivePair(*tx, reach, pair));
+          if (!live || live->Settled() != (status == "settled")) continue;
+          a = std::move(live->a);
+          b = std::move(live->b);
+          item["person_a"] = a->id;
+          item["person_b"] = b->id;
+          if (status == "settled") {
+            item["status"] = "settled";
+            item["settled_into"] = a->id;
+          }
+        } else {
+          CTIMS_ASSIGN_OR_RETURN(a, ReadReachable(*tx, spec, pair.person_a, reach));
+          if (!a) continue;
+          CTIMS_ASSIGN_OR_RETURN(b, ReadReachable(*tx, spec, pair.person_b, reach));
+          if (!b) continue;
+        }
         CTIMS_ASSIGN_OR_RETURN(json pa, Fields(spec, table, *a, options_.cipher));
         CTIMS_ASSIGN_OR_RETURN(json pb, Fields(spec, table, *b, options_.cipher));
-        if (names) item["reason"] = ScoreCandidate(ProbeOf(pa), ProbeOf(pb)).reason;
+        // A settled pair compares a person with itself: no reason to give.
+        if (names && a->id != b->id) item["reason"] = ScoreCandidate(ProbeOf(pa), ProbeOf(pb)).reason;
         json sa = WithMeta(std::move(pa), *a);
         json sb = WithMeta(std::move(pb), *b);
         StripUnreadable(spec, caller.role, sa);

@@ -73,6 +73,25 @@ Result<std::vector<StoredRecord>> RecordsWhere(StoreTransaction& tx, const domai
   return out;
 }
 
+Status ForEachRecord(StoreTransaction& tx, const TableDef& table, std::size_t page_size,
+                     const std::function<Status(const StoredRecord&)>& visit, const std::string& now) {
+  ListQuery q;
+  q.limit = page_size;
+  if (table.personal) {
+    AccessFilter f;
+    f.kind = AccessFilter::Kind::kAll;
+    f.include_protected = true;
+    f.now = now;
+    q.access = f;
+  }
+  while (true) {
+    CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
+    for (const auto& r : page) CTIMS_RETURN_IF_ERROR(visit(r));
+    if (page.size() < page_size) return Status::Ok();
+    q.after_id = page.back().id;
+  }
+}
+
 Result<std::vector<StoredRecord>> CasesOfPerson(StoreTransaction& tx, const std::string& person_id) {
   return RecordsWhere(tx, CasesSpec(), "person_id", person_id);
 }

@@ -1,7 +1,8 @@
 #pragma once
 
-// Internal to RecordService's use cases (record_service.cpp,
-// person_search_service.cpp, person_merge_service.cpp): the small helpers
+// Internal to the app layer's use cases (record_service.cpp,
+// person_search_service.cpp, person_merge_service.cpp, report_service.cpp,
+// report_facts.cpp): the small helpers
 // they share, so that each rule (a body's members, a page's limit and
 // cursor, a stale version, a person's cases, a review pair's status change,
 // an audit event) is written once. Not part of the app layer's public
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -24,12 +26,15 @@
 #include "domain/schema.hpp"
 
 namespace ctims::app {
-// A pair of the duplicate review queue as read for a decision, with both
-// its persons.
+// A pair of the duplicate review queue with the live end of each of its
+// persons (RecordService::ReadLivePair): `a` is person_a itself unless
+// person_a was merged, then the person it was merged into; likewise `b`.
 struct RecordService::ReviewPair {
   DuplicatePair pair;
-  StoredRecord a;  // person_a
-  StoredRecord b;  // person_b
+  StoredRecord a;  // person_a's live end
+  StoredRecord b;  // person_b's live end
+  // Both sides were merged into one person: nothing is left to decide.
+  bool Settled() const { return a.id == b.id; }
 };
 }  // namespace ctims::app
 
@@ -60,6 +65,13 @@ core::Status StaleVersion(std::string_view what, std::int64_t current);
 // the person whatever agency holds it.
 core::Result<std::vector<StoredRecord>> RecordsWhere(StoreTransaction& tx, const domain::ResourceSpec& spec,
                                                      const std::string& column, const std::string& value);
+// Visits every record of `table` in id order, read `page_size` at a time,
+// protected ones included and whoever holds them: for aggregates that count
+// every case and let nothing identifying leave (the report facts, the
+// reports). `now` (core::FormatTimestamp) goes to the access filter. Stops
+// at the first error of `visit` or of the store and returns it.
+core::Status ForEachRecord(StoreTransaction& tx, const TableDef& table, std::size_t page_size,
+                           const std::function<core::Status(const StoredRecord&)>& visit, const std::string& now = "");
 // The cases of person `person_id` (RecordsWhere on cases.person_id).
 core::Result<std::vector<StoredRecord>> CasesOfPerson(StoreTransaction& tx, const std::string& person_id);
 

@@ -279,12 +279,19 @@ class RecordService {
   core::Status RefreshPersonProtection(StoreTransaction& tx, const std::string& person_id);
   // A review pair with both its persons (record_helpers.hpp).
   struct ReviewPair;
+  // `pair` with the live end of each side: a merged person stands for the
+  // person its merged_into names (always the live end of a chain), so the
+  // queue follows merges and their undo without rewriting pairs. nullopt
+  // when the caller does not reach both live ends.
+  core::Result<std::optional<ReviewPair>> ReadLivePair(StoreTransaction& tx, const Reach& reach,
+                                                       const DuplicatePair& pair);
   // Loads review pair `pair_id` for `action` ("merge", "not_same" or
-  // "reopen"): kNotFound unless it exists and the caller reaches both its
-  // persons; kConflict when `expected` is given and stale (rule "stale"), or
-  // when the pair is not in the status the action starts from (rule "state":
-  // "not_same" for reopen, "open" otherwise). The one check of a pair before
-  // a reviewer's decision.
+  // "reopen") with the live ends of its sides (ReadLivePair): kNotFound
+  // unless it exists and the caller reaches both live ends; kConflict when
+  // `expected` is given and stale (rule "stale"), when the pair is not in
+  // the status the action starts from (rule "state": "not_same" for reopen,
+  // "open" otherwise), or when both sides now have the same live end (rule
+  // "settled"). The one check of a pair before a reviewer's decision.
   core::Result<ReviewPair> LoadReviewPair(StoreTransaction& tx, const Reach& reach, const std::string& pair_id,
                                           std::optional<std::int64_t> expected, std::string_view action);
   core::Result<nlohmann::json> MergeImpl(const std::string& pair_id, const nlohmann::json& body,

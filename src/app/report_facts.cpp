@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "app/field_cipher.hpp"
+#include "app/record_helpers.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
 #include "app/report_store.hpp"
@@ -172,21 +173,9 @@ std::string MemberText(const std::string& body, const std::string& key) {
 
 using Visit = std::function<Status(const StoredRecord&)>;
 
+// Counts cover every case; nothing identifying leaves.
 Status ForEach(StoreTransaction& tx, const TableDef& table, const Visit& visit) {
-  ListQuery q;
-  q.limit = kPage;
-  if (table.personal) {
-    AccessFilter f;
-    f.kind = AccessFilter::Kind::kAll;
-    f.include_protected = true;  // counts cover every case; nothing identifying leaves
-    q.access = f;
-  }
-  while (true) {
-    CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
-    for (const auto& r : page) CTIMS_RETURN_IF_ERROR(visit(r));
-    if (page.size() < kPage) return Status::Ok();
-    q.after_id = page.back().id;
-  }
+  return detail::ForEachRecord(tx, table, kPage, visit);
 }
 
 const TableDef& Table(const char* resource) {

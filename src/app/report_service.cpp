@@ -16,6 +16,7 @@
 #include "app/ctdc_microdata.hpp"
 #include "app/disclosure.hpp"
 #include "app/field_cipher.hpp"
+#include "app/record_helpers.hpp"
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
 #include "app/report_facts.hpp"
@@ -110,23 +111,9 @@ namespace {
 
 using Visit = std::function<Status(const StoredRecord&)>;
 
+// Aggregates cover every case; nothing identifying leaves.
 Status ForEach(StoreTransaction& tx, const domain::ResourceSpec& spec, const std::string& now, const Visit& visit) {
-  const TableDef table = TableFor(spec);
-  ListQuery q;
-  q.limit = kPage;
-  if (table.personal) {
-    AccessFilter f;
-    f.kind = AccessFilter::Kind::kAll;
-    f.include_protected = true;  // aggregates cover every case; nothing identifying leaves
-    f.now = now;
-    q.access = f;
-  }
-  while (true) {
-    CTIMS_ASSIGN_OR_RETURN(auto page, tx.List(table, q));
-    for (const auto& r : page) CTIMS_RETURN_IF_ERROR(visit(r));
-    if (page.size() < kPage) return Status::Ok();
-    q.after_id = page.back().id;
-  }
+  return detail::ForEachRecord(tx, TableFor(spec), kPage, visit, now);
 }
 
 // The record's body with its column fields (codes kept as columns, e.g.

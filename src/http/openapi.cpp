@@ -517,7 +517,9 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
       op["responses"]["200"] = {
           {"description",
            "pairs both of whose persons you reach: {items: [{id, version, person_a, person_b, score, "
-           "explanation, source, status, reason, persons}], next_cursor}"},
+           "explanation, source, status, reason, persons, proposed_persons, settled_into}], next_cursor}; an "
+           "open pair shows each merged person as the person it was merged into (proposed_persons: as "
+           "proposed), and one whose two persons now are one is listed by status=settled instead"},
           {"content", JsonContent({{"type", "object"}})}};
       op["responses"]["400"] = ErrorResponse("a parameter breaks a rule");
     } else if (route.operation == "merges_list") {

@@ -397,7 +397,7 @@ std::vector<Route> ApiRoutes() {
        "Find persons by name in any script or spelling (?q=, sex, birth_year, birth_year_tolerance, citizenship, "
        "limit): ranked candidates within your reach, each with a score and the reason"},
       {"GET", "/api/v1/person-duplicates", "duplicates_list", "", true,
-       "The review queue of possible duplicate persons (?status=open|merged|not_same, limit, cursor)"},
+       "The review queue of possible duplicate persons (?status=open|merged|not_same|settled, limit, cursor)"},
       {"POST", "/api/v1/person-duplicates/{id}/{action}", "duplicate_review", "", true,
        "Decide on a proposed pair (permission persons:merge): merge (body: {\"keep\": one of the pair's person "
        "ids, optional \"version\"}: moves the other's cases and shares to the kept person and marks the other "

@@ -11,83 +11,17 @@
 #include <utility>
 #include <vector>
 
-#include "app/demo_caseload.hpp"
 #include "app/record_service.hpp"
-#include "app/report_facts.hpp"
-#include "app/report_service.hpp"
-#include "domain/access.hpp"
 #include "domain/schema.hpp"
+#include "report_test_util.hpp"
 #include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
-#include "test_server.hpp"
 
 namespace ctims::api_test {
 namespace {
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-const std::vector<Params>& Periods() {
-  static const std::vector<Params> kPeriods = {
-      {{"location", "LA-BK"}, {"to", "2022-09-01"}},
-      {{"location", "LA-BK"}, {"from", "2022-01-01"}, {"to", "2022-09-01"}},
-      {{"location", "LA-BK"}, {"from", "2022-03-01"}, {"to", "2022-06-01"}},
-      {{"location", "LA-BK"}, {"from", "2022-07-15"}, {"to", "2022-07-16"}},
-      {{"location", "LA-BK"}, {"to", "2022-04-01"}},
-      {{"location", "LA-BK"}, {"to", "2023-01-01"}},
-      {{"location", "LA-BK-01"}, {"to", "2022-09-01"}},
-  };
-  return kPeriods;
-}
-
-class Issue5ReportFacts : public ApiTest {
+class Issue5ReportFacts : public ReportApiTest {
  protected:
-  void GenerateDemo() {
-    app::DemoOptions options;
-    options.seed = 1;
-    options.cipher = &server().cipher();
-    options.audit = &server().audit();
-    auto r = app::GenerateDemoCaseload(server().store(), options, app::SystemPrincipal());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  }
-
-  app::ReportService Service(bool in_database, app::ReportFacts* facts) {
-    app::ReportServiceOptions options;
-    options.cipher = &server().cipher();
-    options.aggregate_in_database = in_database;
-    options.facts = facts;
-    return app::ReportService(server().store(), server().clock(), options);
-  }
-
-  static app::Principal As(const char* role) {
-    app::Principal p;
-    p.user_id = "u1";
-    p.role = *domain::FindBuiltinRole(role);
-    return p;
-  }
-
-  // Every period x role x report from `facts` equals `reference`.
-  static void ExpectSame(app::ReportService& facts, app::ReportService& reference, const std::string& when,
-                         const std::vector<Params>& periods = Periods()) {
-    for (const char* role : {"police_investigator", "analyst"}) {
-      const app::Principal who = As(role);
-      for (const auto& params : periods) {
-        const app::ReportRequest request{params};
-        SCOPED_TRACE(when + ": " + role + " " + params.back().second + " " + params.front().second);
-        auto a = facts.Assistance(request, who);
-        auto b = reference.Assistance(request, who);
-        ASSERT_TRUE(a.ok()) << a.status().ToString();
-        ASSERT_TRUE(b.ok()) << b.status().ToString();
-        EXPECT_EQ(a->dump(), b->dump());
-        EXPECT_EQ(app::FormatAssistanceReport(*a), app::FormatAssistanceReport(*b));
-        auto s = facts.Sdg(request, who);
-        auto t = reference.Sdg(request, who);
-        ASSERT_TRUE(s.ok()) << s.status().ToString();
-        ASSERT_TRUE(t.ok()) << t.status().ToString();
-        EXPECT_EQ(s->dump(), t->dump());
-      }
-    }
-  }
-
   // A store write as a workflow step makes it (app/record_service_workflow.cpp
   // WriteInTx): the record with a new version and its history entry.
   void StoreWrite(const char* resource, const std::string& id, const json& members) {
@@ -144,10 +78,10 @@ TEST_F(Issue5ReportFacts, FactsEqualTheInAppAndSqlPathsOnTheDemoCaseload) {
   GenerateDemo();
   app::ReportFacts facts(server().store(), &server().cipher());
   app::ReportService from_facts = Service(true, &facts);
-  app::ReportService in_app = Service(false, nullptr);
-  app::ReportService in_db = Service(true, nullptr);
-  ExpectSame(from_facts, in_app, "facts vs in-app");
-  ExpectSame(from_facts, in_db, "facts vs SQL");
+  app::ReportService in_app = Service(false);
+  app::ReportService in_db = Service(true);
+  ExpectSameReports(from_facts, in_app, "facts vs in-app");
+  ExpectSameReports(from_facts, in_db, "facts vs SQL");
   // The facts answered (they did not decline to the SQL path), built once.
   const auto st = facts.stats();
   EXPECT_TRUE(st.exact);
@@ -171,10 +105,10 @@ TEST_F(Issue5ReportFacts, FactsFollowWritesThroughTheApiAStoreWriteAndASecondSer
   GenerateDemo();
   app::ReportFacts facts(server().store(), &server().cipher());
   app::ReportService from_facts = Service(true, &facts);
-  app::ReportService in_app = Service(false, nullptr);
-  const std::vector<Params> periods = {Periods()[0], Periods()[2], Periods()[5]};
-  ExpectSame(from_facts, in_app, "before", periods);
-  const auto bk = app::ReportRequest{Periods()[0]};
+  app::ReportService in_app = Service(false);
+  const std::vector<ReportParams> periods = {ReportPeriods()[0], ReportPeriods()[2], ReportPeriods()[5]};
+  ExpectSameReports(from_facts, in_app, "before", periods);
+  const auto bk = app::ReportRequest{ReportPeriods()[0]};
   auto before = from_facts.Assistance(bk, As("police_investigator"));
   ASSERT_TRUE(before.ok());
 
@@ -193,7 +127,7 @@ TEST_F(Issue5ReportFacts, FactsFollowWritesThroughTheApiAStoreWriteAndASecondSer
                                                 {"ast_Date", "2022-07-15"},
                                                 {"ast_ServiceType", "Shelter"},
                                                 {"spl_Type", "SocialCare"}});
-  ExpectSame(from_facts, in_app, "after create", periods);
+  ExpectSameReports(from_facts, in_app, "after create", periods);
   auto after = from_facts.Assistance(bk, As("police_investigator"));
   ASSERT_TRUE(after.ok());
   EXPECT_EQ((*after)["lead_agency"]["total"]["persons"].get<int>(),
@@ -206,12 +140,12 @@ TEST_F(Issue5ReportFacts, FactsFollowWritesThroughTheApiAStoreWriteAndASecondSer
                                           {"cas_OpenedOn", "2021-12-01"},
                                           {"vic_TypeOfExploitation", {"Surrogacy"}}});
   ASSERT_EQ(c.status, 200) << Describe(c);
-  ExpectSame(from_facts, in_app, "after edits", periods);
+  ExpectSameReports(from_facts, in_app, "after edits", periods);
 
   // Record deleted.
   Reply d = Delete(Url("assistance", assistance["id"].get<std::string>()) + "?version=1");
   ASSERT_TRUE(d.status == 204 || d.status == 200) << Describe(d);
-  ExpectSame(from_facts, in_app, "after delete", periods);
+  ExpectSameReports(from_facts, in_app, "after delete", periods);
 
   // Workflow steps as the store sees them: a transfer accepted after the
   // period (the case goes back to its sender), an investigation resolved.
@@ -221,7 +155,7 @@ TEST_F(Issue5ReportFacts, FactsFollowWritesThroughTheApiAStoreWriteAndASecondSer
   if (!inv.empty()) StoreWrite("investigations", inv, {{"inv_ResolvedOn", "2022-05-20"}});
   const std::string reopened = FirstWith("investigations", "inv_Status", "Resolved");
   if (!reopened.empty()) StoreWrite("investigations", reopened, {{"inv_Status", "Investigating"}});
-  ExpectSame(from_facts, in_app, "after workflow writes", periods);
+  ExpectSameReports(from_facts, in_app, "after workflow writes", periods);
 
   // A second server on the same database: its own store and record service.
   std::unique_ptr<app::Store> other;
@@ -249,7 +183,7 @@ TEST_F(Issue5ReportFacts, FactsFollowWritesThroughTheApiAStoreWriteAndASecondSer
                                     {"vic_TypeOfExploitation", {"ForcedLabour"}}},
                                    app::SystemPrincipal());
   ASSERT_TRUE(second_case.ok()) << second_case.status().ToString();
-  ExpectSame(from_facts, in_app, "after the second server's writes", periods);
+  ExpectSameReports(from_facts, in_app, "after the second server's writes", periods);
   const auto st = facts.stats();
   EXPECT_TRUE(st.exact);
   EXPECT_EQ(st.rebuilds, 1) << "refreshed from history, not rebuilt";

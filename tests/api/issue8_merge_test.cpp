@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include "test_server.hpp"
 
@@ -33,6 +34,17 @@ class Issue8MergeTest : public ApiTest {
     const json proposals = last_.value("possible_duplicates", json::array());
     EXPECT_EQ(proposals.size(), 1u) << last_.dump();
     return proposals.empty() ? "" : proposals[0].value("pair_id", std::string());
+  }
+  // A third registration of the man ("Somphone Phommachack"); returns its id.
+  std::string RegisterThird() {
+    return Person({{"prs_LatinNames", {"Somphone Phommachack"}}, {"prs_Sex", "Male"}, {"prs_Birthdate", "1998-03-01"}});
+  }
+  // The pair the last registration proposed with `person_id` ("" if none).
+  std::string PairWith(const std::string& person_id) const {
+    for (const auto& p : last_.value("possible_duplicates", json::array())) {
+      if (p.value("id", "") == person_id) return p.value("pair_id", "");
+    }
+    return "";
   }
   std::vector<std::string> SearchIds(const std::string& q) {
     Reply r = Get("/api/v1/persons/search?q=" + Encode(q));
@@ -302,12 +314,8 @@ TEST_F(Issue8MergeTest, Issue8_ChainedMergesLeadToTheLastPersonAndUndoInOrder) {
   ASSERT_FALSE(ab.empty());
   const std::string a = kept_;   // Lao script
   const std::string b = other_;  // "Somphon Phommachak"
-  const std::string c =
-      Person({{"prs_LatinNames", {"Somphone Phommachack"}}, {"prs_Sex", "Male"}, {"prs_Birthdate", "1998-03-01"}});
-  std::string bc;
-  for (const auto& p : last_.value("possible_duplicates", json::array())) {
-    if (p.value("id", "") == b) bc = p.value("pair_id", "");
-  }
+  const std::string c = RegisterThird();
+  const std::string bc = PairWith(b);
   ASSERT_FALSE(bc.empty()) << last_.dump();
   const std::string agency = AgencyId("BK-DMC-TPH");
   const std::string case_a = CreateId("cases", CaseBody(a, agency));
@@ -363,6 +371,174 @@ TEST_F(Issue8MergeTest, Issue8_ChainedMergesLeadToTheLastPersonAndUndoInOrder) {
   EXPECT_EQ(PersonOf(case_a), a);
   EXPECT_EQ(PersonOf(case_b), b);
   EXPECT_TRUE(Has(SearchIds("ສົມພອນ ພົມມະຈັກ"), a));
+}
+
+// Gap 4: the queue follows merges. A, X and C are one man in three
+// spellings, with pairs (A, X), (X, C) and (A, C). After X is merged into A,
+// (X, C) is shown and merged as (A, C); then (A, C) has nothing left to
+// decide and leaves the open list as settled; undoing the merges gives every
+// pair its own persons back, since no pair was rewritten.
+TEST_F(Issue8MergeTest, Issue8_TheQueueFollowsMergesAndTheirUndo) {
+  const std::string ax = RegisterPair();
+  ASSERT_FALSE(ax.empty());
+  const std::string a = kept_;   // Lao script
+  const std::string x = other_;  // "Somphon Phommachak"
+  const std::string c = RegisterThird();
+  const std::string xc = PairWith(x);
+  const std::string ac = PairWith(a);
+  ASSERT_FALSE(xc.empty()) << last_.dump();
+  ASSERT_FALSE(ac.empty()) << last_.dump();
+  // The pair as the queue shows it: {status, person_a, person_b, proposed
+  // persons, ids of the persons shown}, or null when absent from `status`.
+  auto queued = [&](const std::string& status, const std::string& pair_id) -> json {
+    for (const auto& item : ListAll("person-duplicates", "status=" + status)) {
+      if (item["id"] != pair_id) continue;
+      json shown = json::array();
+      for (const auto& p : item["persons"]) shown.push_back(p["id"]);
+      return {{"status", item["status"]},
+              {"person_a", item["person_a"]},
+              {"person_b", item["person_b"]},
+              {"proposed", item["proposed_persons"]},
+              {"shown", shown},
+              {"settled_into", item.value("settled_into", json())}};
+    }
+    return nullptr;
+  };
+  auto shown = [](const std::string& p, const std::string& q) { return json::array({p, q}); };
+  ASSERT_EQ(queued("open", xc)["proposed"], shown(x, c));
+  ASSERT_EQ(queued("open", xc)["shown"], shown(x, c));
+
+  // X into A: (X, C) is shown as (A, C), with the persons it was proposed for.
+  const std::string m_xa = Merge(ax, a);
+  ASSERT_FALSE(m_xa.empty());
+  const json repointed = queued("open", xc);
+  ASSERT_TRUE(repointed.is_object()) << "the pair stays open";
+  EXPECT_EQ(repointed["person_a"], a);
+  EXPECT_EQ(repointed["person_b"], c);
+  EXPECT_EQ(repointed["shown"], shown(a, c));
+  EXPECT_EQ(repointed["proposed"], shown(x, c));
+  EXPECT_EQ(queued("open", ax), nullptr) << "the merged pair left the open list";
+  EXPECT_EQ(queued("merged", ax)["shown"], shown(a, x)) << "a decided pair shows whom it decided on";
+
+  // Merged through the re-pointed pair: C goes into A (the live end of X);
+  // `keep` takes the person shown, and one outside the pair is refused.
+  const std::string xc_url = "/api/v1/person-duplicates/" + xc + "/merge";
+  Reply foreign = Review(xc_url, {{"keep", Person({{"prs_FirstName", "Hun Sen"}})}});
+  EXPECT_EQ(foreign.status, 400) << Describe(foreign);
+  EXPECT_EQ(FieldRules(foreign), std::vector<std::string>{"keep:pair_member"});
+  Reply through = Review(xc_url, {{"keep", a}});
+  ASSERT_EQ(through.status, 200) << Describe(through);
+  EXPECT_EQ(through.Json()["kept_id"], a);
+  EXPECT_EQ(through.Json()["merged_id"], c);
+  EXPECT_EQ(through.Json()["duplicate_id"], xc);
+  const std::string m_ca = through.Json()["id"];
+  EXPECT_EQ(Read("persons", c)["merged_into"], a);
+  EXPECT_EQ(Read("persons", x)["merged_into"], a) << "X was merged into A, not into C";
+  EXPECT_EQ(queued("merged", xc)["status"], "merged");
+
+  // (A, C) now names one person twice: settled, not offered, and refused.
+  EXPECT_EQ(queued("open", ac), nullptr) << "a self-pair is not offered";
+  const json settled = queued("settled", ac);
+  ASSERT_TRUE(settled.is_object());
+  EXPECT_EQ(settled["status"], "settled");
+  EXPECT_EQ(settled["settled_into"], a);
+  EXPECT_EQ(settled["shown"], shown(a, a));
+  EXPECT_EQ(settled["proposed"], shown(a, c));
+  EXPECT_EQ(queued("settled", xc), nullptr) << "a decided pair is not settled";
+  const std::string ac_url = "/api/v1/person-duplicates/" + ac + "/";
+  Reply merge_settled = Review(ac_url + "merge", {{"keep", a}});
+  EXPECT_EQ(merge_settled.status, 409) << Describe(merge_settled);
+  EXPECT_EQ(FieldRules(merge_settled), std::vector<std::string>{"status:settled"});
+  EXPECT_NE(merge_settled.Json()["error"]["fields"][0].value("message", "").find(a), std::string::npos)
+      << "names the person both became: " << Describe(merge_settled);
+  Reply not_same_settled = Review(ac_url + "not_same", {{"version", 1}});
+  EXPECT_EQ(not_same_settled.status, 409) << Describe(not_same_settled);
+  EXPECT_EQ(FieldRules(not_same_settled), std::vector<std::string>{"status:settled"});
+
+  // Undo C into A: (A, C) is open again as itself, (X, C) reopens as (A, C).
+  Reply undo_ca = Review("/api/v1/person-merges/" + m_ca + "/undo", json::object());
+  ASSERT_EQ(undo_ca.status, 200) << Describe(undo_ca);
+  EXPECT_EQ(queued("settled", ac), nullptr);
+  EXPECT_EQ(queued("open", ac)["shown"], shown(a, c));
+  EXPECT_EQ(queued("open", xc)["shown"], shown(a, c));
+  EXPECT_EQ(queued("open", xc)["proposed"], shown(x, c));
+
+  // Undo X into A: every pair names its own persons again.
+  Reply undo_xa = Review("/api/v1/person-merges/" + m_xa + "/undo", json::object());
+  ASSERT_EQ(undo_xa.status, 200) << Describe(undo_xa);
+  for (const auto& [pair_id, p, q] : {std::tuple{ax, a, x}, std::tuple{xc, x, c}, std::tuple{ac, a, c}}) {
+    const json item = queued("open", pair_id);
+    ASSERT_TRUE(item.is_object()) << pair_id;
+    EXPECT_EQ(item["shown"], shown(p, q)) << pair_id;
+    EXPECT_EQ(item["proposed"], shown(p, q)) << pair_id;
+  }
+
+  // A "not the same" decision whose persons are later merged into one
+  // cannot be reopened: there would be nothing to decide.
+  Reply not_same = Review(ac_url + "not_same", {{"version", 1}});
+  ASSERT_EQ(not_same.status, 200) << Describe(not_same);
+  ASSERT_FALSE(Merge(ax, a).empty());
+  ASSERT_FALSE(Merge(xc, a).empty());
+  Reply reopen = Review(ac_url + "reopen", {{"version", not_same.Json()["version"]}});
+  EXPECT_EQ(reopen.status, 409) << Describe(reopen);
+  EXPECT_EQ(FieldRules(reopen), std::vector<std::string>{"status:settled"});
+  EXPECT_EQ(queued("not_same", ac)["shown"], shown(a, c)) << "a decided pair shows whom it decided on";
+}
+
+// The live end must be in the caller's reach: a pair whose merged side now
+// stands for a person the caller cannot see stays hidden, as a pair with an
+// unreachable person always was.
+TEST_F(Issue8MergeTest, Issue8_APairFollowsAMergeOnlyToAPersonInReach) {
+  // Houay Xay registers two spellings of one man: a pair of its own.
+  server().AddUser("hxy_supervisor", "BK-DMC-HXY", "supervisor");
+  const Session hxy = server().SignIn("hxy_supervisor");
+  const json person = {{"prs_Sex", "Male"}, {"prs_Birthdate", "1998-03-01"}};
+  json p_body = person;
+  p_body["prs_LatinNames"] = {"Somphon Phommachak"};
+  const std::string p = CreateAs(hxy, "persons", p_body)["id"];
+  json q_body = person;
+  q_body["prs_LatinNames"] = {"Somphone Phommachack"};
+  const json q = CreateAs(hxy, "persons", q_body);
+  ASSERT_EQ(q["possible_duplicates"].size(), 1u) << q.dump();
+  const std::string pq = q["possible_duplicates"][0].value("pair_id", "");
+  ASSERT_FALSE(pq.empty()) << q.dump();
+  auto listed = [&](const Session& s) {
+    std::vector<std::string> ids;
+    for (const auto& item :
+         As(s, "GET", "/api/v1/person-duplicates?status=open").Json().value("items", json::array())) {
+      ids.push_back(item["id"]);
+    }
+    return ids;
+  };
+  ASSERT_TRUE(Has(listed(hxy), pq));
+
+  // A national reviewer registers the man at Thaphabath and merges Houay
+  // Xay's P into that record, which Houay Xay does not reach.
+  server().PutRole(R"({"code": "test_national_reviewer", "name_lo": "ທົດສອບ", "name_en": "Test: national reviewer",
+    "scope": "all", "permissions": [{"resource": "persons", "actions": ["read", "list", "create", "merge"]}],
+    "read_groups": ["general", "identity"], "write_groups": ["general", "identity"]})");
+  server().AddUser("national", "BK-DMC-TPH", "test_national_reviewer");
+  const Session national = server().SignIn("national");
+  json n_body = person;
+  n_body["prs_FirstName"] = "ສົມພອນ";
+  n_body["prs_SecondName"] = "ພົມມະຈັກ";
+  const json n = CreateAs(national, "persons", n_body);
+  last_ = n;
+  const std::string np = PairWith(p);
+  ASSERT_FALSE(np.empty()) << n.dump();
+  Reply merged = As(national, "POST", "/api/v1/person-duplicates/" + np + "/merge", {{"keep", n["id"]}});
+  ASSERT_EQ(merged.status, 200) << Describe(merged);
+  ASSERT_EQ(As(hxy, "GET", Url("persons", n["id"])).status, 404) << "the live end is out of Houay Xay's reach";
+
+  // Houay Xay no longer sees nor decides (P, Q); the national reviewer sees
+  // it as (N, Q). Undone, it is Houay Xay's pair again.
+  EXPECT_FALSE(Has(listed(hxy), pq));
+  EXPECT_EQ(As(hxy, "POST", "/api/v1/person-duplicates/" + pq + "/not_same", {{"version", 1}}).status, 404);
+  EXPECT_TRUE(Has(listed(national), pq));
+  Reply undo =
+      As(national, "POST", "/api/v1/person-merges/" + merged.Json()["id"].get<std::string>() + "/undo", json::object());
+  ASSERT_EQ(undo.status, 200) << Describe(undo);
+  EXPECT_TRUE(Has(listed(hxy), pq));
 }
 
 TEST_F(Issue8MergeTest, Issue8_ConcurrentMergesOfOnePairLeaveOneMerge) {
