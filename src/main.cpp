@@ -923,11 +923,12 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
     }
     std::printf("\n");
   }
+  std::printf("  prior %.6f; model threshold: weight %.3f (posterior %.3f, %s)\n", r->params.prior, r->threshold_weight,
+              r->threshold_probability, r->fitted ? "the expected-F1 optimum" : "the default model's");
   if (r->min_probability) {
-    std::printf("  prior %.6f; proposed: posterior >= %.3f (--threshold)\n", r->params.prior, *r->min_probability);
+    std::printf("  proposed: posterior >= %.3f%s\n", *r->min_probability, cmd.threshold ? " (--threshold)" : "");
   } else {
-    std::printf("  prior %.6f; proposed: weight >= %.3f (posterior %.3f, %s)\n", r->params.prior, r->threshold_weight,
-                r->threshold_probability, r->fitted ? "the expected-F1 optimum" : "the default threshold");
+    std::printf("  proposed: weight >= %.3f (the default model's threshold)\n", r->threshold_weight);
   }
   return 0;
 }
@@ -1116,7 +1117,8 @@ int main(int argc, char** argv) {
   dedupe->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
   dedupe
       ->add_option("--threshold", dedupe_cmd.threshold,
-                   "Lowest posterior match probability proposed (default: the fitted model's threshold)")
+                   "Lowest posterior match probability proposed (default: 0.1 with a fitted model, the "
+                   "default model's threshold when EM is rejected)")
       ->check(CLI::Range(0.0, 1.0));
   dedupe->add_option("--max-block", dedupe_cmd.max_block, "Skip name keys carried by more persons than this")
       ->capture_default_str();

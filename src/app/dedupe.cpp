@@ -314,6 +314,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
   report.threshold_weight = model.threshold();
   report.threshold_probability = model.model().Probability(model.threshold());
   report.min_probability = options.threshold;
+  if (!report.min_probability && report.fitted) report.min_probability = kReviewProbability;
   std::vector<std::vector<Found>> found(threads);
   {
     std::array<double, search::kPersonPatternCount> probability{};
@@ -322,7 +323,8 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     for (std::size_t code = 0; code < search::kPersonPatternCount; ++code) {
       const double weight = model.model().Weight(search::PersonPatternLevels(static_cast<std::uint16_t>(code)));
       probability[code] = model.model().Probability(weight);
-      proposed[code] = options.threshold ? probability[code] >= *options.threshold : weight >= model.threshold();
+      proposed[code] =
+          report.min_probability ? probability[code] >= *report.min_probability : weight >= model.threshold();
       if (proposed[code]) explanation[code] = ExplainPattern(model, static_cast<std::uint16_t>(code));
     }
     for (std::size_t t = 0; t < threads; ++t) {
