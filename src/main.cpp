@@ -919,11 +919,11 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
   for (std::size_t f = 0; f < fields.size() && f < r->params.m.size(); ++f) {
     std::printf("  %-11s", fields[f].name.c_str());
     for (std::size_t l = 0; l < fields[f].levels.size(); ++l) {
-      std::printf(" %s m=%.4f u=%.4f;", fields[f].levels[l].c_str(), r->params.m[f][l], r->params.u[f][l]);
+      std::printf(" %s m=%.4g u=%.4g;", fields[f].levels[l].c_str(), r->params.m[f][l], r->params.u[f][l]);
     }
     std::printf("\n");
   }
-  std::printf("  prior %.6f; model threshold: weight %.3f (posterior %.3f, %s)\n", r->params.prior, r->threshold_weight,
+  std::printf("  prior %.4g; model threshold: weight %.3f (posterior %.3f, %s)\n", r->params.prior, r->threshold_weight,
               r->threshold_probability, r->fitted ? "the expected-F1 optimum" : "the default model's");
   if (r->min_probability) {
     std::printf("  proposed: posterior >= %.3f%s\n", *r->min_probability, cmd.threshold ? " (--threshold)" : "");

@@ -89,7 +89,7 @@ std::int16_t OverlapLevel(std::span<const std::string> a, std::span<const std::s
 // caller comparing millions of pairs keeps 2 bytes a pair and counts the
 // patterns in an array: each field's level + 1 (0 = missing) in mixed
 // radix, the name first. PersonPatternLevels is the inverse.
-inline constexpr std::size_t kPersonPatternCount = 5 * 5 * 3 * 3 * 3;
+inline constexpr std::size_t kPersonPatternCount = 675;  // 5 * 5 * 3 * 3 * 3
 std::uint16_t PersonPatternCode(const ComparisonVector& levels);
 ComparisonVector PersonPatternLevels(std::uint16_t code);
 
