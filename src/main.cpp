@@ -40,6 +40,7 @@
 #include "export/plan_export.hpp"
 #include "export/report_export.hpp"
 #include "http/server.hpp"
+#include "search/person_match.hpp"
 #include "storage/postgres/postgres_backup.hpp"
 #include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_backup.hpp"
@@ -863,7 +864,7 @@ int Demo(const std::string& db, const std::string& key_file, const DemoCommand& 
 
 // ==== issue 8: `ctims search reindex` and `ctims dedupe` ====
 struct DedupeCommand {
-  double threshold = 0.85;
+  std::optional<double> threshold;  // posterior probability; unset: the fitted threshold
   std::size_t max_block = 500;
   std::size_t max_candidates = 20;
   double min_overlap = 0.2;
@@ -911,9 +912,33 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
       static_cast<long long>(r->persons), static_cast<long long>(r->compared), static_cast<long long>(r->skipped),
       static_cast<long long>(r->proposed), static_cast<long long>(r->inserted), seconds());
   std::printf(
-      "dedupe phases: open and prepare %.1f s, blocks %.1f s, pairs %.1f s, queue %.1f s (%lld write transactions)\n",
-      r->load_seconds, r->block_seconds, r->score_seconds, r->write_seconds,
+      "dedupe phases: open and prepare %.1f s, blocks %.1f s, pairs %.1f s, fit %.1f s, queue %.1f s (%lld write "
+      "transactions)\n",
+      r->load_seconds, r->block_seconds, r->score_seconds, r->fit_seconds, r->write_seconds,
       static_cast<long long>(r->write_transactions));
+  // The decision model (issue 8 §4): parameters only, no personal data.
+  if (r->fitted) {
+    std::printf("dedupe model fs-em-v1: fitted by EM on the scored pairs, %d iterations%s\n", r->em_iterations,
+                r->em_converged ? "" : " (not converged)");
+  } else {
+    std::printf("dedupe model fs-em-v1: default parameters kept (%s; EM %d iterations)\n", r->fit_problem.c_str(),
+                r->em_iterations);
+  }
+  const auto& fields = ctims::search::PersonMatchModel::Fields();
+  for (std::size_t f = 0; f < fields.size() && f < r->params.m.size(); ++f) {
+    std::printf("  %-11s", fields[f].name.c_str());
+    for (std::size_t l = 0; l < fields[f].levels.size(); ++l) {
+      std::printf(" %s m=%.4g u=%.4g;", fields[f].levels[l].c_str(), r->params.m[f][l], r->params.u[f][l]);
+    }
+    std::printf("\n");
+  }
+  std::printf("  prior %.4g; model threshold: weight %.3f (posterior %.3f, %s)\n", r->params.prior, r->threshold_weight,
+              r->threshold_probability, r->fitted ? "the expected-F1 optimum" : "the default model's");
+  if (r->min_probability) {
+    std::printf("  proposed: posterior >= %.3f%s\n", *r->min_probability, cmd.threshold ? " (--threshold)" : "");
+  } else {
+    std::printf("  proposed: weight >= %.3f (the default model's threshold)\n", r->threshold_weight);
+  }
   return 0;
 }
 // ==== end of issue 8 ====
@@ -1099,7 +1124,11 @@ int main(int argc, char** argv) {
   auto* dedupe = cli.add_subcommand("dedupe", "Find possible duplicate persons and fill the review queue");
   dedupe->add_option("--db", db, "SQLite database file or PostgreSQL URI")->capture_default_str();
   dedupe->add_option("--key-file", key_file, "Field encryption key file")->envname("CTIMS_KEY_FILE");
-  dedupe->add_option("--threshold", dedupe_cmd.threshold, "Lowest score proposed")->capture_default_str();
+  dedupe
+      ->add_option("--threshold", dedupe_cmd.threshold,
+                   "Lowest posterior match probability proposed (default: 0.1 with a fitted model, the "
+                   "default model's threshold when EM is rejected)")
+      ->check(CLI::Range(0.0, 1.0));
   dedupe->add_option("--max-block", dedupe_cmd.max_block, "Skip name keys carried by more persons than this")
       ->capture_default_str();
   dedupe->add_option("--max-candidates", dedupe_cmd.max_candidates, "Name comparisons per person at most")

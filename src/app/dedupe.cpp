@@ -3,10 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,6 +20,7 @@
 #include "app/record_service.hpp"
 #include "app/record_service_util.hpp"
 #include "core/id.hpp"
+#include "search/person_match.hpp"
 
 namespace ctims::app {
 using core::Result;
@@ -33,6 +36,14 @@ struct Person {
   PreparedProbe prepared;
 };
 
+// A compared pair until the model is fitted: the two persons and the
+// pattern of its agreement levels (search::PersonPatternCode), 12 bytes.
+struct Compared {
+  std::uint32_t a;
+  std::uint32_t b;
+  std::uint16_t pattern;
+};
+
 // A proposed pair: the score and its explanation (codes and numbers), not
 // the reason (it quotes names and nothing here shows it).
 struct Found {
@@ -41,6 +52,26 @@ struct Found {
   double score;
   std::string explanation;
 };
+
+double Round(double x, double unit) {
+  return std::round(x / unit) * unit;
+}
+
+// The explanation of every pair of one pattern under `model`: per field its
+// level and weight, the pair's weight, the prior and the model's name.
+std::string ExplainPattern(const search::PersonMatchModel& model, std::uint16_t pattern) {
+  search::PersonComparison comparison;
+  comparison.levels = search::PersonPatternLevels(pattern);
+  const search::PersonScore score = model.Score(comparison);
+  json e = json::object();
+  for (const search::FieldExplanation& f : score.fields) {
+    e[f.field] = {{"level", f.level}, {"weight", Round(f.weight, 0.001)}};
+  }
+  e["weight"] = Round(score.weight, 0.001);
+  e["prior"] = Round(model.model().params().prior, 1e-6);
+  e["model"] = "fs-em-v1";
+  return e.dump();
+}
 
 // Blocks of persons sharing a key, as compressed rows: the persons of block
 // k are members[start[k] .. start[k+1]), the blocks of person i are
@@ -94,6 +125,9 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     return seconds;
   };
   const unsigned threads = std::max(1u, options.threads);
+  if (options.threshold && !(*options.threshold >= 0 && *options.threshold <= 1)) {
+    return Status::InvalidArgument("threshold: a posterior probability in [0, 1]");
+  }
 
   // 1. Every person's prepared probe (names opened and romanised once per
   // run, on every thread) and its keys.
@@ -181,9 +215,12 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
 
   // 3. Each person against its best partners after it (each pair once): the
   // cheap pass (shared keys of blocks small enough, their overlap, PreScore)
-  // picks at most max_candidates_per_person, and only those are compared by
-  // name (ScorePrepared, the explanation only for proposed pairs).
-  std::vector<std::vector<Found>> found(threads);
+  // picks at most max_candidates_per_person, and only those are compared:
+  // the best name score (ScorePrepared) and every field's agreement level
+  // (ProbeLevels), kept as a pattern code and counted.
+  std::vector<std::vector<Compared>> compared_pairs(threads);
+  std::vector<std::array<std::int64_t, search::kPersonPatternCount>> pattern_counts(threads);
+  for (auto& counts : pattern_counts) counts.fill(0);
   std::atomic<std::int64_t> compared{0};
   std::atomic<std::int64_t> skipped{0};
   std::atomic<std::uint32_t> next{0};
@@ -240,9 +277,10 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
           const std::uint32_t j = ranked[r].j;
           const CandidateScore s = ScorePrepared(persons[i].prepared, persons[j].prepared, /*explain=*/false);
           ++my_compared;
-          if (s.score < options.threshold) continue;
-          CandidateScore e = ScorePrepared(persons[i].prepared, persons[j].prepared, /*explain=*/true);
-          found[slot].push_back({i, j, e.score, std::move(e.explanation)});
+          const std::uint16_t pattern =
+              search::PersonPatternCode(ProbeLevels(persons[i].prepared, persons[j].prepared, s.name_score));
+          ++pattern_counts[slot][pattern];
+          compared_pairs[slot].push_back({i, j, pattern});
         }
       }
     }
@@ -258,6 +296,60 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
   report.skipped = skipped;
   report.compared = compared;
   report.score_seconds = lap();
+
+  // 3b. The model, fitted by EM on the compared pairs' pattern counts (a few
+  // hundred patterns however many pairs), then each pattern's posterior
+  // probability, decision and explanation, and the proposed pairs.
+  search::PersonMatchModel model;
+  {
+    std::vector<search::CountedComparison> patterns;
+    for (std::size_t code = 0; code < search::kPersonPatternCount; ++code) {
+      std::int64_t count = 0;
+      for (const auto& counts : pattern_counts) count += counts[code];
+      if (count > 0) {
+        patterns.push_back({search::PersonPatternLevels(static_cast<std::uint16_t>(code)), static_cast<double>(count)});
+      }
+    }
+    search::PersonMatchModel fitted = model;
+    auto em = patterns.empty() ? core::Result<search::EmReport>(Status::InvalidArgument("no compared pairs"))
+                               : fitted.Fit(std::span<const search::CountedComparison>(patterns));
+    if (!em.ok()) {
+      report.fit_problem = patterns.empty() ? "no_pairs" : "em_failed";
+    } else {
+      report.em_iterations = em->iterations;
+      report.em_converged = em->converged;
+      report.fit_problem = fitted.FitProblem(*em);
+      if (report.fit_problem.empty()) {
+        model = std::move(fitted);
+        report.fitted = true;
+      }
+    }
+  }
+  report.params = model.model().params();
+  report.threshold_weight = model.threshold();
+  report.threshold_probability = model.model().Probability(model.threshold());
+  report.min_probability = options.threshold;
+  if (!report.min_probability && report.fitted) report.min_probability = kReviewProbability;
+  std::vector<std::vector<Found>> found(threads);
+  {
+    std::array<double, search::kPersonPatternCount> probability{};
+    std::array<bool, search::kPersonPatternCount> proposed{};
+    std::vector<std::string> explanation(search::kPersonPatternCount);
+    for (std::size_t code = 0; code < search::kPersonPatternCount; ++code) {
+      const double weight = model.model().Weight(search::PersonPatternLevels(static_cast<std::uint16_t>(code)));
+      probability[code] = model.model().Probability(weight);
+      proposed[code] =
+          report.min_probability ? probability[code] >= *report.min_probability : weight >= model.threshold();
+      if (proposed[code]) explanation[code] = ExplainPattern(model, static_cast<std::uint16_t>(code));
+    }
+    for (std::size_t t = 0; t < threads; ++t) {
+      for (const Compared& c : compared_pairs[t]) {
+        if (proposed[c.pattern]) found[t].push_back({c.a, c.b, probability[c.pattern], explanation[c.pattern]});
+      }
+      std::vector<Compared>().swap(compared_pairs[t]);
+    }
+  }
+  report.fit_seconds = lap();
 
   // 4. The queue. Pairs are written in (person_a, person_b) order with ids
   // made in that order, so the UNIQUE (person_a, person_b), id and (status,

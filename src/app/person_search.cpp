@@ -15,6 +15,7 @@
 #include "app/record_service_util.hpp"
 #include "domain/schema.hpp"
 #include "search/fuzzy.hpp"
+#include "search/person_match.hpp"
 
 namespace ctims::app {
 using core::Result;
@@ -320,6 +321,20 @@ CandidateScore ScorePrepared(const PreparedProbe& probe, const PreparedProbe& ca
   }
   AdjustByFields(probe.probe, candidate.probe, explain, out);
   return out;
+}
+
+search::ComparisonVector ProbeLevels(const PreparedProbe& a, const PreparedProbe& b, double name_score) {
+  using search::PersonField;
+  search::ComparisonVector levels(search::kPersonFieldCount, search::kLevelMissing);
+  auto at = [&levels](PersonField f) -> std::int16_t& { return levels[static_cast<std::size_t>(f)]; };
+  if (!a.names.empty() && !b.names.empty()) at(PersonField::kName) = search::NameLevel(name_score);
+  at(PersonField::kBirth) =
+      search::BirthLevel(a.probe.birth_year, a.probe.birthdate, b.probe.birth_year, b.probe.birthdate);
+  auto known_sex = [](const std::string& sex) { return sex == "Unknown" ? std::string_view() : sex; };
+  at(PersonField::kSex) = search::SexLevel(known_sex(a.probe.sex), known_sex(b.probe.sex));
+  at(PersonField::kCitizenship) = search::OverlapLevel(a.probe.citizenship, b.probe.citizenship);
+  at(PersonField::kDocument) = search::OverlapLevel(a.probe.documents, b.probe.documents);
+  return levels;
 }
 
 double PreScore(const PersonProbe& probe, const PersonProbe& candidate, int shared) {

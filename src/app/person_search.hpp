@@ -38,6 +38,7 @@
 #include "core/keyring.hpp"
 #include "core/status.hpp"
 #include "search/fuzzy.hpp"
+#include "search/linkage.hpp"
 
 namespace ctims::app {
 
@@ -164,6 +165,15 @@ PreparedProbe PrepareProbe(PersonProbe probe);
 // (both probes must still hold their names). Thread-safe.
 CandidateScore ScorePrepared(const PreparedProbe& probe, const PreparedProbe& candidate, bool explain = true,
                              bool with_reason = false);
+
+// The agreement levels of two prepared probes, one per field of
+// search::PersonMatchModel (name, birth, sex, citizenship, document), by the
+// search:: level rules (search::NameLevel, BirthLevel, SexLevel,
+// OverlapLevel: the rules of search::ComparePersons). `name_score`: the
+// best name score of the pair (ScorePrepared's name_score); the name is
+// missing when either probe has no name. Sex "Unknown" counts as not known.
+// No name is compared here (a few hundred nanoseconds). Thread-safe.
+search::ComparisonVector ProbeLevels(const PreparedProbe& a, const PreparedProbe& b, double name_score);
 
 // The cheap first pass of search, the duplicate check and `ctims dedupe`
 // (issue 8 §5): how promising a candidate is before the name comparison,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "search/person_match.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +108,48 @@ TEST(ScorePrepared, EqualsScoreCandidate) {
   }
   EXPECT_GE(ScoreCandidate(a, b).score, 0.85);
   EXPECT_GE(ScoreCandidate(c, d).name_score, 0.85);
+}
+
+// Dedupe decides on ProbeLevels (issue 8 §4): the levels must be
+// search::ComparePersons' for the same persons.
+TEST(ProbeLevels, AreComparePersonsLevels) {
+  PersonProbe a = Probe({"ສົມພອນ ພົມມະຈັກ"}, "Male", 1990);
+  a.birthdate = "1990-03-04";
+  a.citizenship = {"LAO"};
+  a.documents = {"P1234567"};
+  PersonProbe b = Probe({"Somphon Phommachak", "Noy"}, "Unknown", 1990);
+  b.birthdate = "1990-07-04";
+  b.citizenship = {"THA", "LAO"};
+  b.documents = {"P1234567"};
+  PersonProbe c = Probe({"สมชาย ใจดี"}, "Female", 1988);
+  c.citizenship = {"THA"};
+  c.documents = {"X99999"};
+  c.birth_year_estimated = true;
+  const std::vector<PersonProbe> all = {a, b, c, Probe({"Somchai Jaidee"}, "Male"), Probe({})};
+  auto features = [](const PersonProbe& p) {
+    search::PersonFeatures f;
+    f.names = p.names;
+    f.birth_date = p.birthdate;
+    f.birth_year = p.birth_year;
+    f.sex = p.sex == "Unknown" ? "" : p.sex;
+    f.citizenship = p.citizenship;
+    f.document_numbers = p.documents;
+    return f;
+  };
+  for (const auto& x : all) {
+    for (const auto& y : all) {
+      const PreparedProbe px = PrepareProbe(x);
+      const PreparedProbe py = PrepareProbe(y);
+      const search::ComparisonVector got = ProbeLevels(px, py, ScorePrepared(px, py, false).name_score);
+      EXPECT_EQ(got, search::ComparePersons(features(x), features(y)).levels);
+    }
+  }
+  const PreparedProbe pa = PrepareProbe(a);
+  const PreparedProbe pb = PrepareProbe(b);
+  const auto levels = ProbeLevels(pa, pb, ScorePrepared(pa, pb, false).name_score);
+  EXPECT_EQ(levels[static_cast<std::size_t>(search::PersonField::kBirth)], 1) << "same year, another date";
+  EXPECT_EQ(levels[static_cast<std::size_t>(search::PersonField::kSex)], search::kLevelMissing) << "Unknown";
+  EXPECT_EQ(levels[static_cast<std::size_t>(search::PersonField::kDocument)], 0);
 }
 
 }  // namespace

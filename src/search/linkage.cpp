@@ -13,18 +13,25 @@ namespace {
 
 constexpr int kMaxLevels = 127;
 
-// Identical comparison vectors, counted once.
-struct Pattern {
-  ComparisonVector levels;
-  double count = 0;
-};
+using Pattern = CountedComparison;
 
+// Identical comparison vectors, counted once.
 std::vector<Pattern> CountPatterns(std::span<const ComparisonVector> pairs) {
   std::map<ComparisonVector, double> counts;
   for (const ComparisonVector& v : pairs) counts[v] += 1;
   std::vector<Pattern> out;
   out.reserve(counts.size());
   for (auto& [levels, count] : counts) out.push_back({levels, count});
+  return out;
+}
+
+// The patterns with a positive count.
+std::vector<Pattern> PositivePatterns(std::span<const CountedComparison> patterns) {
+  std::vector<Pattern> out;
+  out.reserve(patterns.size());
+  for (const CountedComparison& p : patterns) {
+    if (p.count > 0) out.push_back(p);
+  }
   return out;
 }
 
@@ -159,6 +166,17 @@ core::Result<EmReport> LinkageModel::Fit(std::span<const ComparisonVector> pairs
     if (!ValidComparison(fields_, v)) return core::Status::InvalidArgument("linkage: malformed comparison vector");
   }
   const std::vector<Pattern> patterns = CountPatterns(pairs);
+  return Fit(std::span<const CountedComparison>(patterns), options);
+}
+
+core::Result<EmReport> LinkageModel::Fit(std::span<const CountedComparison> counted, const EmOptions& options) {
+  for (const CountedComparison& c : counted) {
+    if (!ValidComparison(fields_, c.levels)) {
+      return core::Status::InvalidArgument("linkage: malformed comparison vector");
+    }
+  }
+  const std::vector<Pattern> patterns = PositivePatterns(counted);
+  if (patterns.empty()) return core::Status::InvalidArgument("linkage: no pairs to fit");
   const std::size_t nf = fields_.size();
   LinkageParams p = params_;
   for (std::size_t f = 0; f < nf; ++f) {
@@ -259,10 +277,15 @@ core::Result<EmReport> LinkageModel::Fit(std::span<const ComparisonVector> pairs
 }
 
 ThresholdChoice LinkageModel::ChooseThreshold(std::span<const ComparisonVector> pairs) const {
+  const std::vector<Pattern> patterns = CountPatterns(pairs);
+  return ChooseThreshold(std::span<const CountedComparison>(patterns));
+}
+
+ThresholdChoice LinkageModel::ChooseThreshold(std::span<const CountedComparison> counted) const {
   ThresholdChoice best;
   best.weight = WeightForProbability(0.5);
-  if (pairs.empty()) return best;
-  std::vector<Pattern> patterns = CountPatterns(pairs);
+  const std::vector<Pattern> patterns = PositivePatterns(counted);
+  if (patterns.empty()) return best;
   struct Scored {
     double weight;
     double count;

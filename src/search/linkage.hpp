@@ -30,6 +30,14 @@ inline constexpr std::int16_t kLevelMissing = -1;
 // not depend on the order (except for EM's initialisation, see below).
 using ComparisonVector = std::vector<std::int16_t>;
 
+// A comparison vector with how many compared pairs have it (the histogram
+// form of a set of pairs: a caller that counts its pairs' patterns itself,
+// as `ctims dedupe` does for millions of pairs, passes the counts).
+struct CountedComparison {
+  ComparisonVector levels;
+  double count = 0;
+};
+
 struct LinkageField {
   std::string name;                 // "name", "birth_date", ...
   std::vector<std::string> levels;  // level names, e.g. {"exact", "same_year", "differs"}
@@ -98,6 +106,10 @@ class LinkageModel {
   // Returns kInvalidArgument when a vector has the wrong length or a level out
   // of range (the model is unchanged), kInvalidArgument when `pairs` is empty.
   core::Result<EmReport> Fit(std::span<const ComparisonVector> pairs, const EmOptions& options = {});
+  // As above, from the patterns and their counts (entries with count <= 0
+  // are ignored; the same vector may appear more than once). Returns
+  // kInvalidArgument when a vector is malformed or no count is positive.
+  core::Result<EmReport> Fit(std::span<const CountedComparison> patterns, const EmOptions& options = {});
 
   // The match weight of one comparison vector: sum of FieldWeight over the
   // fields that are not missing. A malformed vector (wrong length, level out
@@ -115,6 +127,8 @@ class LinkageModel {
   // pairs' posterior probabilities as fractional ground truth. With no pairs,
   // the weight of probability 0.5.
   ThresholdChoice ChooseThreshold(std::span<const ComparisonVector> pairs) const;
+  // As above, from the patterns and their counts.
+  ThresholdChoice ChooseThreshold(std::span<const CountedComparison> patterns) const;
 
   const std::vector<LinkageField>& fields() const { return fields_; }
   const LinkageParams& params() const { return params_; }

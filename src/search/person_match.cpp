@@ -28,34 +28,6 @@ std::optional<int> YearOf(const PersonFeatures& p) {
   return std::nullopt;
 }
 
-std::int16_t NameLevel(double score) {
-  if (score >= kNameSameScore) return 0;
-  if (score >= kNameCloseScore) return 1;
-  if (score >= kNameSimilarScore) return 2;
-  return 3;
-}
-
-std::int16_t BirthLevel(const PersonFeatures& a, const PersonFeatures& b) {
-  const std::optional<int> ya = YearOf(a);
-  const std::optional<int> yb = YearOf(b);
-  if (!ya || !yb) return kLevelMissing;
-  if (a.birth_date.size() == 10 && a.birth_date == b.birth_date) return 0;
-  const int diff = std::abs(*ya - *yb);
-  if (diff == 0) return 1;
-  if (diff <= 2) return 2;
-  return 3;
-}
-
-std::int16_t OverlapLevel(std::vector<std::string> a, std::vector<std::string> b) {
-  std::erase(a, std::string());
-  std::erase(b, std::string());
-  if (a.empty() || b.empty()) return kLevelMissing;
-  for (const std::string& x : a) {
-    if (std::find(b.begin(), b.end(), x) != b.end()) return 0;
-  }
-  return 1;
-}
-
 std::vector<std::string> NormalizedDocuments(const std::vector<std::string>& numbers) {
   std::vector<std::string> out;
   out.reserve(numbers.size());
@@ -72,7 +44,63 @@ void AddYearKeys(const std::string& key, std::optional<int> year, std::vector<st
   out.push_back("w:" + key + ":" + std::to_string(*year + 1));
 }
 
+// The radix of each field in a pattern code: its levels and "missing".
+constexpr std::array<std::uint16_t, kPersonFieldCount> kPatternRadix = {5, 5, 3, 3, 3};
+
 }  // namespace
+
+std::int16_t NameLevel(double best_name_score) {
+  if (best_name_score >= kNameSameScore) return 0;
+  if (best_name_score >= kNameCloseScore) return 1;
+  if (best_name_score >= kNameSimilarScore) return 2;
+  return 3;
+}
+
+std::int16_t BirthLevel(std::optional<int> year_a, std::string_view date_a, std::optional<int> year_b,
+                        std::string_view date_b) {
+  if (!year_a || !year_b) return kLevelMissing;
+  if (date_a.size() == 10 && date_a == date_b) return 0;
+  const int diff = std::abs(*year_a - *year_b);
+  if (diff == 0) return 1;
+  if (diff <= 2) return 2;
+  return 3;
+}
+
+std::int16_t SexLevel(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return kLevelMissing;
+  return a == b ? 0 : 1;
+}
+
+std::int16_t OverlapLevel(std::span<const std::string> a, std::span<const std::string> b) {
+  auto known = [](std::span<const std::string> v) {
+    return std::any_of(v.begin(), v.end(), [](const std::string& x) { return !x.empty(); });
+  };
+  if (!known(a) || !known(b)) return kLevelMissing;
+  for (const std::string& x : a) {
+    if (!x.empty() && std::find(b.begin(), b.end(), x) != b.end()) return 0;
+  }
+  return 1;
+}
+
+std::uint16_t PersonPatternCode(const ComparisonVector& levels) {
+  unsigned code = 0;
+  for (std::size_t f = 0; f < kPersonFieldCount; ++f) {
+    const int level = f < levels.size() ? levels[f] : kLevelMissing;
+    const unsigned digit = level < 0 || level + 1 >= kPatternRadix[f] ? 0u : static_cast<unsigned>(level + 1);
+    code = code * kPatternRadix[f] + digit;
+  }
+  return static_cast<std::uint16_t>(code);
+}
+
+ComparisonVector PersonPatternLevels(std::uint16_t code) {
+  ComparisonVector levels(kPersonFieldCount, kLevelMissing);
+  unsigned rest = code;
+  for (std::size_t f = kPersonFieldCount; f-- > 0;) {
+    levels[f] = static_cast<std::int16_t>(static_cast<int>(rest % kPatternRadix[f]) - 1);
+    rest /= kPatternRadix[f];
+  }
+  return levels;
+}
 
 std::string NormalizeDocumentNumber(std::string_view number) {
   std::string out;
@@ -118,10 +146,9 @@ PersonComparison ComparePersons(const PersonFeatures& a, const PersonFeatures& b
     }
   }
   if (any_name) c.levels[static_cast<std::size_t>(PersonField::kName)] = NameLevel(c.name.score);
-  c.levels[static_cast<std::size_t>(PersonField::kBirth)] = BirthLevel(a, b);
-  if (!a.sex.empty() && !b.sex.empty()) {
-    c.levels[static_cast<std::size_t>(PersonField::kSex)] = a.sex == b.sex ? 0 : 1;
-  }
+  c.levels[static_cast<std::size_t>(PersonField::kBirth)] =
+      BirthLevel(YearOf(a), a.birth_date, YearOf(b), b.birth_date);
+  c.levels[static_cast<std::size_t>(PersonField::kSex)] = SexLevel(a.sex, b.sex);
   c.levels[static_cast<std::size_t>(PersonField::kCitizenship)] = OverlapLevel(a.citizenship, b.citizenship);
   c.levels[static_cast<std::size_t>(PersonField::kDocument)] =
       OverlapLevel(NormalizedDocuments(a.document_numbers), NormalizedDocuments(b.document_numbers));
@@ -171,6 +198,25 @@ core::Result<EmReport> PersonMatchModel::Fit(std::span<const PersonComparison> p
   vectors.reserve(pairs.size());
   for (const PersonComparison& c : pairs) vectors.push_back(c.levels);
   return Fit(std::span<const ComparisonVector>(vectors), options);
+}
+
+core::Result<EmReport> PersonMatchModel::Fit(std::span<const CountedComparison> patterns, const EmOptions& options) {
+  LinkageModel fitted = model_;
+  core::Result<EmReport> report = fitted.Fit(patterns, options);
+  if (!report.ok()) return report;
+  model_ = std::move(fitted);
+  threshold_ = model_.ChooseThreshold(patterns).weight;
+  return report;
+}
+
+std::string PersonMatchModel::FitProblem(const EmReport& report) const {
+  if (report.classes_swapped) return "classes_swapped";
+  const LinkageParams& p = model_.params();
+  if (!(p.prior > 0 && p.prior < 0.5)) return "prior";
+  for (std::size_t f = 0; f < p.m.size(); ++f) {
+    if (p.m[f][0] < p.u[f][0]) return Fields()[f].name + "_agreement";
+  }
+  return "";
 }
 
 PersonScore PersonMatchModel::Score(const PersonComparison& comparison) const {

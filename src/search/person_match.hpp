@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -66,6 +67,31 @@ inline constexpr std::size_t kPersonFieldCount = 5;
 inline constexpr double kNameSameScore = 0.95;
 inline constexpr double kNameCloseScore = 0.85;
 inline constexpr double kNameSimilarScore = 0.70;
+
+// The level rules above, one field at a time, for callers that hold a person
+// in another form than PersonFeatures (`ctims dedupe` compares prepared
+// probes): ComparePersons is built from these and nothing else decides a
+// level. Thread-safe.
+//   NameLevel: the best name score of the pair (the caller decides
+//     "missing": no comparable name on a side).
+//   BirthLevel: the birth year (exact or estimated) and the exact date
+//     ("YYYY-MM-DD", or empty) of each side.
+//   SexLevel: the codes; empty is unknown.
+//   OverlapLevel: citizenship codes, or document numbers already
+//     normalised (NormalizeDocumentNumber); empty entries are ignored.
+std::int16_t NameLevel(double best_name_score);
+std::int16_t BirthLevel(std::optional<int> year_a, std::string_view date_a, std::optional<int> year_b,
+                        std::string_view date_b);
+std::int16_t SexLevel(std::string_view a, std::string_view b);
+std::int16_t OverlapLevel(std::span<const std::string> a, std::span<const std::string> b);
+
+// A person comparison's levels packed into one small number, so that a
+// caller comparing millions of pairs keeps 2 bytes a pair and counts the
+// patterns in an array: each field's level + 1 (0 = missing) in mixed
+// radix, the name first. PersonPatternLevels is the inverse.
+inline constexpr std::size_t kPersonPatternCount = 675;  // 5 * 5 * 3 * 3 * 3
+std::uint16_t PersonPatternCode(const ComparisonVector& levels);
+ComparisonVector PersonPatternLevels(std::uint16_t code);
 
 struct PersonComparison {
   ComparisonVector levels;  // kPersonFieldCount entries, see above
@@ -146,6 +172,16 @@ class PersonMatchModel {
   core::Result<EmReport> Fit(std::span<const ComparisonVector> pairs, const EmOptions& options = {});
   // As above, from the comparisons.
   core::Result<EmReport> Fit(std::span<const PersonComparison> pairs, const EmOptions& options = {});
+  // As above, from the patterns and how many pairs have each.
+  core::Result<EmReport> Fit(std::span<const CountedComparison> patterns, const EmOptions& options = {});
+
+  // Why the parameters (after Fit) are not to be trusted, or "" when they
+  // are: "classes_swapped" (EM ended with the classes the wrong way round),
+  // "prior" (not in (0, 0.5): EM ran into the cap, the classes are not
+  // separated), "<field>_agreement" (m < u at a field's level 0: agreeing
+  // would count against a match). `report` is Fit's. A caller then keeps
+  // the default model.
+  std::string FitProblem(const EmReport& report) const;
 
   PersonScore Score(const PersonComparison& comparison) const;
   PersonScore Score(const PersonFeatures& a, const PersonFeatures& b) const;

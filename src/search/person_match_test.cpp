@@ -121,6 +121,134 @@ TEST(PersonMatch, FitLearnsFromComparedPairsAndRefusesNone) {
   EXPECT_FALSE(model.Fit(std::vector<ComparisonVector>{}).ok());
 }
 
+// A level drawn from a probability row.
+std::int16_t Draw(const std::vector<double>& row, std::mt19937& rng) {
+  const double x = std::uniform_real_distribution<double>(0, 1)(rng);
+  double sum = 0;
+  for (std::size_t l = 0; l < row.size(); ++l) {
+    sum += row[l];
+    if (x < sum) return static_cast<std::int16_t>(l);
+  }
+  return static_cast<std::int16_t>(row.size() - 1);
+}
+
+TEST(PersonMatch, PatternCodesKeepEveryLevelAndMissing) {
+  std::vector<bool> seen(kPersonPatternCount, false);
+  for (int n = -1; n < 4; ++n) {
+    for (int b = -1; b < 4; ++b) {
+      for (int s = -1; s < 2; ++s) {
+        for (int c = -1; c < 2; ++c) {
+          for (int d = -1; d < 2; ++d) {
+            const ComparisonVector v = {static_cast<std::int16_t>(n), static_cast<std::int16_t>(b),
+                                        static_cast<std::int16_t>(s), static_cast<std::int16_t>(c),
+                                        static_cast<std::int16_t>(d)};
+            const std::uint16_t code = PersonPatternCode(v);
+            ASSERT_LT(code, kPersonPatternCount);
+            EXPECT_FALSE(seen[code]) << "two patterns share code " << code;
+            seen[code] = true;
+            EXPECT_EQ(PersonPatternLevels(code), v);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PersonMatch, LevelRulesAreComparePersonsRules) {
+  const PersonFeatures a = Person({"Somchai Jaidee"}, "1990-04-02", "male", {"THA"}, {"P 123-456"});
+  const PersonFeatures b = Person({"Somchai Jaidee"}, "1990-05-02", "", {"LAO", "THA"}, {"p123456"});
+  const PersonComparison c = ComparePersons(a, b);
+  EXPECT_EQ(Level(c, PersonField::kName), NameLevel(c.name.score));
+  EXPECT_EQ(Level(c, PersonField::kBirth), BirthLevel(1990, "1990-04-02", 1990, "1990-05-02"));
+  EXPECT_EQ(Level(c, PersonField::kBirth), 1);
+  EXPECT_EQ(Level(c, PersonField::kSex), kLevelMissing);
+  EXPECT_EQ(SexLevel("male", "female"), 1);
+  EXPECT_EQ(Level(c, PersonField::kCitizenship), 0);
+  EXPECT_EQ(Level(c, PersonField::kDocument), 0);
+  EXPECT_EQ(OverlapLevel(std::vector<std::string>{""}, std::vector<std::string>{"THA"}), kLevelMissing);
+  EXPECT_EQ(BirthLevel(std::nullopt, "", 1990, ""), kLevelMissing);
+  EXPECT_EQ(BirthLevel(1990, "", 1992, ""), 2);
+  EXPECT_EQ(NameLevel(0.96), 0);
+  EXPECT_EQ(NameLevel(0.5), 3);
+}
+
+// Issue 8 §4: EM on the histogram of a generated set of compared pairs (a
+// twentieth planted duplicates drawn from known m, the rest chance pairs
+// drawn from known u, a tenth of every field missing) recovers m, u and the
+// prior, and the fitted model puts the planted duplicates above its
+// threshold and the chance pairs below.
+TEST(PersonMatch, EmOnPatternCountsRecoversPlantedMAndU) {
+  LinkageParams truth;
+  truth.m = {{0.60, 0.30, 0.08, 0.02}, {0.50, 0.30, 0.15, 0.05}, {0.97, 0.03}, {0.92, 0.08}, {0.40, 0.60}};
+  truth.u = {{0.01, 0.04, 0.25, 0.70}, {0.01, 0.05, 0.14, 0.80}, {0.50, 0.50}, {0.60, 0.40}, {0.002, 0.998}};
+  truth.prior = 0.05;
+  std::mt19937 rng(11);
+  std::vector<std::int64_t> counts(kPersonPatternCount, 0);
+  std::vector<std::pair<std::uint16_t, bool>> pairs;  // (pattern, planted)
+  for (int i = 0; i < 200000; ++i) {
+    const bool planted = i % 20 == 0;
+    ComparisonVector v(kPersonFieldCount);
+    for (std::size_t f = 0; f < kPersonFieldCount; ++f) {
+      v[f] = Draw(planted ? truth.m[f] : truth.u[f], rng);
+      if (std::uniform_int_distribution<int>(0, 9)(rng) == 0) v[f] = kLevelMissing;
+    }
+    const std::uint16_t code = PersonPatternCode(v);
+    ++counts[code];
+    pairs.emplace_back(code, planted);
+  }
+  std::vector<CountedComparison> patterns;
+  for (std::size_t code = 0; code < counts.size(); ++code) {
+    if (counts[code] > 0) {
+      patterns.push_back({PersonPatternLevels(static_cast<std::uint16_t>(code)), static_cast<double>(counts[code])});
+    }
+  }
+  PersonMatchModel model;
+  auto report = model.Fit(std::span<const CountedComparison>(patterns));
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_TRUE(report->converged);
+  EXPECT_EQ(model.FitProblem(*report), "");
+  const LinkageParams& got = model.model().params();
+  EXPECT_NEAR(got.prior, truth.prior, 0.003);
+  for (std::size_t f = 0; f < kPersonFieldCount; ++f) {
+    for (std::size_t l = 0; l < truth.m[f].size(); ++l) {
+      EXPECT_NEAR(got.m[f][l], truth.m[f][l], 0.03) << "m of field " << f << " level " << l;
+      EXPECT_NEAR(got.u[f][l], truth.u[f][l], 0.01) << "u of field " << f << " level " << l;
+    }
+  }
+  std::size_t planted = 0, planted_found = 0, chance = 0, chance_found = 0;
+  for (const auto& [code, is_planted] : pairs) {
+    const bool found = model.model().Weight(PersonPatternLevels(code)) >= model.threshold();
+    (is_planted ? planted : chance) += 1;
+    (is_planted ? planted_found : chance_found) += found ? 1 : 0;
+  }
+  EXPECT_GT(static_cast<double>(planted_found) / static_cast<double>(planted), 0.85);
+  EXPECT_LT(static_cast<double>(chance_found) / static_cast<double>(chance), 0.01);
+  // The counted form is the per-pair form.
+  std::vector<ComparisonVector> vectors;
+  for (const auto& [code, is_planted] : pairs) vectors.push_back(PersonPatternLevels(code));
+  PersonMatchModel per_pair;
+  ASSERT_TRUE(per_pair.Fit(std::span<const ComparisonVector>(vectors)).ok());
+  EXPECT_NEAR(per_pair.model().params().prior, got.prior, 1e-9);
+  EXPECT_NEAR(per_pair.threshold(), model.threshold(), 1e-9);
+  EXPECT_FALSE(model.Fit(std::span<const CountedComparison>()).ok());
+}
+
+TEST(PersonMatch, FitProblemFlagsImplausibleParameters) {
+  PersonMatchModel model;
+  EmReport ok;
+  EXPECT_EQ(model.FitProblem(ok), "") << "the defaults are plausible";
+  EmReport swapped;
+  swapped.classes_swapped = true;
+  EXPECT_EQ(model.FitProblem(swapped), "classes_swapped");
+  // Pairs agreeing on name, birth and document always differ in sex, the
+  // others always agree: agreeing on sex would count against a match.
+  std::vector<CountedComparison> patterns = {
+      {{0, 0, 1, 0, 0}, 200}, {{3, 3, 0, 1, 1}, 5000}, {{2, 3, 0, 0, 1}, 3000}, {{3, 2, 0, 1, 1}, 3000}};
+  auto report = model.Fit(std::span<const CountedComparison>(patterns));
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(model.FitProblem(*report), "sex_agreement");
+}
+
 TEST(PersonMatch, DocumentNumbersCompareWithoutSeparatorsOrCase) {
   EXPECT_EQ(NormalizeDocumentNumber("ab 12-345/6"), "AB123456");
   EXPECT_EQ(NormalizeDocumentNumber("ພ12"), "12");
