@@ -53,6 +53,23 @@ struct Found {
   std::string explanation;
 };
 
+// The best name score of two prepared persons, as ScorePrepared's
+// name_score, for NameLevel only: it stops at the first pair of names
+// reaching kNameSameScore, the top level, so the level is that of the full
+// maximum. Most compared pairs of a large register share a full name
+// exactly, and the remaining pairs of their names (native script, each
+// Latin spelling) need not be compared.
+double BestNameScore(const PreparedProbe& a, const PreparedProbe& b) {
+  double best = 0;
+  for (const auto& x : a.names) {
+    for (const auto& y : b.names) {
+      best = std::max(best, search::MatchPrepared(x, y));
+      if (best >= search::kNameSameScore) return best;
+    }
+  }
+  return best;
+}
+
 double Round(double x, double unit) {
   return std::round(x / unit) * unit;
 }
@@ -216,7 +233,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
   // 3. Each person against its best partners after it (each pair once): the
   // cheap pass (shared keys of blocks small enough, their overlap, PreScore)
   // picks at most max_candidates_per_person, and only those are compared:
-  // the best name score (ScorePrepared) and every field's agreement level
+  // the best name score (BestNameScore) and every field's agreement level
   // (ProbeLevels), kept as a pattern code and counted.
   std::vector<std::vector<Compared>> compared_pairs(threads);
   std::vector<std::array<std::int64_t, search::kPersonPatternCount>> pattern_counts(threads);
@@ -275,10 +292,10 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
         my_skipped += static_cast<std::int64_t>(ranked.size() - keep);
         for (std::size_t r = 0; r < keep; ++r) {
           const std::uint32_t j = ranked[r].j;
-          const CandidateScore s = ScorePrepared(persons[i].prepared, persons[j].prepared, /*explain=*/false);
+          const double name_score = BestNameScore(persons[i].prepared, persons[j].prepared);
           ++my_compared;
           const std::uint16_t pattern =
-              search::PersonPatternCode(ProbeLevels(persons[i].prepared, persons[j].prepared, s.name_score));
+              search::PersonPatternCode(ProbeLevels(persons[i].prepared, persons[j].prepared, name_score));
           ++pattern_counts[slot][pattern];
           compared_pairs[slot].push_back({i, j, pattern});
         }
