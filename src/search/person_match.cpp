@@ -184,13 +184,26 @@ PersonMatchModel::PersonMatchModel() : model_(LinkageModel::Create(Fields(), Def
   threshold_ = model_.WeightForProbability(0.5);
 }
 
-core::Result<EmReport> PersonMatchModel::Fit(std::span<const ComparisonVector> pairs, const EmOptions& options) {
-  LinkageModel fitted = model_;
+namespace {
+
+// Fits a copy of `model` on `pairs` (one vector per pair, or counted
+// patterns) and, on success, moves it into `model` with the expected-F1
+// threshold over the same pairs; `model` is unchanged on error.
+template <typename Pair>
+core::Result<EmReport> FitAndChooseThreshold(LinkageModel& model, double& threshold, std::span<const Pair> pairs,
+                                             const EmOptions& options) {
+  LinkageModel fitted = model;
   core::Result<EmReport> report = fitted.Fit(pairs, options);
   if (!report.ok()) return report;
-  model_ = std::move(fitted);
-  threshold_ = model_.ChooseThreshold(pairs).weight;
+  model = std::move(fitted);
+  threshold = model.ChooseThreshold(pairs).weight;
   return report;
+}
+
+}  // namespace
+
+core::Result<EmReport> PersonMatchModel::Fit(std::span<const ComparisonVector> pairs, const EmOptions& options) {
+  return FitAndChooseThreshold(model_, threshold_, pairs, options);
 }
 
 core::Result<EmReport> PersonMatchModel::Fit(std::span<const PersonComparison> pairs, const EmOptions& options) {
@@ -201,12 +214,7 @@ core::Result<EmReport> PersonMatchModel::Fit(std::span<const PersonComparison> p
 }
 
 core::Result<EmReport> PersonMatchModel::Fit(std::span<const CountedComparison> patterns, const EmOptions& options) {
-  LinkageModel fitted = model_;
-  core::Result<EmReport> report = fitted.Fit(patterns, options);
-  if (!report.ok()) return report;
-  model_ = std::move(fitted);
-  threshold_ = model_.ChooseThreshold(patterns).weight;
-  return report;
+  return FitAndChooseThreshold(model_, threshold_, patterns, options);
 }
 
 std::string PersonMatchModel::FitProblem(const EmReport& report) const {
