@@ -165,7 +165,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     // The next page is read on its own thread while this one is opened and
     // prepared: reading (SQLite, one thread) and preparing (both cores)
     // overlap instead of taking turns.
-    auto fetch = [&store, &table](ListQuery q) -> Result<std::vector<StoredRecord>> {
+    auto fetch = [&store, &table](const ListQuery& q) -> Result<std::vector<StoredRecord>> {
       CTIMS_ASSIGN_OR_RETURN(auto tx, store.Begin(TxMode::kRead));
       return tx->List(table, q);
     };
