@@ -916,6 +916,9 @@ int SearchOrDedupe(const std::string& db, const std::string& key_file, bool dedu
       "transactions)\n",
       r->load_seconds, r->block_seconds, r->score_seconds, r->fit_seconds, r->write_seconds,
       static_cast<long long>(r->write_transactions));
+  std::printf("dedupe names: %lld distinct prepared names, %lld pairs of names compared, %lld remembered\n",
+              static_cast<long long>(r->distinct_names), static_cast<long long>(r->name_comparisons),
+              static_cast<long long>(r->name_comparisons_remembered));
   // The decision model (issue 8 §4): parameters only, no personal data.
   if (r->fitted) {
     std::printf("dedupe model fs-em-v1: fitted by EM on the scored pairs, %d iterations%s\n", r->em_iterations,

@@ -7,10 +7,14 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -29,11 +33,71 @@ using nlohmann::json;
 
 namespace {
 
-// A person as dedupe compares it: names romanised once (PrepareProbe, the
-// names themselves dropped), sex, birth year, citizenship and documents.
+// A person as dedupe compares it: sex, birth year, citizenship and
+// documents (prepared.probe; its names dropped, prepared.names empty), and
+// its names romanised once (PrepareProbe), as indexes into the run's
+// NameTable.
 struct Person {
   std::string id;
   PreparedProbe prepared;
+  std::vector<std::uint32_t> names;
+};
+
+// Every distinct prepared name of the run, once. A large register repeats
+// full names (namesakes, and a person's own name across agencies' records),
+// so persons share their prepared names: less memory, and a comparison of
+// two names can be remembered by their indexes (NameScoreCache).
+class NameTable {
+ public:
+  std::uint32_t Add(search::PreparedName name, std::uint64_t fingerprint) {
+    auto [it, added] = by_fingerprint_.try_emplace(fingerprint, static_cast<std::uint32_t>(names_.size()));
+    if (!added && names_[it->second] == name) return it->second;
+    // New, or another name with the same fingerprint (kept apart: the table
+    // maps the fingerprint to the first one only).
+    names_.push_back(std::move(name));
+    return static_cast<std::uint32_t>(names_.size() - 1);
+  }
+  const search::PreparedName& operator[](std::uint32_t i) const { return names_[i]; }
+  std::size_t size() const { return names_.size(); }
+
+ private:
+  std::vector<search::PreparedName> names_;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_fingerprint_;
+};
+
+// MatchPrepared of two table names, remembered: a direct-mapped cache of
+// 2^20 (name, name) scores per thread (16 MiB, bounded whatever the size of
+// the register), exact (the full pair is stored and checked). Namesakes
+// make the same pair of names come back many times.
+class NameScoreCache {
+ public:
+  explicit NameScoreCache(const NameTable& table) : table_(table), slots_(kSlots) {}
+  double Score(std::uint32_t a, std::uint32_t b) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | b;
+    Slot& slot = slots_[(key * 0x9e3779b97f4a7c15ULL) >> (64 - kBits)];
+    if (slot.key != key) {
+      slot.key = key;
+      slot.score = search::MatchPrepared(table_[a], table_[b]);
+      ++computed_;
+    } else {
+      ++remembered_;
+    }
+    return slot.score;
+  }
+  std::int64_t computed() const { return computed_; }
+  std::int64_t remembered() const { return remembered_; }
+
+ private:
+  static constexpr int kBits = 20;
+  static constexpr std::size_t kSlots = std::size_t{1} << kBits;
+  struct Slot {
+    std::uint64_t key = ~std::uint64_t{0};  // no pair: name indexes stay below 2^32 - 1
+    double score = 0;
+  };
+  const NameTable& table_;
+  std::vector<Slot> slots_;
+  std::int64_t computed_ = 0;
+  std::int64_t remembered_ = 0;
 };
 
 // A compared pair until the model is fitted: the two persons and the
@@ -59,16 +123,85 @@ struct Found {
 // maximum. Most compared pairs of a large register share a full name
 // exactly, and the remaining pairs of their names (native script, each
 // Latin spelling) need not be compared.
-double BestNameScore(const PreparedProbe& a, const PreparedProbe& b) {
+double BestNameScore(const Person& a, const Person& b, NameScoreCache& cache) {
   double best = 0;
-  for (const auto& x : a.names) {
-    for (const auto& y : b.names) {
-      best = std::max(best, search::MatchPrepared(x, y));
+  for (std::uint32_t x : a.names) {
+    for (std::uint32_t y : b.names) {
+      best = std::max(best, cache.Score(x, y));
       if (best >= search::kNameSameScore) return best;
     }
   }
   return best;
 }
+
+// Threads that stay for the whole run and do one job at a time with the
+// caller. Spawning a thread per page (1,000 pages at 1,000,000 persons)
+// made every page's worker clone its own ICU transliterators again
+// (search::Romanize keeps one per thread), and clone and destroy them.
+class Crew {
+ public:
+  explicit Crew(unsigned extra) {
+    for (unsigned t = 0; t < extra; ++t) threads_.emplace_back([this] { Loop(); });
+  }
+  Crew(const Crew&) = delete;
+  Crew& operator=(const Crew&) = delete;
+  ~Crew() {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      ++generation_;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  // Runs job(slot) on every crew thread (slots 1..extra) and on the caller
+  // (slot 0); returns when all have returned. Not reentrant.
+  void Run(const std::function<void(unsigned)>& job) {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      job_ = &job;
+      pending_ = threads_.size();
+      ++generation_;
+    }
+    start_.notify_all();
+    job(0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  void Loop() {
+    unsigned slot = 0;
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      slot = static_cast<unsigned>(++slots_);
+    }
+    std::uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(unsigned)>* job = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (stop_) return;
+        job = job_;
+      }
+      (*job)(slot);
+      const std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable start_;
+  std::condition_variable done_;
+  const std::function<void(unsigned)>* job_ = nullptr;
+  std::uint64_t generation_ = 0;
+  std::size_t pending_ = 0;
+  std::size_t slots_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 
 double Round(double x, double unit) {
   return std::round(x / unit) * unit;
@@ -142,6 +275,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     return seconds;
   };
   const unsigned threads = std::max(1u, options.threads);
+  Crew crew(threads - 1);
   if (options.threshold && !(*options.threshold >= 0 && *options.threshold <= 1)) {
     return Status::InvalidArgument("threshold: a posterior probability in [0, 1]");
   }
@@ -149,8 +283,14 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
   // 1. Every person's prepared probe (names opened and romanised once per
   // run, on every thread) and its keys.
   std::vector<Person> persons;
+  NameTable name_table;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> key_person;  // (key hash, person)
   {
+    // Every name text of the run and its index in name_table (the texts
+    // stay in memory until the persons are read, never beyond RunDedupe).
+    constexpr std::uint32_t kUnprepared = ~std::uint32_t{0};
+    std::unordered_map<std::string, std::uint32_t> name_by_text;
+    std::vector<std::uint64_t> keys;
     ListQuery query;
     query.limit = 1000;
     query.access = AccessFilter{};
@@ -180,11 +320,11 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
         query.after_id = page.back().id;
         reader = std::thread([&upcoming, &fetch, query] { upcoming.emplace(fetch(query)); });
       }
+      // a. Open each person (both cores): its fields, its names as text.
       std::vector<Person> batch(page.size());
-      std::vector<std::vector<std::uint64_t>> batch_keys(page.size());
       std::atomic<std::size_t> next{0};
       std::atomic<bool> failed{false};
-      auto work = [&] {
+      crew.Run([&](unsigned /*slot*/) {
         for (std::size_t i = next++; i < page.size(); i = next++) {
           if (detail::ColumnValue(table, page[i], "merged_into")) continue;
           auto fields = detail::Fields(*spec, table, page[i], &cipher);
@@ -193,35 +333,56 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
             continue;
           }
           batch[i].id = page[i].id;
-          batch[i].prepared = PrepareProbe(ProbeOf(*fields));
-          // The index keys (NameKeysOf): every prepared name's FuzzyKeys.
-          auto& keys = batch_keys[i];
-          for (const auto& name : batch[i].prepared.names) {
-            keys.insert(keys.end(), name.key_hashes().begin(), name.key_hashes().end());
-          }
-          std::sort(keys.begin(), keys.end());
-          keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-          // Names are not kept: nothing below shows them.
-          std::vector<std::string>().swap(batch[i].prepared.probe.names);
+          batch[i].prepared.probe = ProbeOf(*fields);
         }
-      };
-      std::vector<std::thread> pool;
-      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-      work();
-      for (auto& t : pool) t.join();
+      });
       if (reader.joinable()) reader.join();
       if (failed) return Status::Internal("a person's fields do not open");
+      // b. Each name written as one seen before takes that one's prepared
+      // form; only names new to the run are romanised (c, both cores). A
+      // large register repeats full names: namesakes, one person's name
+      // in several agencies' records.
+      std::vector<std::pair<const std::string, std::uint32_t>*> fresh;  // name_by_text's new entries (stable)
+      for (const Person& p : batch) {
+        for (const std::string& n : p.prepared.probe.names) {
+          auto [it, added] = name_by_text.try_emplace(n, kUnprepared);
+          if (added) fresh.push_back(&*it);
+        }
+      }
+      std::vector<search::PreparedName> prepared(fresh.size());
+      next = 0;
+      crew.Run([&](unsigned /*slot*/) {
+        for (std::size_t i = next++; i < fresh.size(); i = next++) prepared[i] = search::PrepareName(fresh[i]->first);
+      });
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        const std::uint64_t fingerprint = prepared[i].Fingerprint();
+        fresh[i]->second = name_table.Add(std::move(prepared[i]), fingerprint);
+      }
+      // d. Each person's names as table indexes, in order, and its index
+      // keys (NameKeysOf): every name's FuzzyKeys.
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (batch[i].id.empty()) continue;  // merged
+        Person& person = batch[i];
+        if (person.id.empty()) continue;  // merged
         const auto index = static_cast<std::uint32_t>(persons.size());
-        for (std::uint64_t k : batch_keys[i]) key_person.emplace_back(k, index);
-        persons.push_back(std::move(batch[i]));
+        keys.clear();
+        for (const std::string& n : person.prepared.probe.names) {
+          const std::uint32_t name = name_by_text.find(n)->second;
+          person.names.push_back(name);
+          keys.insert(keys.end(), name_table[name].key_hashes().begin(), name_table[name].key_hashes().end());
+        }
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        for (std::uint64_t k : keys) key_person.emplace_back(k, index);
+        // The person's names are not kept: nothing below shows them.
+        std::vector<std::string>().swap(person.prepared.probe.names);
+        persons.push_back(std::move(person));
       }
       if (last) break;
       fetched = std::move(*upcoming);
     }
   }
   report.persons = static_cast<std::int64_t>(persons.size());
+  report.distinct_names = static_cast<std::int64_t>(name_table.size());
   report.load_seconds = lap();
 
   // 2. Blocks: the persons of each key.
@@ -240,6 +401,8 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
   for (auto& counts : pattern_counts) counts.fill(0);
   std::atomic<std::int64_t> compared{0};
   std::atomic<std::int64_t> skipped{0};
+  std::atomic<std::int64_t> names_computed{0};
+  std::atomic<std::int64_t> names_remembered{0};
   std::atomic<std::uint32_t> next{0};
   constexpr std::uint32_t kChunk = 64;
   auto work = [&](unsigned slot) {
@@ -252,6 +415,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
       std::uint32_t j;
     };
     std::vector<Partner> ranked;
+    NameScoreCache name_scores(name_table);
     std::int64_t my_compared = 0;
     std::int64_t my_skipped = 0;
     const auto n = static_cast<std::uint32_t>(persons.size());
@@ -292,10 +456,15 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
         my_skipped += static_cast<std::int64_t>(ranked.size() - keep);
         for (std::size_t r = 0; r < keep; ++r) {
           const std::uint32_t j = ranked[r].j;
-          const double name_score = BestNameScore(persons[i].prepared, persons[j].prepared);
+          const double name_score = BestNameScore(persons[i], persons[j], name_scores);
           ++my_compared;
-          const std::uint16_t pattern =
-              search::PersonPatternCode(ProbeLevels(persons[i].prepared, persons[j].prepared, name_score));
+          // ProbeLevels sees no names (they are in the table): the name
+          // level is set here, as it would, when both persons have names.
+          search::ComparisonVector levels = ProbeLevels(persons[i].prepared, persons[j].prepared, name_score);
+          if (!persons[i].names.empty() && !persons[j].names.empty()) {
+            levels[static_cast<std::size_t>(search::PersonField::kName)] = search::NameLevel(name_score);
+          }
+          const std::uint16_t pattern = search::PersonPatternCode(levels);
           ++pattern_counts[slot][pattern];
           compared_pairs[slot].push_back({i, j, pattern});
         }
@@ -303,15 +472,14 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
     }
     compared += my_compared;
     skipped += my_skipped;
+    names_computed += name_scores.computed();
+    names_remembered += name_scores.remembered();
   };
-  {
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& t : pool) t.join();
-  }
+  crew.Run(work);
   report.skipped = skipped;
   report.compared = compared;
+  report.name_comparisons = names_computed;
+  report.name_comparisons_remembered = names_remembered;
   report.score_seconds = lap();
 
   // 3b. The model, fitted by EM on the compared pairs' pattern counts (a few
@@ -373,7 +541,9 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
   // id) indexes grow at their right edge instead of at random places (at
   // 1,000,000 persons the random inserts were half of the run);
   // kPairsPerWrite pairs per write transaction keep the commits few, and a
-  // registration waits for the write lock one such transaction at most.
+  // registration waits for the write lock one such transaction at most
+  // (50,000 per transaction was not faster at 1,000,000 persons: the time
+  // is SQLite's index inserts, not the commits).
   constexpr std::size_t kPairsPerWrite = 10000;
   const std::string now = core::FormatTimestamp(clock.Now());
   std::vector<Found> all;

@@ -47,18 +47,24 @@
 // ranking with app::ScoreCandidate (person_search.hpp, "names+fields-v1"):
 // they see one probe at a time and have no population to fit on.
 //
-// Each person is opened and its names romanised once per run
-// (PrepareProbe, on `threads` threads); the pairs are then compared on the
-// prepared forms (ScorePrepared: a few microseconds a pair, where
-// ScoreCandidate romanised both names again for every pair), each thread
-// taking the next 64 persons, and the proposed pairs are written by this
+// Each person is opened on `threads` threads (threads that stay for the
+// run) and each distinct name text is romanised once per run
+// (search::PrepareName); persons sharing a name, or names preparing alike,
+// share one prepared name. The pairs are then compared on the prepared
+// forms (a few microseconds a pair, where ScoreCandidate romanised both
+// names again for every pair; a comparison of two names already compared
+// by this thread is remembered), each thread taking the next 64 persons,
+// and the proposed pairs are written by this
 // thread at the end, in (person_a, person_b) order, 10,000 per write
 // transaction (a registration waits for the write lock one such
 // transaction at most, not the whole queue; DedupeReport gives the count, so
 // write_seconds / write_transactions is that wait).
 //
-// Memory grows linearly with the number of persons (the prepared probe of
-// each, without the names: about 1-2 KB; the blocks: 8 bytes per key), with
+// Memory grows linearly with the number of persons (the probe of each,
+// without the names, and its distinct prepared names: 1.73 GiB at peak for
+// 1,000,000 demo persons; the blocks: 8 bytes per key; while persons are
+// read, each distinct name text), with a fixed 16 MiB per thread of
+// remembered name comparisons, with
 // the pairs compared (12 bytes each: the two persons and the pattern, kept
 // until the model is fitted; 9.4 million pairs, 113 MB, at 1,000,000 demo
 // persons) and with the pairs proposed (an explanation each); not with the
@@ -96,10 +102,13 @@ struct DedupeOptions {
 
 struct DedupeReport {
   std::int64_t persons = 0;
-  std::int64_t compared = 0;  // pairs scored
-  std::int64_t skipped = 0;   // candidate pairs the cheap pass left out
-  std::int64_t proposed = 0;  // pairs at or above the threshold
-  std::int64_t inserted = 0;  // of those, new in the queue
+  std::int64_t compared = 0;                     // pairs scored
+  std::int64_t skipped = 0;                      // candidate pairs the cheap pass left out
+  std::int64_t proposed = 0;                     // pairs at or above the threshold
+  std::int64_t inserted = 0;                     // of those, new in the queue
+  std::int64_t distinct_names = 0;               // prepared names, each once
+  std::int64_t name_comparisons = 0;             // pairs of names compared
+  std::int64_t name_comparisons_remembered = 0;  // pairs of names already compared
   // Wall-clock seconds of each phase: opening and preparing the persons,
   // building the blocks, choosing and scoring the pairs, writing the queue.
   double load_seconds = 0;

@@ -87,6 +87,13 @@ class PreparedName {
   // a third of the memory of the keys themselves (dedupe holds every
   // person's prepared names). Valid within one process only.
   const std::vector<std::uint64_t>& key_hashes() const { return key_hashes_; }
+  // A 64-bit hash of everything MatchPrepared reads (forms and key hashes):
+  // equal names have equal fingerprints; unequal ones almost never do, so a
+  // caller sharing prepared names checks operator== on a match. Valid within
+  // one process only.
+  std::uint64_t Fingerprint() const;
+  // Equal contents: MatchPrepared gives the same result with either.
+  bool operator==(const PreparedName& other) const = default;
 
  private:
   friend PreparedName PrepareName(std::string_view name);
@@ -95,6 +102,7 @@ class PreparedName {
     std::vector<std::string> keys;  // PhoneticKey of each word
     std::string joined;             // PhoneticKey of the words joined, in order
     std::string joined_reversed;
+    bool operator==(const Form& other) const = default;
   };
   std::vector<Form> forms_;
   std::vector<std::uint64_t> key_hashes_;

@@ -233,5 +233,30 @@ TEST(PreparedNameTest, ScoreEqualsMatchNames) {
   EXPECT_LT(MatchPrepared(prepared[0], prepared[3]), 0.6);
 }
 
+// Dedupe shares one prepared name between persons whose names prepare
+// alike (NameTable): equal contents, equal fingerprints, and either gives
+// the same scores; different names differ.
+TEST(PreparedNameTest, FingerprintAndEqualityFollowTheContents) {
+  const PreparedName a = PrepareName("Somphone PHOMMACHACK");
+  const PreparedName same = PrepareName("somphone  phommachack");
+  const PreparedName other = PrepareName("Somphon Phommachak");
+  const PreparedName native = PrepareName("ສົມພອນ ພົມມະຈັກ");
+  EXPECT_TRUE(a == same);
+  EXPECT_EQ(a.Fingerprint(), same.Fingerprint());
+  EXPECT_FALSE(a == other);
+  EXPECT_NE(a.Fingerprint(), other.Fingerprint());
+  EXPECT_FALSE(a == native);
+  EXPECT_NE(a.Fingerprint(), native.Fingerprint());
+  EXPECT_EQ(a.Fingerprint(), PrepareName("Somphone PHOMMACHACK").Fingerprint());  // stable within the process
+  for (const PreparedName* x : {&other, &native, &a}) {
+    EXPECT_EQ(MatchPrepared(a, *x), MatchPrepared(same, *x));
+    EXPECT_EQ(MatchPrepared(*x, a), MatchPrepared(*x, same));
+  }
+  // Identical names score as MatchNames does (the fast paths for equal
+  // words and forms must not change the score).
+  EXPECT_EQ(MatchPrepared(a, same), MatchNames("Somphone PHOMMACHACK", "somphone  phommachack").score);
+  EXPECT_EQ(MatchPrepared(native, native), MatchNames("ສົມພອນ ພົມມະຈັກ", "ສົມພອນ ພົມມະຈັກ").score);
+}
+
 }  // namespace
 }  // namespace ctims::search
