@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "app/record_store.hpp"
@@ -348,6 +349,14 @@ class InMemoryRecordOps : public Base {
     auto it = records().duplicates.find(std::string(id));
     if (it == records().duplicates.end()) return std::optional<DuplicatePair>();
     return std::optional<DuplicatePair>(it->second);
+  }
+  core::Result<std::optional<DuplicatePair>> FindDuplicatePair(std::string_view person_a,
+                                                               std::string_view person_b) override {
+    if (person_b < person_a) std::swap(person_a, person_b);
+    for (const auto& [id, p] : records().duplicates) {
+      if (p.person_a == person_a && p.person_b == person_b) return std::optional<DuplicatePair>(p);
+    }
+    return std::optional<DuplicatePair>();
   }
   core::Status UpdateDuplicatePair(const DuplicatePair& pair, std::int64_t expected_version) override {
     if (!writable()) return core::Status::Internal("read tx");

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ using core::Status;
 using nlohmann::json;
 
 namespace {
+
+// Bounds the look-up of pairs re-pointed onto one pair of live ends
+// (RecordService::QueueRepresentative): pairs of persons merged into either.
+constexpr std::size_t kMaxRepointLookups = 64;
 
 json MergeJson(const PersonMerge& m) {
   json moved = json::parse(m.moved, nullptr, /*allow_exceptions=*/false);
@@ -131,7 +136,71 @@ Result<RecordService::ReviewPair> RecordService::LoadReviewPair(StoreTransaction
                                                      "both persons of the pair were merged into person " +
                                                          review->a.id + "; undo that merge to review the pair again"}});
   }
+  if (action != "reopen" && review->Repointed()) {
+    CTIMS_ASSIGN_OR_RETURN(DuplicatePair shown, QueueRepresentative(tx, *review));
+    if (shown.id != pair->id) {
+      return Status::Conflict(
+          "the pair is superseded",
+          {{"status", "superseded",
+            "a person of the pair was merged: the queue shows persons " + review->a.id + " and " + review->b.id +
+                " as pair " + shown.id + " (" + shown.status + "); review pair " + shown.id + " instead"}});
+    }
+  }
   return std::move(*review);
+}
+
+Result<DuplicatePair> RecordService::QueueRepresentative(StoreTransaction& tx, const ReviewPair& review) {
+  if (!review.Repointed() || review.Settled()) return review.pair;
+  CTIMS_ASSIGN_OR_RETURN(auto on_ends, tx.FindDuplicatePair(review.a.id, review.b.id));
+  if (on_ends) return *on_ends;
+  // Other pairs re-pointed onto the same live ends name a live end or a
+  // person merged into it (merged_into always names the live end of a
+  // chain) on each side.
+  CTIMS_ASSIGN_OR_RETURN(auto into_a, MergedInto(tx, review.a.id));
+  CTIMS_ASSIGN_OR_RETURN(auto into_b, MergedInto(tx, review.b.id));
+  if ((into_a.size() + 1) * (into_b.size() + 1) > kMaxRepointLookups) return review.pair;
+  std::vector<std::string> side_a = {review.a.id};
+  std::vector<std::string> side_b = {review.b.id};
+  for (const auto& r : into_a) side_a.push_back(r.id);
+  for (const auto& r : into_b) side_b.push_back(r.id);
+  DuplicatePair lowest = review.pair;
+  for (const auto& u : side_a) {
+    for (const auto& v : side_b) {
+      if (u == review.a.id && v == review.b.id) continue;  // looked up above
+      CTIMS_ASSIGN_OR_RETURN(auto other, tx.FindDuplicatePair(u, v));
+      if (other && other->status == "open" && other->id < lowest.id) lowest = std::move(*other);
+    }
+  }
+  return lowest;
+}
+
+Result<DuplicatePair> RecordService::DecidePair(StoreTransaction& tx, const ReviewPair& review,
+                                                const std::string& status, std::string_view action,
+                                                const std::string& user_id, const std::string& now) {
+  if (!review.Repointed()) return SetPairStatus(tx, review.pair, status, action, user_id, now);
+  CTIMS_ASSIGN_OR_RETURN(auto on_ends, tx.FindDuplicatePair(review.a.id, review.b.id));
+  if (!on_ends) {
+    DuplicatePair created;
+    created.id = core::NewId(clock_);
+    created.person_a = std::min(review.a.id, review.b.id);
+    created.person_b = std::max(review.a.id, review.b.id);
+    created.score = review.pair.score;
+    created.explanation = review.pair.explanation;
+    created.source = "review";
+    created.created_at = now;
+    CTIMS_ASSIGN_OR_RETURN(bool inserted, tx.InsertDuplicatePair(created));
+    if (!inserted) return Status::Conflict("the pair changed since it was read");
+    // Where the pair came from: the re-pointed pair the reviewer decided on.
+    const json changes = json::array({{{"path", "reviewed_as"}, {"from", nullptr}, {"to", review.pair.id}}});
+    CTIMS_RETURN_IF_ERROR(tx.AppendHistory(
+        {0, "person-duplicates", created.id, created.version, "create", user_id, now, changes.dump(), {}}));
+    on_ends = std::move(created);
+  } else if (on_ends->status != "open") {
+    return Status::Conflict("the pair is superseded", {{"status", "superseded",
+                                                        "pair " + on_ends->id + " on the same persons is " +
+                                                            on_ends->status + "; review it instead"}});
+  }
+  return SetPairStatus(tx, *on_ends, status, action, user_id, now);
 }
 
 Result<json> RecordService::MergeDuplicate(const std::string& pair_id, const json& body, const Principal& caller) {
@@ -218,12 +287,14 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
   CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, kept.id));
   CTIMS_RETURN_IF_ERROR(RefreshPersonProtection(*tx, merged.id));
 
-  // 5. The record of what moved, and the pair.
+  // 5. The pair (a re-pointed one records the merge on its live ends), and
+  // the record of what moved.
+  CTIMS_ASSIGN_OR_RETURN(DuplicatePair decided, DecidePair(*tx, review, "merged", "merge", caller.user_id, now));
   PersonMerge m;
   m.id = core::NewId(clock_);
   m.kept_id = kept.id;
   m.merged_id = merged.id;
-  m.duplicate_id = pair.id;
+  m.duplicate_id = decided.id;
   m.moved = moved.dump();
   m.merged_by = caller.user_id;
   m.merged_at = now;
@@ -233,7 +304,6 @@ Result<json> RecordService::MergeImpl(const std::string& pair_id, const json& bo
     }
     return s;
   }
-  CTIMS_RETURN_IF_ERROR(SetPairStatus(*tx, pair, "merged", "merge", caller.user_id, now).status());
   if (options_.audit != nullptr) {
     CTIMS_RETURN_IF_ERROR(
         options_.audit->Append(*tx, EventFor(caller, "merge", "person-merges", {m.id, kept.id, merged.id}, "ok")));

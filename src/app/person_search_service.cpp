@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "app/audit_log.hpp"
 #include "app/field_cipher.hpp"
 #include "app/person_search.hpp"
 #include "app/record_helpers.hpp"
@@ -290,6 +291,12 @@ Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::stri
     // reach are skipped; pages are read until `limit` visible pairs are
     // found or the queue ends.
     const bool undecided = status == "open" || status == "settled";
+    // A re-pointed open pair is listed only when it is the one the queue
+    // shows for its live ends (QueueRepresentative): not when a pair is
+    // stored on exactly those ends, nor behind another re-pointed pair of
+    // lower id. `hidden_ends`: live ends already found to be shown by
+    // another pair in this request.
+    std::set<std::pair<std::string, std::string>> hidden_ends;
     for (;;) {
       CTIMS_ASSIGN_OR_RETURN(auto page, tx->ListDuplicatePairs(undecided ? "open" : status, after, 200));
       for (const auto& pair : page) {
@@ -301,6 +308,17 @@ Result<json> RecordService::DuplicateQueue(const std::vector<std::pair<std::stri
         if (undecided) {
           CTIMS_ASSIGN_OR_RETURN(auto live, ReadLivePair(*tx, reach, pair));
           if (!live || live->Settled() != (status == "settled")) continue;
+          if (status == "open" && live->Repointed()) {
+            const std::pair<std::string, std::string> key = std::minmax(live->a.id, live->b.id);
+            if (hidden_ends.contains(key)) continue;
+            CTIMS_ASSIGN_OR_RETURN(DuplicatePair shown, QueueRepresentative(*tx, *live));
+            // Pairs come in id order: once another pair stands for these
+            // ends, it does for every later one.
+            if (shown.id != pair.id) {
+              hidden_ends.insert(key);
+              continue;
+            }
+          }
           a = std::move(live->a);
           b = std::move(live->b);
           item["person_a"] = a->id;
@@ -357,9 +375,22 @@ Result<json> RecordService::ReviewDuplicate(const std::string& id, const std::st
     CTIMS_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
     CTIMS_ASSIGN_OR_RETURN(const Reach reach, ResolveReach(*tx, caller));
     CTIMS_ASSIGN_OR_RETURN(ReviewPair review, LoadReviewPair(*tx, reach, id, expected, action));
-    const std::string to = action == "not_same" ? "not_same" : "open";
-    CTIMS_ASSIGN_OR_RETURN(DuplicatePair updated, SetPairStatus(*tx, review.pair, to, action, caller.user_id, Now()));
-    CTIMS_RETURN_IF_ERROR(AuditInTx(*tx, caller, action, "person-duplicates", id));
+    // "not the same" is a judgement on the persons the queue shows: on a
+    // re-pointed pair it goes to the pair of its live ends (DecidePair),
+    // and the pair reopened is the pair decided on.
+    const std::string now = Now();
+    DuplicatePair updated;
+    if (action == "not_same") {
+      CTIMS_ASSIGN_OR_RETURN(updated, DecidePair(*tx, review, "not_same", action, caller.user_id, now));
+    } else {
+      CTIMS_ASSIGN_OR_RETURN(updated, SetPairStatus(*tx, review.pair, "open", action, caller.user_id, now));
+    }
+    if (options_.audit != nullptr) {
+      std::vector<std::string> ids = {id};
+      if (updated.id != id) ids.push_back(updated.id);
+      CTIMS_RETURN_IF_ERROR(
+          options_.audit->Append(*tx, EventFor(caller, action, "person-duplicates", std::move(ids), "ok")));
+    }
     CTIMS_RETURN_IF_ERROR(tx->Commit());
     return PairJson(updated);
   };

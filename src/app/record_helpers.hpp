@@ -35,6 +35,9 @@ struct RecordService::ReviewPair {
   StoredRecord b;  // person_b's live end
   // Both sides were merged into one person: nothing is left to decide.
   bool Settled() const { return a.id == b.id; }
+  // A side was merged: the live ends are not the persons the pair was
+  // proposed for (the queue shows the pair on its live ends).
+  bool Repointed() const { return a.id != pair.person_a || b.id != pair.person_b; }
 };
 }  // namespace ctims::app
 

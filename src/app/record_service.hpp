@@ -294,6 +294,23 @@ class RecordService {
   // "settled"). The one check of a pair before a reviewer's decision.
   core::Result<ReviewPair> LoadReviewPair(StoreTransaction& tx, const Reach& reach, const std::string& pair_id,
                                           std::optional<std::int64_t> expected, std::string_view action);
+  // The pair the open queue shows for the live ends of `review` (a
+  // re-pointed pair stands for its live ends): the pair stored on exactly
+  // those ends (any status) if there is one, else the open pair of lowest id
+  // among those re-pointed onto them (`review.pair` included), looked for
+  // among pairs of the live ends and the persons merged into them (at most
+  // 64 lookups, else `review.pair`). `review.pair` itself
+  // when it is not re-pointed. Another pair means `review.pair` is hidden
+  // from the open queue and its review is refused (rule "superseded").
+  core::Result<DuplicatePair> QueueRepresentative(StoreTransaction& tx, const ReviewPair& review);
+  // Records a reviewer's decision `status` ("not_same" or "merged") on
+  // `review`: on the pair itself, or for a re-pointed pair on the pair of
+  // its live ends, inserted (source "review", score and explanation copied)
+  // unless stored and open; the re-pointed pair stays open, so undoing the
+  // merge that re-pointed it gives its persons back undecided. Returns the
+  // pair that holds the decision, as stored.
+  core::Result<DuplicatePair> DecidePair(StoreTransaction& tx, const ReviewPair& review, const std::string& status,
+                                         std::string_view action, const std::string& user_id, const std::string& now);
   core::Result<nlohmann::json> MergeImpl(const std::string& pair_id, const nlohmann::json& body,
                                          const Principal& caller);
   core::Result<nlohmann::json> UndoMergeImpl(const std::string& id, const nlohmann::json& body,

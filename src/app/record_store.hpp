@@ -405,6 +405,11 @@ class StoreTransaction {
   // kInternal unless person_a < person_b.
   virtual core::Result<bool> InsertDuplicatePair(const DuplicatePair& pair) = 0;
   virtual core::Result<std::optional<DuplicatePair>> GetDuplicatePair(std::string_view id) = 0;
+  // The pair stored on persons `person_a` and `person_b` (any status), by the
+  // UNIQUE (person_a, person_b) index; nullopt when none. The order of the
+  // arguments does not matter (pairs are stored with person_a < person_b).
+  virtual core::Result<std::optional<DuplicatePair>> FindDuplicatePair(std::string_view person_a,
+                                                                       std::string_view person_b) = 0;
   // Replaces the pair whose version is `expected_version` (kConflict when it
   // differs, kNotFound when absent); the stored version becomes pair.version.
   virtual core::Status UpdateDuplicatePair(const DuplicatePair& pair, std::int64_t expected_version) = 0;

@@ -519,7 +519,9 @@ json OpenApiDocument(const std::vector<Route>& routes, const domain::CodeLists& 
            "pairs both of whose persons you reach: {items: [{id, version, person_a, person_b, score, "
            "explanation, source, status, reason, persons, proposed_persons, settled_into}], next_cursor}; an "
            "open pair shows each merged person as the person it was merged into (proposed_persons: as "
-           "proposed), and one whose two persons now are one is listed by status=settled instead"},
+           "proposed), and one whose two persons now are one is listed by status=settled instead; such a "
+           "re-pointed pair is left out when a pair is stored on the persons it shows, or when another "
+           "re-pointed pair of lower id shows the same persons"},
           {"content", JsonContent({{"type", "object"}})}};
       op["responses"]["400"] = ErrorResponse("a parameter breaks a rule");
     } else if (route.operation == "merges_list") {

@@ -401,7 +401,10 @@ std::vector<Route> ApiRoutes() {
       {"POST", "/api/v1/person-duplicates/{id}/{action}", "duplicate_review", "", true,
        "Decide on a proposed pair (permission persons:merge): merge (body: {\"keep\": one of the pair's person "
        "ids, optional \"version\"}: moves the other's cases and shares to the kept person and marks the other "
-       "merged; returns the merge), not_same, reopen (body: {\"version\"})"},
+       "merged; returns the merge), not_same, reopen (body: {\"version\"}). A pair listed on persons it was not "
+       "proposed for (a side was merged) records merge and not_same on the pair of the persons shown, created "
+       "if needed (returned by not_same, duplicate_id of the merge), and stays open; 409 superseded when the "
+       "queue lists another pair for those persons"},
       {"GET", "/api/v1/person-merges", "merges_list", "", true,
        "Merges of persons you reach, oldest first (?person= kept or merged person id, limit, cursor)"},
       {"POST", "/api/v1/person-merges/{id}/undo", "merge_undo", "", true,

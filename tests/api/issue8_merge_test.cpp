@@ -3,6 +3,7 @@
 // a real database: what moves, what stays findable, what undo puts back, and
 // the refusals.
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <tuple>
@@ -71,6 +72,59 @@ class Issue8MergeTest : public ApiTest {
     return r.Json().value("id", std::string());
   }
   std::string PersonOf(const std::string& case_id) { return Read("cases", case_id).value("person_id", std::string()); }
+
+  // The fixture's reviewer, for tests that do not RegisterPair().
+  void SignInReviewer() {
+    reviewer_id_ = server().AddUser("tph_supervisor", "BK-DMC-TPH", "supervisor");
+    reviewer_ = server().SignIn("tph_supervisor");
+  }
+  // A person no other resembles (`n` picks one of four): nothing proposed.
+  std::string Unrelated(int n) {
+    static const char* const kNames[] = {"Bounmy Keomany", "Chanthaly Sihavong", "Douangdeuane Xaysana",
+                                         "Vilayphone Inthavong"};
+    static const char* const kBorn[] = {"1961-01-11", "1975-06-21", "1988-09-03", "2003-12-30"};
+    const std::string id = Person(
+        {{"prs_LatinNames", {kNames[n]}}, {"prs_Sex", n % 2 == 0 ? "Male" : "Female"}, {"prs_Birthdate", kBorn[n]}});
+    EXPECT_TRUE(last_.value("possible_duplicates", json::array()).empty()) << last_.dump();
+    return id;
+  }
+  // Enters the open pair (p, q) in the queue directly (as a batch run
+  // would); returns its id.
+  std::string QueuePair(const std::string& p, const std::string& q) {
+    app::DuplicatePair pair;
+    pair.id = core::NewId();
+    pair.person_a = std::min(p, q);
+    pair.person_b = std::max(p, q);
+    pair.score = 0.912;
+    pair.explanation = R"({"name":0.9})";
+    pair.source = "batch";
+    pair.created_at = "2026-01-01T00:00:00.000Z";
+    auto tx = server().store().Begin(app::TxMode::kWrite);
+    EXPECT_TRUE(tx.ok());
+    if (!tx.ok()) return "";
+    auto inserted = (*tx)->InsertDuplicatePair(pair);
+    EXPECT_TRUE(inserted.ok() && *inserted);
+    EXPECT_TRUE((*tx)->Commit().ok());
+    return pair.id;
+  }
+  // The pair as the queue of `status` shows it: {status, person_a, person_b,
+  // proposed persons, ids of the persons shown, version, source}, or null
+  // when absent.
+  json Queued(const std::string& status, const std::string& pair_id) {
+    for (const auto& item : ListAll("person-duplicates", "status=" + status)) {
+      if (item["id"] != pair_id) continue;
+      json shown = json::array();
+      for (const auto& p : item["persons"]) shown.push_back(p["id"]);
+      return {{"status", item["status"]},
+              {"person_a", item["person_a"]},
+              {"person_b", item["person_b"]},
+              {"proposed", item["proposed_persons"]},
+              {"shown", shown},
+              {"version", item["version"]},
+              {"source", item["source"]}};
+    }
+    return nullptr;
+  }
 
   // POST as the reviewer.
   Reply Review(const std::string& path, const json& body) { return As(reviewer_, "POST", path, body); }
@@ -375,9 +429,10 @@ TEST_F(Issue8MergeTest, Issue8_ChainedMergesLeadToTheLastPersonAndUndoInOrder) {
 
 // Gap 4: the queue follows merges. A, X and C are one man in three
 // spellings, with pairs (A, X), (X, C) and (A, C). After X is merged into A,
-// (X, C) is shown and merged as (A, C); then (A, C) has nothing left to
-// decide and leaves the open list as settled; undoing the merges gives every
-// pair its own persons back, since no pair was rewritten.
+// (X, C) stands for (A, C), which is stored: the queue lists and decides
+// (A, C) only. Merged, (X, C) has nothing left to decide and is listed as
+// settled; undoing the merges gives every pair its own persons back, since
+// no pair was rewritten.
 TEST_F(Issue8MergeTest, Issue8_TheQueueFollowsMergesAndTheirUndo) {
   const std::string ax = RegisterPair();
   ASSERT_FALSE(ax.empty());
@@ -408,60 +463,63 @@ TEST_F(Issue8MergeTest, Issue8_TheQueueFollowsMergesAndTheirUndo) {
   ASSERT_EQ(queued("open", xc)["proposed"], shown(x, c));
   ASSERT_EQ(queued("open", xc)["shown"], shown(x, c));
 
-  // X into A: (X, C) is shown as (A, C), with the persons it was proposed for.
+  // X into A: (X, C) now stands for (A, C), which is stored and open itself:
+  // the queue lists (A, C) once, as itself, and refuses to decide it
+  // through (X, C).
   const std::string m_xa = Merge(ax, a);
   ASSERT_FALSE(m_xa.empty());
-  const json repointed = queued("open", xc);
-  ASSERT_TRUE(repointed.is_object()) << "the pair stays open";
-  EXPECT_EQ(repointed["person_a"], a);
-  EXPECT_EQ(repointed["person_b"], c);
-  EXPECT_EQ(repointed["shown"], shown(a, c));
-  EXPECT_EQ(repointed["proposed"], shown(x, c));
+  EXPECT_EQ(queued("open", xc), nullptr) << "a re-pointed pair is hidden behind the pair of its live ends";
+  EXPECT_EQ(queued("open", ac)["shown"], shown(a, c));
   EXPECT_EQ(queued("open", ax), nullptr) << "the merged pair left the open list";
   EXPECT_EQ(queued("merged", ax)["shown"], shown(a, x)) << "a decided pair shows whom it decided on";
+  const std::string xc_url = "/api/v1/person-duplicates/" + xc + "/";
+  for (const char* action : {"merge", "not_same"}) {
+    Reply hidden = Review(xc_url + action, action == std::string("merge") ? json{{"keep", a}} : json{{"version", 1}});
+    EXPECT_EQ(hidden.status, 409) << action << ": " << Describe(hidden);
+    EXPECT_EQ(FieldRules(hidden), std::vector<std::string>{"status:superseded"}) << action;
+    EXPECT_NE(hidden.Json()["error"]["fields"][0].value("message", "").find(ac), std::string::npos)
+        << "names the pair to review instead: " << Describe(hidden);
+  }
 
-  // Merged through the re-pointed pair: C goes into A (the live end of X);
-  // `keep` takes the person shown, and one outside the pair is refused.
-  const std::string xc_url = "/api/v1/person-duplicates/" + xc + "/merge";
-  Reply foreign = Review(xc_url, {{"keep", Person({{"prs_FirstName", "Hun Sen"}})}});
+  // C goes into A through (A, C); `keep` must be a person of the pair.
+  const std::string ac_url = "/api/v1/person-duplicates/" + ac + "/";
+  Reply foreign = Review(ac_url + "merge", {{"keep", Person({{"prs_FirstName", "Hun Sen"}})}});
   EXPECT_EQ(foreign.status, 400) << Describe(foreign);
   EXPECT_EQ(FieldRules(foreign), std::vector<std::string>{"keep:pair_member"});
-  Reply through = Review(xc_url, {{"keep", a}});
+  Reply through = Review(ac_url + "merge", {{"keep", a}});
   ASSERT_EQ(through.status, 200) << Describe(through);
   EXPECT_EQ(through.Json()["kept_id"], a);
   EXPECT_EQ(through.Json()["merged_id"], c);
-  EXPECT_EQ(through.Json()["duplicate_id"], xc);
+  EXPECT_EQ(through.Json()["duplicate_id"], ac);
   const std::string m_ca = through.Json()["id"];
   EXPECT_EQ(Read("persons", c)["merged_into"], a);
   EXPECT_EQ(Read("persons", x)["merged_into"], a) << "X was merged into A, not into C";
-  EXPECT_EQ(queued("merged", xc)["status"], "merged");
+  EXPECT_EQ(queued("merged", ac)["status"], "merged");
 
-  // (A, C) now names one person twice: settled, not offered, and refused.
-  EXPECT_EQ(queued("open", ac), nullptr) << "a self-pair is not offered";
-  const json settled = queued("settled", ac);
+  // (X, C) now names one person twice: settled, not offered, and refused.
+  EXPECT_EQ(queued("open", xc), nullptr) << "a self-pair is not offered";
+  const json settled = queued("settled", xc);
   ASSERT_TRUE(settled.is_object());
   EXPECT_EQ(settled["status"], "settled");
   EXPECT_EQ(settled["settled_into"], a);
   EXPECT_EQ(settled["shown"], shown(a, a));
-  EXPECT_EQ(settled["proposed"], shown(a, c));
-  EXPECT_EQ(queued("settled", xc), nullptr) << "a decided pair is not settled";
-  const std::string ac_url = "/api/v1/person-duplicates/" + ac + "/";
-  Reply merge_settled = Review(ac_url + "merge", {{"keep", a}});
+  EXPECT_EQ(settled["proposed"], shown(x, c));
+  EXPECT_EQ(queued("settled", ac), nullptr) << "a decided pair is not settled";
+  Reply merge_settled = Review(xc_url + "merge", {{"keep", a}});
   EXPECT_EQ(merge_settled.status, 409) << Describe(merge_settled);
   EXPECT_EQ(FieldRules(merge_settled), std::vector<std::string>{"status:settled"});
   EXPECT_NE(merge_settled.Json()["error"]["fields"][0].value("message", "").find(a), std::string::npos)
       << "names the person both became: " << Describe(merge_settled);
-  Reply not_same_settled = Review(ac_url + "not_same", {{"version", 1}});
+  Reply not_same_settled = Review(xc_url + "not_same", {{"version", 1}});
   EXPECT_EQ(not_same_settled.status, 409) << Describe(not_same_settled);
   EXPECT_EQ(FieldRules(not_same_settled), std::vector<std::string>{"status:settled"});
 
-  // Undo C into A: (A, C) is open again as itself, (X, C) reopens as (A, C).
+  // Undo C into A: (A, C) is open again, (X, C) hidden behind it again.
   Reply undo_ca = Review("/api/v1/person-merges/" + m_ca + "/undo", json::object());
   ASSERT_EQ(undo_ca.status, 200) << Describe(undo_ca);
-  EXPECT_EQ(queued("settled", ac), nullptr);
+  EXPECT_EQ(queued("settled", xc), nullptr);
   EXPECT_EQ(queued("open", ac)["shown"], shown(a, c));
-  EXPECT_EQ(queued("open", xc)["shown"], shown(a, c));
-  EXPECT_EQ(queued("open", xc)["proposed"], shown(x, c));
+  EXPECT_EQ(queued("open", xc), nullptr);
 
   // Undo X into A: every pair names its own persons again.
   Reply undo_xa = Review("/api/v1/person-merges/" + m_xa + "/undo", json::object());
@@ -474,15 +532,136 @@ TEST_F(Issue8MergeTest, Issue8_TheQueueFollowsMergesAndTheirUndo) {
   }
 
   // A "not the same" decision whose persons are later merged into one
-  // cannot be reopened: there would be nothing to decide.
-  Reply not_same = Review(ac_url + "not_same", {{"version", 1}});
+  // cannot be reopened: there would be nothing to decide. (C into X, then
+  // X into A: C follows X.)
+  Reply not_same = Review(ac_url + "not_same", {{"version", 3}});  // merged, then reopened by the undo
   ASSERT_EQ(not_same.status, 200) << Describe(not_same);
+  ASSERT_FALSE(Merge(xc, x).empty());
   ASSERT_FALSE(Merge(ax, a).empty());
-  ASSERT_FALSE(Merge(xc, a).empty());
   Reply reopen = Review(ac_url + "reopen", {{"version", not_same.Json()["version"]}});
   EXPECT_EQ(reopen.status, 409) << Describe(reopen);
   EXPECT_EQ(FieldRules(reopen), std::vector<std::string>{"status:settled"});
   EXPECT_EQ(queued("not_same", ac)["shown"], shown(a, c)) << "a decided pair shows whom it decided on";
+}
+
+// A merges into B while (A, X) is open and (B, X) was never proposed: the
+// queue shows (A, X) as (B, X). "Not the same" is then a judgement on B and
+// X, so it is recorded on a pair (B, X) of its own and (A, X) stays open:
+// undoing the merge gives (A, X) back undecided.
+TEST_F(Issue8MergeTest, Issue8_NotSameOnARepointedPairIsRecordedOnItsLiveEnds) {
+  SignInReviewer();
+  const std::string a = Unrelated(0);
+  const std::string b = Unrelated(1);
+  const std::string x = Unrelated(2);
+  const std::string ab = QueuePair(a, b);
+  const std::string ax = QueuePair(a, x);
+  const std::string m_ab = Merge(ab, b);
+  ASSERT_FALSE(m_ab.empty());
+  auto shown = [](const std::string& p, const std::string& q) { return json::array({p, q}); };
+  const json repointed = Queued("open", ax);
+  ASSERT_TRUE(repointed.is_object()) << "no pair is stored on (B, X): (A, X) stands for it";
+  EXPECT_EQ(repointed["shown"], shown(b, x));
+  EXPECT_EQ(repointed["proposed"], shown(std::min(a, x), std::max(a, x)));
+
+  const std::string url = "/api/v1/person-duplicates/" + ax + "/not_same";
+  Reply decided = Review(url, {{"version", 1}});
+  ASSERT_EQ(decided.status, 200) << Describe(decided);
+  const json bx = decided.Json();
+  EXPECT_NE(bx["id"], ax) << "the decision is on the pair of the live ends";
+  EXPECT_EQ(bx["person_a"], std::min(b, x));
+  EXPECT_EQ(bx["person_b"], std::max(b, x));
+  EXPECT_EQ(bx["status"], "not_same");
+  EXPECT_EQ(bx["source"], "review");
+  EXPECT_EQ(bx["reviewed_by"], reviewer_id_);
+  EXPECT_DOUBLE_EQ(bx["score"].get<double>(), 0.912) << "copied from the pair reviewed";
+  EXPECT_EQ(bx["explanation"], json({{"name", 0.9}}));
+  const std::string bx_id = bx["id"];
+  EXPECT_EQ(Queued("not_same", bx_id)["shown"], shown(std::min(b, x), std::max(b, x)));
+  EXPECT_EQ(Queued("not_same", ax), nullptr) << "(A, X) was not judged";
+  EXPECT_EQ(Queued("open", ax), nullptr) << "hidden behind (B, X) while A stays merged";
+
+  // Hidden, (A, X) cannot be decided again.
+  Reply again = Review(url, {{"version", 1}});
+  EXPECT_EQ(again.status, 409) << Describe(again);
+  EXPECT_EQ(FieldRules(again), std::vector<std::string>{"status:superseded"});
+  EXPECT_NE(again.Json()["error"]["fields"][0].value("message", "").find(bx_id), std::string::npos)
+      << "names the pair to review instead: " << Describe(again);
+
+  // Undone, (A, X) is open as itself; the decision on B and X stays.
+  Reply undo = Review("/api/v1/person-merges/" + m_ab + "/undo", json::object());
+  ASSERT_EQ(undo.status, 200) << Describe(undo);
+  const json back = Queued("open", ax);
+  ASSERT_TRUE(back.is_object()) << "(A, X) is open again";
+  EXPECT_EQ(back["shown"], shown(std::min(a, x), std::max(a, x)));
+  EXPECT_EQ(back["version"], 1) << "never decided";
+  EXPECT_EQ(Queued("not_same", bx_id)["status"], "not_same");
+  Reply own = Review(url, {{"version", 1}});
+  ASSERT_EQ(own.status, 200) << Describe(own);
+  EXPECT_EQ(own.Json()["id"], ax) << "a pair on its own persons is decided itself";
+}
+
+// A and A2 both merge into B while (A, X) and (A2, X) are open and (B, X) was
+// never proposed: both stand for (B, X), and the queue lists the one of
+// lower id only. Merged through it, the merge is recorded on a pair (B, X) of
+// its own (as "not the same" is), so undo reopens the pair that was decided.
+TEST_F(Issue8MergeTest, Issue8_PairsRepointedOntoOnePairAreListedOnceAndMergedOnItsLiveEnds) {
+  SignInReviewer();
+  const std::string a = Unrelated(0);
+  const std::string b = Unrelated(1);
+  const std::string x = Unrelated(2);
+  const std::string a2 = Unrelated(3);
+  const std::string ab = QueuePair(a, b);
+  const std::string a2b = QueuePair(a2, b);
+  const std::string ax = QueuePair(a, x);
+  const std::string a2x = QueuePair(a2, x);
+  const std::string m_ab = Merge(ab, b);
+  const std::string m_a2b = Merge(a2b, b);
+  ASSERT_FALSE(m_ab.empty());
+  ASSERT_FALSE(m_a2b.empty());
+  const std::string first = std::min(ax, a2x);
+  const std::string second = std::max(ax, a2x);
+  auto shown = [](const std::string& p, const std::string& q) { return json::array({p, q}); };
+  ASSERT_TRUE(Queued("open", first).is_object());
+  EXPECT_EQ(Queued("open", first)["shown"], shown(b, x));
+  EXPECT_EQ(Queued("open", second), nullptr) << "listed once, as the pair of lower id";
+  Reply hidden = Review("/api/v1/person-duplicates/" + second + "/merge", {{"keep", x}});
+  EXPECT_EQ(hidden.status, 409) << Describe(hidden);
+  EXPECT_EQ(FieldRules(hidden), std::vector<std::string>{"status:superseded"});
+  EXPECT_NE(hidden.Json()["error"]["fields"][0].value("message", "").find(first), std::string::npos)
+      << Describe(hidden);
+
+  // B into X through the pair listed: the merge is recorded on (B, X).
+  Reply merged = Review("/api/v1/person-duplicates/" + first + "/merge", {{"keep", x}});
+  ASSERT_EQ(merged.status, 200) << Describe(merged);
+  EXPECT_EQ(merged.Json()["kept_id"], x);
+  EXPECT_EQ(merged.Json()["merged_id"], b);
+  const std::string bx = merged.Json()["duplicate_id"];
+  EXPECT_NE(bx, first);
+  EXPECT_NE(bx, second);
+  const json bx_merged = Queued("merged", bx);
+  ASSERT_TRUE(bx_merged.is_object());
+  EXPECT_EQ(bx_merged["shown"], shown(std::min(b, x), std::max(b, x)));
+  EXPECT_EQ(bx_merged["source"], "review");
+  EXPECT_EQ(Queued("merged", first), nullptr) << "A and X were not judged";
+  EXPECT_EQ(Read("persons", a)["merged_into"], x) << "A follows B";
+  EXPECT_EQ(Queued("settled", first)["shown"], shown(x, x));
+  EXPECT_EQ(Queued("settled", second)["shown"], shown(x, x));
+
+  // Undo B into X: (B, X) is open, and stands for both re-pointed pairs.
+  Reply undo_bx = Review("/api/v1/person-merges/" + merged.Json()["id"].get<std::string>() + "/undo", json::object());
+  ASSERT_EQ(undo_bx.status, 200) << Describe(undo_bx);
+  EXPECT_EQ(Queued("open", bx)["shown"], shown(std::min(b, x), std::max(b, x)));
+  EXPECT_EQ(Queued("open", first), nullptr);
+  EXPECT_EQ(Queued("open", second), nullptr);
+
+  // Undo both merges into B: each pair names its own persons, open.
+  for (const std::string& m : {m_a2b, m_ab}) {
+    Reply undo = Review("/api/v1/person-merges/" + m + "/undo", json::object());
+    ASSERT_EQ(undo.status, 200) << Describe(undo);
+  }
+  EXPECT_EQ(Queued("open", ax)["shown"], shown(std::min(a, x), std::max(a, x)));
+  EXPECT_EQ(Queued("open", a2x)["shown"], shown(std::min(a2, x), std::max(a2, x)));
+  EXPECT_EQ(Queued("open", ax)["version"], 1);
 }
 
 // The live end must be in the caller's reach: a pair whose merged side now
@@ -526,15 +705,20 @@ TEST_F(Issue8MergeTest, Issue8_APairFollowsAMergeOnlyToAPersonInReach) {
   last_ = n;
   const std::string np = PairWith(p);
   ASSERT_FALSE(np.empty()) << n.dump();
+  const std::string nq = PairWith(q["id"]);
+  ASSERT_FALSE(nq.empty()) << n.dump();
   Reply merged = As(national, "POST", "/api/v1/person-duplicates/" + np + "/merge", {{"keep", n["id"]}});
   ASSERT_EQ(merged.status, 200) << Describe(merged);
   ASSERT_EQ(As(hxy, "GET", Url("persons", n["id"])).status, 404) << "the live end is out of Houay Xay's reach";
 
-  // Houay Xay no longer sees nor decides (P, Q); the national reviewer sees
-  // it as (N, Q). Undone, it is Houay Xay's pair again.
+  // Houay Xay no longer sees nor decides (P, Q); for the national reviewer
+  // it stands for (N, Q), which is proposed too and listed in its place.
+  // Undone, it is Houay Xay's pair again.
   EXPECT_FALSE(Has(listed(hxy), pq));
+  EXPECT_FALSE(Has(listed(hxy), nq));
   EXPECT_EQ(As(hxy, "POST", "/api/v1/person-duplicates/" + pq + "/not_same", {{"version", 1}}).status, 404);
-  EXPECT_TRUE(Has(listed(national), pq));
+  EXPECT_TRUE(Has(listed(national), nq));
+  EXPECT_FALSE(Has(listed(national), pq));
   Reply undo =
       As(national, "POST", "/api/v1/person-merges/" + merged.Json()["id"].get<std::string>() + "/undo", json::object());
   ASSERT_EQ(undo.status, 200) << Describe(undo);

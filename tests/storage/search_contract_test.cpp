@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/record_service.hpp"
@@ -248,6 +249,48 @@ TEST_P(SearchContractTest, DuplicatePairsAreQueuedOncePerPairAndReviewedByVersio
   auto any = (*tx)->ListDuplicatePairs("", pair.id, 10);
   ASSERT_TRUE(any.ok());
   EXPECT_TRUE(any->empty()) << "keyset: after the last id";
+}
+
+// issue 8 §4: the queue looks a pair up by its persons (either order, any
+// status), through the UNIQUE (person_a, person_b) index.
+TEST_P(SearchContractTest, Issue8_DuplicatePairsAreFoundByTheirPersons) {
+  app::DuplicatePair pair;
+  pair.id = core::NewId();
+  pair.person_a = std::min(p1_, p3_);
+  pair.person_b = std::max(p1_, p3_);
+  pair.score = 0.875;
+  pair.explanation = R"({"name":0.8})";
+  pair.source = "review";
+  pair.status = "not_same";
+  pair.created_at = kT0;
+  pair.reviewed_by = "reviewer";
+  pair.reviewed_at = kT0;
+  {
+    auto tx = store_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto none = (*tx)->FindDuplicatePair(p1_, p3_);
+    ASSERT_TRUE(none.ok()) << none.status().ToString();
+    EXPECT_FALSE(none->has_value());
+    auto inserted = (*tx)->InsertDuplicatePair(pair);
+    ASSERT_TRUE(inserted.ok() && *inserted);
+    auto in_tx = (*tx)->FindDuplicatePair(p3_, p1_);
+    ASSERT_TRUE(in_tx.ok());
+    EXPECT_TRUE(in_tx->has_value()) << "a write transaction sees its own pair";
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto tx = store_->Begin(TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  for (const auto& [x, y] : {std::pair{p1_, p3_}, std::pair{p3_, p1_}}) {
+    auto found = (*tx)->FindDuplicatePair(x, y);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_TRUE(found->has_value()) << "either order";
+    EXPECT_EQ(**found, pair);
+  }
+  for (const auto& [x, y] : {std::pair{p1_, p2_}, std::pair{p3_, p4_}, std::pair{p1_, p1_}}) {
+    auto absent = (*tx)->FindDuplicatePair(x, y);
+    ASSERT_TRUE(absent.ok());
+    EXPECT_FALSE(absent->has_value()) << "no pair of these persons";
+  }
 }
 
 std::size_t ColumnOf(const TableDef& t, const std::string& name) {

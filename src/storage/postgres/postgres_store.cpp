@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -838,6 +839,17 @@ class PostgresTransaction final : public PostgresIdentityOps, public PostgresRep
   Result<std::optional<app::DuplicatePair>> GetDuplicatePair(std::string_view id) override {
     PgResult r = conn_->Query(std::string("SELECT ") + kPairColumns + " FROM person_duplicates WHERE id = $1",
                               Params().Text(id));
+    if (!r.ok()) return ErrorFrom(r, "duplicate pair");
+    if (r.rows() == 0) return std::optional<app::DuplicatePair>();
+    return std::optional<app::DuplicatePair>(ReadPair(r, 0));
+  }
+
+  Result<std::optional<app::DuplicatePair>> FindDuplicatePair(std::string_view person_a,
+                                                              std::string_view person_b) override {
+    if (person_b < person_a) std::swap(person_a, person_b);
+    PgResult r = conn_->Query(
+        std::string("SELECT ") + kPairColumns + " FROM person_duplicates WHERE person_a = $1 AND person_b = $2",
+        Params().Text(person_a).Text(person_b));
     if (!r.ok()) return ErrorFrom(r, "duplicate pair");
     if (r.rows() == 0) return std::optional<app::DuplicatePair>();
     return std::optional<app::DuplicatePair>(ReadPair(r, 0));

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <span>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -914,6 +915,28 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
     auto stmt = conn_->Prepare(std::string("SELECT ") + kPairColumns + " FROM person_duplicates WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, id);
+    const int rc = sqlite3_step(*stmt);
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(*stmt);
+      return std::optional<app::DuplicatePair>();
+    }
+    if (rc != SQLITE_ROW) {
+      sqlite3_reset(*stmt);
+      return ErrorFrom(rc, conn_->db(), "duplicate pair");
+    }
+    std::optional<app::DuplicatePair> out = ReadPair(*stmt);
+    sqlite3_reset(*stmt);
+    return out;
+  }
+
+  Result<std::optional<app::DuplicatePair>> FindDuplicatePair(std::string_view person_a,
+                                                              std::string_view person_b) override {
+    if (person_b < person_a) std::swap(person_a, person_b);
+    auto stmt = conn_->Prepare(std::string("SELECT ") + kPairColumns +
+                               " FROM person_duplicates WHERE person_a = ? AND person_b = ?");
+    if (!stmt.ok()) return stmt.status();
+    BindText(*stmt, 1, person_a);
+    BindText(*stmt, 2, person_b);
     const int rc = sqlite3_step(*stmt);
     if (rc == SQLITE_DONE) {
       sqlite3_reset(*stmt);
