@@ -911,22 +911,27 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
     return sqlite3_changes(conn_->db()) == 1;
   }
 
+  // The one pair a bound statement selects, or none; the statement is reset.
+  Result<std::optional<app::DuplicatePair>> StepOnePair(sqlite3_stmt* stmt) {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(stmt);
+      return std::optional<app::DuplicatePair>();
+    }
+    if (rc != SQLITE_ROW) {
+      sqlite3_reset(stmt);
+      return ErrorFrom(rc, conn_->db(), "duplicate pair");
+    }
+    std::optional<app::DuplicatePair> out = ReadPair(stmt);
+    sqlite3_reset(stmt);
+    return out;
+  }
+
   Result<std::optional<app::DuplicatePair>> GetDuplicatePair(std::string_view id) override {
     auto stmt = conn_->Prepare(std::string("SELECT ") + kPairColumns + " FROM person_duplicates WHERE id = ?");
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, id);
-    const int rc = sqlite3_step(*stmt);
-    if (rc == SQLITE_DONE) {
-      sqlite3_reset(*stmt);
-      return std::optional<app::DuplicatePair>();
-    }
-    if (rc != SQLITE_ROW) {
-      sqlite3_reset(*stmt);
-      return ErrorFrom(rc, conn_->db(), "duplicate pair");
-    }
-    std::optional<app::DuplicatePair> out = ReadPair(*stmt);
-    sqlite3_reset(*stmt);
-    return out;
+    return StepOnePair(*stmt);
   }
 
   Result<std::optional<app::DuplicatePair>> FindDuplicatePair(std::string_view person_a,
@@ -937,18 +942,7 @@ class SqliteTransaction final : public SqliteIdentityOps, public SqliteReportOps
     if (!stmt.ok()) return stmt.status();
     BindText(*stmt, 1, person_a);
     BindText(*stmt, 2, person_b);
-    const int rc = sqlite3_step(*stmt);
-    if (rc == SQLITE_DONE) {
-      sqlite3_reset(*stmt);
-      return std::optional<app::DuplicatePair>();
-    }
-    if (rc != SQLITE_ROW) {
-      sqlite3_reset(*stmt);
-      return ErrorFrom(rc, conn_->db(), "duplicate pair");
-    }
-    std::optional<app::DuplicatePair> out = ReadPair(*stmt);
-    sqlite3_reset(*stmt);
-    return out;
+    return StepOnePair(*stmt);
   }
 
   Status UpdateDuplicatePair(const app::DuplicatePair& p, std::int64_t expected_version) override {
