@@ -34,12 +34,11 @@ using nlohmann::json;
 namespace {
 
 // A person as dedupe compares it: sex, birth year, citizenship and
-// documents (prepared.probe; its names dropped, prepared.names empty), and
-// its names romanised once (PrepareProbe), as indexes into the run's
-// NameTable.
+// documents (its names dropped from the probe), and its names romanised
+// once, as indexes into the run's NameTable.
 struct Person {
   std::string id;
-  PreparedProbe prepared;
+  PersonProbe probe;
   std::vector<std::uint32_t> names;
 };
 
@@ -333,7 +332,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
             continue;
           }
           batch[i].id = page[i].id;
-          batch[i].prepared.probe = ProbeOf(*fields);
+          batch[i].probe = ProbeOf(*fields);
         }
       });
       if (reader.joinable()) reader.join();
@@ -342,10 +341,15 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
       // form; only names new to the run are romanised (c, both cores). A
       // large register repeats full names: namesakes, one person's name
       // in several agencies' records.
-      std::vector<std::pair<const std::string, std::uint32_t>*> fresh;  // name_by_text's new entries (stable)
-      for (const Person& p : batch) {
-        for (const std::string& n : p.prepared.probe.names) {
+      // Entries of name_by_text (stable: the map's nodes do not move): each
+      // person's names in order, and the new ones.
+      using NameEntry = std::pair<const std::string, std::uint32_t>;
+      std::vector<std::vector<NameEntry*>> entries(batch.size());
+      std::vector<NameEntry*> fresh;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        for (const std::string& n : batch[i].probe.names) {
           auto [it, added] = name_by_text.try_emplace(n, kUnprepared);
+          entries[i].push_back(&*it);
           if (added) fresh.push_back(&*it);
         }
       }
@@ -365,8 +369,8 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
         if (person.id.empty()) continue;  // merged
         const auto index = static_cast<std::uint32_t>(persons.size());
         keys.clear();
-        for (const std::string& n : person.prepared.probe.names) {
-          const std::uint32_t name = name_by_text.find(n)->second;
+        for (const NameEntry* entry : entries[i]) {
+          const std::uint32_t name = entry->second;
           person.names.push_back(name);
           keys.insert(keys.end(), name_table[name].key_hashes().begin(), name_table[name].key_hashes().end());
         }
@@ -374,7 +378,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         for (std::uint64_t k : keys) key_person.emplace_back(k, index);
         // The person's names are not kept: nothing below shows them.
-        std::vector<std::string>().swap(person.prepared.probe.names);
+        std::vector<std::string>().swap(person.probe.names);
         persons.push_back(std::move(person));
       }
       if (last) break;
@@ -433,7 +437,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
           }
         }
         ranked.clear();
-        const PersonProbe& pi = persons[i].prepared.probe;
+        const PersonProbe& pi = persons[i].probe;
         for (std::uint32_t j : touched) {
           const int c = shared[j];
           shared[j] = 0;
@@ -447,7 +451,7 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
             ++my_skipped;
             continue;
           }
-          ranked.push_back({PreScore(pi, persons[j].prepared.probe, c) + overlap, j});
+          ranked.push_back({PreScore(pi, persons[j].probe, c) + overlap, j});
         }
         const std::size_t keep = std::min(ranked.size(), options.max_candidates_per_person);
         std::partial_sort(
@@ -458,13 +462,9 @@ Result<DedupeReport> RunDedupe(Store& store, const FieldCipher& cipher, const co
           const std::uint32_t j = ranked[r].j;
           const double name_score = BestNameScore(persons[i], persons[j], name_scores);
           ++my_compared;
-          // ProbeLevels sees no names (they are in the table): the name
-          // level is set here, as it would, when both persons have names.
-          search::ComparisonVector levels = ProbeLevels(persons[i].prepared, persons[j].prepared, name_score);
-          if (!persons[i].names.empty() && !persons[j].names.empty()) {
-            levels[static_cast<std::size_t>(search::PersonField::kName)] = search::NameLevel(name_score);
-          }
-          const std::uint16_t pattern = search::PersonPatternCode(levels);
+          const bool named = !persons[i].names.empty() && !persons[j].names.empty();
+          const std::uint16_t pattern = search::PersonPatternCode(ProbeLevels(
+              persons[i].probe, persons[j].probe, named ? std::optional<double>(name_score) : std::nullopt));
           ++pattern_counts[slot][pattern];
           compared_pairs[slot].push_back({i, j, pattern});
         }

@@ -324,16 +324,20 @@ CandidateScore ScorePrepared(const PreparedProbe& probe, const PreparedProbe& ca
 }
 
 search::ComparisonVector ProbeLevels(const PreparedProbe& a, const PreparedProbe& b, double name_score) {
+  return ProbeLevels(a.probe, b.probe,
+                     !a.names.empty() && !b.names.empty() ? std::optional<double>(name_score) : std::nullopt);
+}
+
+search::ComparisonVector ProbeLevels(const PersonProbe& a, const PersonProbe& b, std::optional<double> name_score) {
   using search::PersonField;
   search::ComparisonVector levels(search::kPersonFieldCount, search::kLevelMissing);
   auto at = [&levels](PersonField f) -> std::int16_t& { return levels[static_cast<std::size_t>(f)]; };
-  if (!a.names.empty() && !b.names.empty()) at(PersonField::kName) = search::NameLevel(name_score);
-  at(PersonField::kBirth) =
-      search::BirthLevel(a.probe.birth_year, a.probe.birthdate, b.probe.birth_year, b.probe.birthdate);
+  if (name_score) at(PersonField::kName) = search::NameLevel(*name_score);
+  at(PersonField::kBirth) = search::BirthLevel(a.birth_year, a.birthdate, b.birth_year, b.birthdate);
   auto known_sex = [](const std::string& sex) { return sex == "Unknown" ? std::string_view() : sex; };
-  at(PersonField::kSex) = search::SexLevel(known_sex(a.probe.sex), known_sex(b.probe.sex));
-  at(PersonField::kCitizenship) = search::OverlapLevel(a.probe.citizenship, b.probe.citizenship);
-  at(PersonField::kDocument) = search::OverlapLevel(a.probe.documents, b.probe.documents);
+  at(PersonField::kSex) = search::SexLevel(known_sex(a.sex), known_sex(b.sex));
+  at(PersonField::kCitizenship) = search::OverlapLevel(a.citizenship, b.citizenship);
+  at(PersonField::kDocument) = search::OverlapLevel(a.documents, b.documents);
   return levels;
 }
 

@@ -174,6 +174,10 @@ CandidateScore ScorePrepared(const PreparedProbe& probe, const PreparedProbe& ca
 // missing when either probe has no name. Sex "Unknown" counts as not known.
 // No name is compared here (a few hundred nanoseconds). Thread-safe.
 search::ComparisonVector ProbeLevels(const PreparedProbe& a, const PreparedProbe& b, double name_score);
+// The same on the probes alone, for a caller holding the prepared names
+// apart (`ctims dedupe` shares them between persons): the name level is
+// set from `name_score` when given, missing when not.
+search::ComparisonVector ProbeLevels(const PersonProbe& a, const PersonProbe& b, std::optional<double> name_score);
 
 // The cheap first pass of search, the duplicate check and `ctims dedupe`
 // (issue 8 §5): how promising a candidate is before the name comparison,

@@ -108,8 +108,8 @@ class Issue8MergeTest : public ApiTest {
     return pair.id;
   }
   // The pair as the queue of `status` shows it: {status, person_a, person_b,
-  // proposed persons, ids of the persons shown, version, source}, or null
-  // when absent.
+  // proposed persons, ids of the persons shown, version, source,
+  // settled_into (null unless settled)}, or null when absent.
   json Queued(const std::string& status, const std::string& pair_id) {
     for (const auto& item : ListAll("person-duplicates", "status=" + status)) {
       if (item["id"] != pair_id) continue;
@@ -121,7 +121,8 @@ class Issue8MergeTest : public ApiTest {
               {"proposed", item["proposed_persons"]},
               {"shown", shown},
               {"version", item["version"]},
-              {"source", item["source"]}};
+              {"source", item["source"]},
+              {"settled_into", item.value("settled_into", json())}};
     }
     return nullptr;
   }
@@ -443,22 +444,7 @@ TEST_F(Issue8MergeTest, Issue8_TheQueueFollowsMergesAndTheirUndo) {
   const std::string ac = PairWith(a);
   ASSERT_FALSE(xc.empty()) << last_.dump();
   ASSERT_FALSE(ac.empty()) << last_.dump();
-  // The pair as the queue shows it: {status, person_a, person_b, proposed
-  // persons, ids of the persons shown}, or null when absent from `status`.
-  auto queued = [&](const std::string& status, const std::string& pair_id) -> json {
-    for (const auto& item : ListAll("person-duplicates", "status=" + status)) {
-      if (item["id"] != pair_id) continue;
-      json shown = json::array();
-      for (const auto& p : item["persons"]) shown.push_back(p["id"]);
-      return {{"status", item["status"]},
-              {"person_a", item["person_a"]},
-              {"person_b", item["person_b"]},
-              {"proposed", item["proposed_persons"]},
-              {"shown", shown},
-              {"settled_into", item.value("settled_into", json())}};
-    }
-    return nullptr;
-  };
+  auto queued = [&](const std::string& status, const std::string& pair_id) { return Queued(status, pair_id); };
   auto shown = [](const std::string& p, const std::string& q) { return json::array({p, q}); };
   ASSERT_EQ(queued("open", xc)["proposed"], shown(x, c));
   ASSERT_EQ(queued("open", xc)["shown"], shown(x, c));
